@@ -1,0 +1,35 @@
+# Two promises: `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-all lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## make run: the main job on the built-in real-city example (central Helsinki, OSM buildings)
+run: $(STAMP)
+	$(BIN)/cellscape run examples/helsinki.yaml -o out/helsinki
+
+## make test: the fast test set plus the import contracts
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q
+
+## make test-all: also the slow tests (calibration drops, big property runs)
+test-all: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -m ""
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/coverage_bench.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,73 @@
+"""The arrays a tile kernel reads: one record, shared by every backend (STYLE.md P11)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class KernelStatic:
+    """Per-run inputs, the same for every tile.
+
+    Sites (n_sites,): ``site_x_m``, ``site_y_m``, ``site_dz_m`` (= h_UT - h_BS, negative for a mast
+    above the user). Distance lookup tables (n_sites, n_u) indexed by u = sqrt(d2d_m) / ``u_step``:
+    ``pl_los_db``, ``pl_nlos_db``, ``sf_std_los_db``, ``sf_std_nlos_db``, ``p_los``.
+    Sectors (n_sectors,): ``sector_site`` (int32), ``sector_bearing_deg`` (TR 38.901 alpha, ccw from
+    east), ``sector_pattern`` (int32 index into ``gain_dbi``), ``sector_p_re_dbm`` (Tx power per RE
+    plus the UE antenna gain). Antenna gain tables ``gain_dbi`` (n_patterns, n_theta, n_phi) on
+    theta = 0..180 deg and phi_rel = -180..180 deg in steps ``theta_step_deg``/``phi_step_deg``.
+    ``los_mode``: 0 statistical (compare the uniform field with p_los), 1 all LOS, 2 all NLOS.
+    """
+
+    site_x_m: np.ndarray
+    site_y_m: np.ndarray
+    site_dz_m: np.ndarray
+    u_step: float
+    pl_los_db: np.ndarray
+    pl_nlos_db: np.ndarray
+    sf_std_los_db: np.ndarray
+    sf_std_nlos_db: np.ndarray
+    p_los: np.ndarray
+    sector_site: np.ndarray
+    sector_bearing_deg: np.ndarray
+    sector_pattern: np.ndarray
+    sector_p_re_dbm: np.ndarray
+    gain_dbi: np.ndarray
+    theta_step_deg: float
+    phi_step_deg: float
+    noise_mw: float
+    load_factor: float
+    los_mode: int
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.site_x_m.size)
+
+    @property
+    def n_sectors(self) -> int:
+        return int(self.sector_site.size)
+
+
+@dataclass(frozen=True)
+class KernelTile:
+    """Per-tile inputs: pixel centres ``x_m`` (n_cols,) and ``y_m`` (n_rows,); fields of shape
+    (n_sites, n_rows, n_cols) or None: ``los_uniform`` (U(0,1), statistical LOS only) and
+    ``sf_unit`` (unit-variance shadow fading, None = no shadowing); ``o2i_db`` (n_rows, n_cols)
+    building entry loss (0 outdoors)."""
+
+    x_m: np.ndarray
+    y_m: np.ndarray
+    los_uniform: np.ndarray | None
+    sf_unit: np.ndarray | None
+    o2i_db: np.ndarray
+
+
+@dataclass(frozen=True)
+class KernelOutput:
+    """Per-tile outputs, shape (n_rows, n_cols): best-server RSRP [dBm], SINR [dB], best sector."""
+
+    rsrp_dbm: np.ndarray
+    sinr_db: np.ndarray
+    best_sector: np.ndarray

@@ -1,0 +1,69 @@
+"""The tile kernel in plain numpy: vectorised over pixels, a Python loop over sectors.
+
+It reads exactly the same lookup tables as the numba kernel (coverage/backends/_inputs.py), so the
+two agree to float32 rounding; the test suite runs one reference suite on both (STYLE.md P11).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cellscape.coverage.backends._inputs import KernelOutput, KernelStatic, KernelTile
+
+
+def _lerp_rows(table: np.ndarray, idx: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """table (n_sites, n_u); idx/frac (n_sites, ...) -> linear interpolation per site."""
+    rows = np.arange(table.shape[0]).reshape((-1,) + (1,) * (idx.ndim - 1))
+    lo = table[rows, idx]
+    hi = table[rows, idx + 1]
+    return lo + (hi - lo) * frac
+
+
+def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
+    x = tile.x_m.astype(np.float64)[None, None, :]                          # (1, 1, n_cols)
+    y = tile.y_m.astype(np.float64)[None, :, None]                          # (1, n_rows, 1)
+    dx = x - st.site_x_m[:, None, None]                                     # (n_sites, 1, n_cols)
+    dy = y - st.site_y_m[:, None, None]                                     # (n_sites, n_rows, 1)
+    d2d = np.sqrt(dx * dx + dy * dy)                                        # (n_sites, n_rows, n_cols)
+    u = np.sqrt(d2d) / st.u_step
+    idx = np.minimum(u.astype(np.int64), st.pl_los_db.shape[1] - 2)
+    frac = (u - idx).astype(np.float32)
+    if st.los_mode == 0:
+        los = tile.los_uniform < _lerp_rows(st.p_los, idx, frac)
+    else:
+        los = np.full(d2d.shape, st.los_mode == 1)
+    loss = np.where(los, _lerp_rows(st.pl_los_db, idx, frac), _lerp_rows(st.pl_nlos_db, idx, frac))
+    if tile.sf_unit is not None:
+        sigma = np.where(los, _lerp_rows(st.sf_std_los_db, idx, frac), _lerp_rows(st.sf_std_nlos_db, idx, frac))
+        loss = loss + sigma * tile.sf_unit
+    loss = loss + tile.o2i_db[None]
+    theta = np.degrees(np.arctan2(d2d, st.site_dz_m[:, None, None]))      # zenith angle, (n_sites, r, c)
+    phi = np.degrees(np.arctan2(dy, dx))                                    # ccw from east
+    ti = theta / st.theta_step_deg
+    t0 = np.minimum(ti.astype(np.int64), st.gain_dbi.shape[1] - 2)
+    tf = (ti - t0).astype(np.float32)
+
+    shape = tile.o2i_db.shape
+    best = np.full(shape, -np.inf, dtype=np.float32)
+    best_sector = np.full(shape, -1, dtype=np.int32)
+    total_mw = np.zeros(shape, dtype=np.float64)
+    for s in range(st.n_sectors):
+        site = st.sector_site[s]
+        rel = np.mod(phi[site] - st.sector_bearing_deg[s] + 180.0, 360.0)                # [0, 360)
+        pi_ = rel / st.phi_step_deg
+        p0 = np.minimum(pi_.astype(np.int64), st.gain_dbi.shape[2] - 2)
+        pf = (pi_ - p0).astype(np.float32)
+        g = st.gain_dbi[st.sector_pattern[s]]
+        a, b = t0[site], tf[site]
+        g_lo = g[a, p0] + (g[a, p0 + 1] - g[a, p0]) * pf
+        g_hi = g[a + 1, p0] + (g[a + 1, p0 + 1] - g[a + 1, p0]) * pf
+        gain = g_lo + (g_hi - g_lo) * b
+        rsrp = (st.sector_p_re_dbm[s] + gain - loss[site]).astype(np.float32)
+        total_mw += np.power(10.0, rsrp / 10.0)
+        better = rsrp > best
+        best = np.where(better, rsrp, best)
+        best_sector = np.where(better, np.int32(s), best_sector)
+    best_mw = np.power(10.0, best.astype(np.float64) / 10.0)
+    interference = st.load_factor * np.maximum(total_mw - best_mw, 0.0)
+    sinr = 10.0 * np.log10(best_mw / (interference + st.noise_mw))
+    return KernelOutput(best.astype(np.float32), sinr.astype(np.float32), best_sector)

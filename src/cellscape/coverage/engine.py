@@ -1,0 +1,216 @@
+"""The map engine: the single tile loop from a scenario to best-server maps.
+
+For every pixel of a :class:`~cellscape.geo.grid.RasterGrid` and every sector: TR 38.901 path loss
+(LOS or NLOS per the scenario's LOS mode), shadow fading, building entry loss, sector antenna gain,
+RSRP per resource element, then best server and SINR with load-weighted interference, and the
+downlink throughput of the best server.
+
+Memory stays bounded: the map is cut into row tiles whose per-site working arrays fit in
+``scenario.mem_limit_mb``; only the (n_rows, n_cols) output maps span the whole grid. Each tile is
+a pure function of the scenario, the tile window and the seed: random fields are drawn once, on
+global coordinates (propagation/shadowing.py), so tiles can run in any order or place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from cellscape._validate import check_choice
+from cellscape.coverage import tables
+from cellscape.coverage.backends._inputs import KernelStatic, KernelTile
+from cellscape.coverage.result import CoverageResult, SectorTable
+from cellscape.geo.grid import RasterGrid, Window
+from cellscape.propagation import tr38901
+from cellscape.propagation.o2i import o2i_building_loss_db
+from cellscape.propagation.shadowing import SiteFields, site_fields
+from cellscape.radio.link_budget import noise_per_re_dbm, tx_power_per_re_dbm
+from cellscape.radio.nr import frequency_range, resolve_n_prb
+from cellscape.radio.throughput import downlink_throughput_bps
+from cellscape.scenario.records import Scenario
+
+Backend = Literal["numpy", "numba"]
+BACKENDS: tuple[str, ...] = ("numpy", "numba")
+LOS_MODE_CODES = {"statistical": 0, "los": 1, "nlos": 2}
+
+Progress = Callable[[int, int], None]
+"""progress(tiles_done, tiles_total), called after each tile."""
+
+# working bytes per pixel per site a backend holds for one tile (fields + temporaries)
+_BYTES_PER_PIXEL_SITE = {"numba": 8.0, "numpy": 120.0}
+
+
+def _kernel(backend: str):
+    check_choice("backend", backend, BACKENDS)
+    if backend == "numba":
+        from cellscape.coverage.backends import numba_kernel   # imports numba only here
+        return numba_kernel.tile_kernel
+    from cellscape.coverage.backends import numpy_kernel
+    return numpy_kernel.tile_kernel
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """Everything a tile needs besides its window: the static kernel inputs, the random fields,
+    the building footprints (grid CRS) and facts for the result."""
+
+    scenario: Scenario
+    grid: RasterGrid
+    static: KernelStatic
+    fields: SiteFields
+    footprints: object | None
+    n_prb: int
+    sectors: SectorTable
+    meta: dict
+
+
+def _max_link_distance_m(grid: RasterGrid, site_x: np.ndarray, site_y: np.ndarray) -> float:
+    xmin, ymin, xmax, ymax = grid.bounds_m
+    far_x = np.maximum(np.abs(site_x - xmin), np.abs(site_x - xmax))
+    far_y = np.maximum(np.abs(site_y - ymin), np.abs(site_y - ymax))
+    return float(np.max(np.hypot(far_x, far_y))) + grid.resolution_m
+
+
+def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None) -> PreparedRun:
+    """Build the lookup tables, sector arrays and random fields of a run (once, before the tiles).
+
+    ``site_xy_m``: (n_sites, 2) site positions in ``grid.crs`` [m]. ``footprints``: building
+    polygons in ``grid.crs`` (a GeoSeries or array of shapely polygons) or None.
+    """
+    sites = scenario.sites
+    site_xy_m = np.asarray(site_xy_m, dtype=float).reshape(len(sites), 2)
+    carrier, rx = scenario.carrier, scenario.receiver
+    envs = [s.environment or scenario.environment for s in sites]
+    h_bs = np.array([s.height_m for s in sites], dtype=float)
+    dist = tables.distance_tables(envs, h_bs, h_ut_m=rx.height_m, fc_ghz=carrier.fc_ghz,
+                                  max_d2d_m=_max_link_distance_m(grid, site_xy_m[:, 0], site_xy_m[:, 1]))
+    n_prb = resolve_n_prb(carrier)
+
+    keys: dict[tuple, int] = {}
+    gains: list[np.ndarray] = []
+    sec_site, sec_bearing, sec_pattern, sec_p_re = [], [], [], []
+    sec_ids, site_ids, sec_az = [], [], []
+    for i, site in enumerate(sites):
+        for k, sec in enumerate(site.sectors):
+            key = tables.antenna_key(sec.antenna, sec.mech_tilt_deg, sec.elec_tilt_deg)
+            if key not in keys:
+                keys[key] = len(gains)
+                gains.append(tables.gain_table_dbi(sec.antenna, sec.mech_tilt_deg, sec.elec_tilt_deg))
+            sec_site.append(i)
+            sec_bearing.append(90.0 - sec.azimuth_deg)           # TR 38.901 alpha, ccw from east
+            sec_pattern.append(keys[key])
+            sec_p_re.append(float(tx_power_per_re_dbm(sec.tx_power_dbm, n_prb)) + rx.antenna_gain_dbi)
+            sec_ids.append(sec.sector_id or f"{site.site_id}-{k + 1}")
+            site_ids.append(site.site_id)
+            sec_az.append(sec.azimuth_deg)
+    noise_dbm = float(noise_per_re_dbm(carrier.scs_khz, rx.noise_figure_db))
+    static = KernelStatic(
+        site_x_m=site_xy_m[:, 0].copy(), site_y_m=site_xy_m[:, 1].copy(),
+        site_dz_m=(rx.height_m - h_bs).astype(np.float64),
+        u_step=dist.u_step, pl_los_db=dist.pl_los_db, pl_nlos_db=dist.pl_nlos_db,
+        sf_std_los_db=dist.sf_std_los_db, sf_std_nlos_db=dist.sf_std_nlos_db, p_los=dist.p_los,
+        sector_site=np.array(sec_site, dtype=np.int64), sector_bearing_deg=np.array(sec_bearing, dtype=np.float64),
+        sector_pattern=np.array(sec_pattern, dtype=np.int64), sector_p_re_dbm=np.array(sec_p_re, dtype=np.float64),
+        gain_dbi=np.stack(gains), theta_step_deg=tables.THETA_STEP_DEG, phi_step_deg=tables.PHI_STEP_DEG,
+        noise_mw=float(10.0 ** (noise_dbm / 10.0)), load_factor=float(carrier.dl_load_factor),
+        los_mode=LOS_MODE_CODES[scenario.los_mode])
+    fields = site_fields(
+        scenario.seed,
+        [tr38901.sf_decorrelation_distance_m(e, False) for e in envs],
+        [tr38901.los_decorrelation_distance_m(e) for e in envs],
+        shadow_fading=scenario.shadow_fading, statistical_los=scenario.los_mode == "statistical",
+        inter_site_correlation=scenario.inter_site_sf_correlation)
+    sectors = SectorTable(sector_id=tuple(sec_ids), site_id=tuple(site_ids),
+                          x_m=static.site_x_m[static.sector_site], y_m=static.site_y_m[static.sector_site],
+                          azimuth_deg=np.array(sec_az), height_m=h_bs[static.sector_site])
+    meta = {
+        "spec": tr38901.SPEC,
+        "los_mode": scenario.los_mode,
+        "shadow_fading": scenario.shadow_fading,
+        "inter_site_sf_correlation": scenario.inter_site_sf_correlation,
+        "environments": sorted(set(envs)),
+        "n_prb": n_prb,
+        "noise_per_re_dbm": round(noise_dbm, 3),
+        "dl_load_factor": carrier.dl_load_factor,
+        "near_distance_policy": f"clip below the model minimum ({sorted(set(dist.d2d_min_m.tolist()))} m)",
+        "far_distance_policy": f"extrapolate beyond the model maximum ({sorted(set(dist.d2d_max_m.tolist()))} m)",
+        "o2i_model": scenario.receiver.o2i_model if footprints is not None else "none (no buildings)",
+    }
+    return PreparedRun(scenario, grid, static, fields, footprints, n_prb, sectors, meta)
+
+
+def tile_inputs(run: PreparedRun, window: Window) -> KernelTile:
+    """The per-tile inputs of ``window``: pixel centres, random fields, building entry loss."""
+    x = run.grid.x_centers_m(window.cols)
+    y = run.grid.y_centers_m(window.rows)
+    o2i = np.zeros(window.shape, dtype=np.float32)
+    if run.footprints is not None:
+        from cellscape.geo.buildings import indoor_distance_m, indoor_mask
+
+        inside = indoor_mask(run.footprints, run.grid, window)
+        if inside.any():
+            d_in = indoor_distance_m(run.footprints, run.grid, window)
+            loss = o2i_building_loss_db(run.scenario.carrier.fc_ghz, d_in[inside],
+                                        model=run.scenario.receiver.o2i_model)
+            o2i[inside] = loss
+    return KernelTile(x_m=x, y_m=y, los_uniform=run.fields.los_uniform_on_grid(x, y),
+                      sf_unit=run.fields.shadow_unit_on_grid(x, y), o2i_db=o2i)
+
+
+def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
+                     backend: Backend = "numba", progress: Progress | None = None,
+                     mem_limit_mb: float | None = None) -> CoverageResult:
+    """Best-server RSRP, SINR, serving sector and throughput for every pixel of ``grid``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario (records).
+    grid : RasterGrid
+        The map grid, in a metric CRS.
+    site_xy_m : array_like, shape (n_sites, 2)
+        Site positions in ``grid.crs``. [m]
+    footprints : GeoSeries or array of shapely polygons, optional
+        Buildings in ``grid.crs``: pixels inside get the TR 38.901 7.4.3 O2I loss.
+    backend : {'numba', 'numpy'}, default 'numba'
+        Compute backend for the tile kernel; both read the same tables.
+    progress : callable, optional
+        ``progress(done, total)`` after each tile.
+    mem_limit_mb : float, optional
+        Working-memory budget per tile (default: ``scenario.mem_limit_mb``). [MB]
+
+    Returns
+    -------
+    CoverageResult
+    """
+    kernel = _kernel(backend)
+    run = prepare(scenario, grid, site_xy_m, footprints=footprints)
+    budget = scenario.mem_limit_mb if mem_limit_mb is None else mem_limit_mb
+    rows = grid.rows_per_tile(bytes_per_row_per_unit=_BYTES_PER_PIXEL_SITE[backend],
+                              units=run.static.n_sites, mem_limit_mb=budget)
+    windows = list(grid.tiles(rows_per_tile=rows))
+    shape = grid.shape
+    rsrp = np.empty(shape, dtype=np.float32)
+    sinr = np.empty(shape, dtype=np.float32)
+    best = np.empty(shape, dtype=np.int32)
+    indoor = np.zeros(shape, dtype=bool)
+    for done, window in enumerate(windows, start=1):
+        tile = tile_inputs(run, window)
+        out = kernel(run.static, tile)
+        rsrp[window.rows, window.cols] = out.rsrp_dbm
+        sinr[window.rows, window.cols] = out.sinr_db
+        best[window.rows, window.cols] = out.best_sector
+        indoor[window.rows, window.cols] = tile.o2i_db > 0
+        if progress is not None:
+            progress(done, len(windows))
+    fr = frequency_range(scenario.carrier.fc_ghz)
+    throughput = np.empty(shape, dtype=np.float32)
+    for window in windows:   # cheap elementwise pass, tiled to keep temporaries small
+        throughput[window.rows, window.cols] = downlink_throughput_bps(
+            sinr[window.rows, window.cols], run.n_prb, scenario.carrier.scs_khz, frequency_range=fr)
+    meta = {**run.meta, "backend": backend, "n_tiles": len(windows), "rows_per_tile": rows}
+    return CoverageResult(grid=grid, rsrp_dbm=rsrp, sinr_db=sinr, best_sector=best, throughput_bps=throughput,
+                          indoor=indoor, sectors=run.sectors, meta=meta)

@@ -1,0 +1,196 @@
+"""Spatially consistent random fields: correlated shadow fading and LOS state.
+
+TR 38.901 asks for large-scale parameters that are correlated in space with an exponential
+autocorrelation exp(-d/d_cor) (Section 7.5, Table 7.5-6 "correlation distance" for shadow fading)
+and for a LOS/NLOS state that is spatially consistent (Section 7.6.3.1, Table 7.6.3.1-2: a
+uniform random variable with the same kind of correlation, compared with the LOS probability).
+
+We realise such a field as a sum of random Fourier features (spectral method, Shinozuka & Deodatis
+1991; Rahimi & Recht 2007): for a stationary isotropic field with autocorrelation
+rho(r) = exp(-r/d), the normalised spectral density in 2-D is the bivariate Cauchy density
+(a multivariate t with one degree of freedom) of scale 1/d, so with wave vectors k_i drawn from it
+and phases uniform on [0, 2 pi)
+
+    z(x) = sqrt(2/N) * sum_i cos(k_i . x + phi_i)
+
+has zero mean, unit variance and E[z(x) z(x')] = exp(-|x - x'|/d) exactly; its marginal tends to a
+Gaussian as N grows (N = 256 by default: the test bounds the KS distance).
+
+Why this method: the field is a closed-form function of *global* map coordinates, drawn once per
+run from the scenario seed. Any tile, in any order, on any worker, evaluates exactly the same values:
+no seams and no dependence on tiling (ARCHITECTURE.md, issue "tiles are independent"). On a regular
+grid it factorises into two small matrix products (rows x N and N x cols), so a tile costs
+O(N * pixels) multiply-adds in BLAS.
+
+Inter-site correlation of shadow fading (TR 38.901 leaves it to the simulation assumptions; 0.5 is the
+value used in TR 36.942 / ITU-R M.2412-style system simulations) is built as
+z_site = sqrt(rho) z_common + sqrt(1 - rho) z_own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr
+
+from cellscape._validate import check_range
+
+DEFAULT_N_FEATURES = 256
+"""Fourier features per field: variance exact for any N; Gaussian marginal to KS distance ~0.01."""
+
+
+@dataclass(frozen=True)
+class ExponentialField:
+    """A unit-variance Gaussian random field with autocorrelation exp(-r / decorrelation_m).
+
+    Build with :func:`exponential_field`; evaluate with :meth:`on_grid` or :meth:`at_points`.
+    ``kx_rad_m``, ``ky_rad_m``, ``phase_rad``: shape (n_features,).
+    """
+
+    decorrelation_m: float
+    kx_rad_m: np.ndarray
+    ky_rad_m: np.ndarray
+    phase_rad: np.ndarray
+
+    @property
+    def n_features(self) -> int:
+        return int(self.kx_rad_m.size)
+
+    def on_grid(self, x_m, y_m) -> np.ndarray:
+        """Field at every (y, x) of a regular grid, shape (len(y_m), len(x_m)), float32.
+
+        cos(kx x + ky y + p) = cos(kx x) cos(ky y + p) - sin(kx x) sin(ky y + p), so the sum over
+        features is two matrix products; the phases are formed in float64 (map coordinates are
+        large), the products run in float32.
+        """
+        x = np.asarray(x_m, dtype=float)
+        y = np.asarray(y_m, dtype=float)
+        ax = np.multiply.outer(x, self.kx_rad_m)                       # (n_cols, N)
+        ay = np.multiply.outer(y, self.ky_rad_m) + self.phase_rad       # (n_rows, N)
+        amp = np.float32(np.sqrt(2.0 / self.n_features))
+        cy, sy = np.cos(ay).astype(np.float32), np.sin(ay).astype(np.float32)
+        cx, sx = np.cos(ax).astype(np.float32), np.sin(ax).astype(np.float32)
+        out = cy @ cx.T                                                 # (n_rows, n_cols)
+        out -= sy @ sx.T
+        out *= amp
+        return out
+
+    def at_points(self, x_m, y_m) -> np.ndarray:
+        """Field at scattered points (broadcast shapes of x_m and y_m), float64."""
+        x, y = np.broadcast_arrays(np.asarray(x_m, dtype=float), np.asarray(y_m, dtype=float))
+        flat_x, flat_y = x.ravel(), y.ravel()
+        out = np.empty(flat_x.size)
+        step = 65536
+        for start in range(0, flat_x.size, step):
+            sl = slice(start, start + step)
+            arg = (np.multiply.outer(flat_x[sl], self.kx_rad_m)
+                   + np.multiply.outer(flat_y[sl], self.ky_rad_m) + self.phase_rad)   # (n, N)
+            out[sl] = np.cos(arg).sum(axis=1)
+        return (out * np.sqrt(2.0 / self.n_features)).reshape(x.shape)
+
+
+def exponential_field(decorrelation_m: float, *, rng: np.random.Generator,
+                      n_features: int = DEFAULT_N_FEATURES) -> ExponentialField:
+    """Draw a field with autocorrelation exp(-r / decorrelation_m) (TR 38.901 7.5 / 7.6.3.1).
+
+    Parameters
+    ----------
+    decorrelation_m : float
+        Correlation distance d_cor (Table 7.5-6 for shadow fading, Table 7.6.3.1-2 for the LOS
+        state), 0.1 m to 10 km. [m]
+    rng : numpy.random.Generator
+        The only source of randomness.
+    n_features : int, default 256
+        Number of random Fourier features.
+
+    Returns
+    -------
+    ExponentialField
+
+    Examples
+    --------
+    >>> f = exponential_field(50.0, rng=np.random.default_rng(1))
+    >>> f.on_grid([0.0, 10.0], [0.0]).shape
+    (1, 2)
+    """
+    check_range("decorrelation_m", decorrelation_m, 0.1, 1e4, source="TR 38.901 Table 7.5-6")
+    if n_features < 1:
+        raise ValueError(f"n_features must be >= 1, got {n_features}")
+    # bivariate Cauchy of scale 1/d: k = z / (d |g|), z ~ N(0, I2), g ~ N(0, 1)
+    z = rng.standard_normal((2, n_features))
+    g = np.abs(rng.standard_normal(n_features))
+    g = np.maximum(g, 1e-12)
+    k = z / (decorrelation_m * g)
+    phase = rng.uniform(0.0, 2.0 * np.pi, n_features)
+    return ExponentialField(float(decorrelation_m), k[0], k[1], phase)
+
+
+def field_rng(seed: int, *key: int) -> np.random.Generator:
+    """An independent, reproducible stream for one named field: ``key`` (e.g. purpose code,
+    site index) is appended to the scenario seed through :class:`numpy.random.SeedSequence`."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), *[int(k) for k in key]]))
+
+
+# purpose codes of the fields drawn from one scenario seed
+SF_COMMON, SF_SITE, LOS_SITE = 1, 2, 3
+
+
+@dataclass(frozen=True)
+class SiteFields:
+    """The random fields of a coverage run: shadow fading per site and LOS state per site.
+
+    ``sf_common``/``sf_own`` (one per site) make z_site = sqrt(rho) z_common + sqrt(1 - rho) z_own;
+    ``los`` (one per site) gives the spatially consistent uniform variable of 7.6.3.1.
+    Any of them may be None when the run does not need it.
+    """
+
+    inter_site_correlation: float
+    sf_common: ExponentialField | None
+    sf_own: tuple[ExponentialField, ...] | None
+    los: tuple[ExponentialField, ...] | None
+
+    def shadow_unit_on_grid(self, x_m, y_m) -> np.ndarray | None:
+        """Unit-variance shadow-fading fields, shape (n_sites, n_rows, n_cols) float32 (None if off)."""
+        if self.sf_own is None:
+            return None
+        rho = self.inter_site_correlation
+        common = self.sf_common.on_grid(x_m, y_m) * np.float32(np.sqrt(rho)) if rho > 0 else None
+        out = np.empty((len(self.sf_own), len(y_m), len(x_m)), dtype=np.float32)
+        for i, f in enumerate(self.sf_own):
+            out[i] = f.on_grid(x_m, y_m)
+            out[i] *= np.float32(np.sqrt(1.0 - rho))
+            if common is not None:
+                out[i] += common
+        return out
+
+    def los_uniform_on_grid(self, x_m, y_m) -> np.ndarray | None:
+        """Spatially consistent U(0, 1) variables, shape (n_sites, n_rows, n_cols) float32."""
+        if self.los is None:
+            return None
+        out = np.empty((len(self.los), len(y_m), len(x_m)), dtype=np.float32)
+        for i, f in enumerate(self.los):
+            out[i] = ndtr(f.on_grid(x_m, y_m))
+        return out
+
+
+def site_fields(seed: int, sf_decorrelation_m, los_decorrelation_m, *, shadow_fading: bool,
+                statistical_los: bool, inter_site_correlation: float = 0.5,
+                n_features: int = DEFAULT_N_FEATURES) -> SiteFields:
+    """Draw the fields of a run from its seed: one SF and one LOS field per site.
+
+    ``sf_decorrelation_m`` and ``los_decorrelation_m`` are per-site sequences (the site's environment
+    sets them). The common SF field uses the largest SF correlation distance among the sites.
+    """
+    check_range("inter_site_correlation", inter_site_correlation, 0.0, 1.0, source="cellscape shadowing model")
+    sf_d = [float(d) for d in sf_decorrelation_m]
+    los_d = [float(d) for d in los_decorrelation_m]
+    common = own = los = None
+    if shadow_fading and sf_d:
+        common = exponential_field(max(sf_d), rng=field_rng(seed, SF_COMMON), n_features=n_features)
+        own = tuple(exponential_field(d, rng=field_rng(seed, SF_SITE, i), n_features=n_features)
+                    for i, d in enumerate(sf_d))
+    if statistical_los and los_d:
+        los = tuple(exponential_field(d, rng=field_rng(seed, LOS_SITE, i), n_features=n_features)
+                    for i, d in enumerate(los_d))
+    return SiteFields(float(inter_site_correlation), common, own, los)

