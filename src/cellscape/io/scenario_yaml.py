@@ -1,0 +1,183 @@
+"""Read a scenario YAML file (docs/scenario.md) into a validated :class:`~cellscape.scenario.records.Scenario`.
+
+The edge of the scenario: this module reads files and resolves paths, then hands a plain mapping
+to :func:`cellscape.scenario.parse_scenario`, which validates it.
+
+- YAML is read with ``yaml.safe_load`` semantics (no arbitrary objects), plus one strictness: a key
+  repeated in one mapping is an error (plain PyYAML keeps the last one silently).
+- ``sites_file: <path>`` (or ``{path: ..., ignore_columns: [...]}``) is read with
+  :mod:`cellscape.io.sites_file` and replaces ``sites``; giving both is an error.
+- Relative paths (``sites_file``, ``buildings.source`` unless ``pyrosm:<City>``) are relative to
+  the folder of the YAML file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import os
+from pathlib import Path
+import re
+from typing import Any
+
+import yaml
+
+from cellscape.errors import DataFileError, ScenarioError
+from cellscape.io.sites_file import SitesTable, read_sites_table
+from cellscape.scenario.model import is_geographic, parse_scenario
+from cellscape.scenario.records import Scenario
+
+__all__ = ["load_scenario", "read_scenario_mapping"]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {seen[key].start_mark.line + 1})",
+                key_node.start_mark)
+        seen[key] = key_node
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_scenario_mapping(path: str | os.PathLike) -> dict:
+    """The YAML file as a plain mapping, nothing resolved or validated.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or unreadable.
+    ScenarioError
+        If it is not valid YAML (message: file, line, column, problem) or not a mapping.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: scenario file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{path}: cannot read scenario file ({exc})") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = " ".join(str(exc.problem or exc.context or "syntax error").split())
+        raise ScenarioError(f"{path}{where}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from None
+    if not isinstance(data, Mapping):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ScenarioError(f"{path}: a scenario file is a mapping of keys to values, got {got}")
+    return dict(data)
+
+
+def load_scenario(path: str | os.PathLike) -> Scenario:
+    """Read, resolve and validate a scenario YAML file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The scenario file (layout in docs/scenario.md).
+
+    Returns
+    -------
+    Scenario
+        The frozen records; ``buildings.path`` is absolute when it was a relative file path.
+
+    Raises
+    ------
+    DataFileError
+        If the scenario file or its site file is missing or unreadable.
+    ScenarioError
+        If the YAML is invalid (with line and column) or the scenario is (field path first, then
+        ``(<site file> row N)`` for a site read from a file, or ``(in <scenario file>)``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "sites.csv").write_text("site_id,x,y,height_m,azimuth_deg\\nA,500,500,30,0\\n")
+    >>> _ = (folder / "s.yaml").write_text(
+    ...     "name: demo\\n"
+    ...     "area: {crs: 'EPSG:3067', bounds: [0, 0, 1000, 1000], resolution_m: 10}\\n"
+    ...     "carrier: {fc_ghz: 3.5}\\n"
+    ...     "sites_file: sites.csv\\n")
+    >>> load_scenario(folder / "s.yaml").sites[0].sectors[0].sector_id
+    'A-1'
+    """
+    path = Path(path)
+    data = read_scenario_mapping(path)
+    base = path.parent
+    table: SitesTable | None = None
+    if "sites_file" in data:
+        if "sites" in data:
+            raise ScenarioError(f"sites_file: give either sites or sites_file, not both (in {path})")
+        table = _read_sites_file(data.pop("sites_file"), base, path)
+        _check_sites_crs(table, data, path)
+        data["sites"] = table.sites
+    buildings = data.get("buildings")
+    if isinstance(buildings, Mapping) and isinstance(buildings.get("source"), str):
+        source = buildings["source"]
+        if not source.strip().lower().startswith("pyrosm:"):
+            data["buildings"] = {**buildings, "source": str(_resolve(source, base))}
+    try:
+        return parse_scenario(data)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{exc} ({_origin(str(exc), table, path)})") from None
+
+
+_SITE_PATH = re.compile(r"^sites\[(\d+)\](?:\.sectors\[(\d+)\])?")
+
+
+def _origin(message: str, table: SitesTable | None, path: Path) -> str:
+    """Where the field a message names was written: a site-file row, or the YAML file."""
+    match = _SITE_PATH.match(message)
+    if table is None or match is None:
+        return f"in {path}"
+    i = int(match.group(1))
+    if i >= len(table.where):
+        return f"in {table.path}"
+    rows = table.where[i]
+    k = int(match.group(2)) if match.group(2) is not None else 0
+    return f"{table.path} {rows[min(k, len(rows) - 1)]}"
+
+
+def _resolve(value: str | os.PathLike, base: Path) -> Path:
+    p = Path(os.path.expanduser(os.fspath(value)))
+    return p if p.is_absolute() else base / p
+
+
+def _read_sites_file(entry: Any, base: Path, path: Path) -> SitesTable:
+    ignore: list[str] = []
+    if isinstance(entry, Mapping):
+        unknown = sorted(set(entry) - {"path", "ignore_columns"})
+        if unknown:
+            raise ScenarioError(f"sites_file.{unknown[0]}: unknown key (allowed: path, ignore_columns) (in {path})")
+        ignore = entry.get("ignore_columns") or []
+        if not (isinstance(ignore, list) and all(isinstance(c, str) for c in ignore)):
+            raise ScenarioError(f"sites_file.ignore_columns: expected a list of column names, got {ignore!r} (in {path})")
+        entry = entry.get("path")
+    if not isinstance(entry, str) or not entry.strip():
+        raise ScenarioError(f"sites_file: expected a file path, got {entry!r} (in {path})")
+    return read_sites_table(_resolve(entry, base), ignore_columns=ignore)
+
+
+def _check_sites_crs(table: SitesTable, data: Mapping, path: Path) -> None:
+    """A GeoJSON file states its CRS; it must be the area's (we do not reproject sites here)."""
+    if table.crs is None:
+        return
+    area = data.get("area")
+    area_crs = str(area.get("crs", "EPSG:4326")) if isinstance(area, Mapping) else "EPSG:4326"
+    same = (is_geographic(table.crs) and is_geographic(area_crs)) or table.crs.upper() == area_crs.strip().upper()
+    if not same:
+        raise ScenarioError(f"sites_file: {table.path} has coordinates in {table.crs} but area.crs is {area_crs!r}; "
+                            f"write the sites in the area's CRS (in {path})")
