@@ -1,0 +1,152 @@
+"""GeoTIFF maps: the only home of rasterio (ARCHITECTURE.md, STYLE.md P13).
+
+One band per named array; band descriptions are the glossary names with their unit suffix
+(``rsrp_dbm``, ``sinr_db``, ...), so a GIS shows "rsrp_dbm" rather than "Band 1". Files are
+tiled (256 x 256), deflate-compressed and written atomically (:mod:`cellscape.io.atomic`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import os
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.crs import CRS
+from rasterio.errors import RasterioIOError
+from rasterio.transform import Affine
+
+from cellscape.errors import DataFileError, GeometryError
+from cellscape.geo.grid import RasterGrid
+from cellscape.io.atomic import write_atomic
+
+_BLOCK_PX = 256   # GeoTIFF tile edge (a multiple of 16, as the format requires)
+
+# unit suffix of a glossary name -> the unit string GDAL stores per band (longest suffix first)
+_UNIT_SUFFIXES = (("_dbm", "dBm"), ("_dbi", "dBi"), ("_db", "dB"), ("_mbps", "Mbit/s"), ("_bps", "bit/s"),
+                  ("_m2", "m2"), ("_km", "km"), ("_m", "m"), ("_deg", "deg"), ("_ghz", "GHz"), ("_hz", "Hz"))
+
+
+def _unit_of(name: str) -> str:
+    """The unit a band name carries in its suffix, '' when none.
+
+    >>> _unit_of("rsrp_dbm"), _unit_of("sinr_db"), _unit_of("best_sector")
+    ('dBm', 'dB', '')
+    """
+    for suffix, unit in _UNIT_SUFFIXES:
+        if name.endswith(suffix):
+            return unit
+    return ""
+
+
+def write_geotiff(path: str | os.PathLike, bands: Mapping[str, np.ndarray], grid: RasterGrid, *,
+                  nodata: float | None = None) -> Path:
+    """Write ``bands`` as one GeoTIFF with one band per array, georeferenced by ``grid``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file; replaced atomically.
+    bands : mapping of str to ndarray, each shape (n_rows, n_cols)
+        Band name (glossary name with unit suffix, e.g. ``"rsrp_dbm"``) -> values, north-up
+        (row 0 is the northern edge). All arrays share one dtype; bool arrays are written as uint8.
+    grid : RasterGrid
+        CRS and pixel geometry of the arrays.
+    nodata : float, optional
+        Value marked as "no data" in every band (e.g. -1 for a serving-sector index).
+
+    Returns
+    -------
+    path : Path
+
+    Raises
+    ------
+    GeometryError
+        If there is no band, or an array is not 2-D with the grid's shape.
+    TypeError
+        If the arrays do not share one dtype (a GeoTIFF holds one data type).
+    """
+    if not bands:
+        raise GeometryError(f"cannot write {path}: no bands given")
+    arrays = {}
+    for name, values in bands.items():
+        if not isinstance(name, str) or not name:
+            raise GeometryError(f"band names must be non-empty strings, got {name!r}")
+        arr = np.asarray(values)
+        if arr.shape != grid.shape:
+            raise GeometryError(f"band {name!r} has shape {arr.shape}, but the grid is {grid.shape} (rows, cols)")
+        arrays[name] = arr.astype(np.uint8) if arr.dtype == bool else arr
+    dtypes = {str(a.dtype) for a in arrays.values()}
+    if len(dtypes) > 1:
+        listed = ", ".join(f"{n}: {a.dtype}" for n, a in arrays.items())
+        raise TypeError(f"all bands of one GeoTIFF need one dtype, got {listed}; write them to separate files")
+    dtype = np.dtype(dtypes.pop())
+    profile = {
+        "driver": "GTiff",
+        "width": grid.n_cols,
+        "height": grid.n_rows,
+        "count": len(arrays),
+        "dtype": dtype.name,
+        "crs": CRS.from_user_input(grid.crs),
+        "transform": Affine(*grid.transform),
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": _BLOCK_PX,
+        "blockysize": _BLOCK_PX,
+        "compress": "deflate",
+        # deflate predictor: horizontal differencing for integers (2), floating point (3)
+        "predictor": 3 if np.issubdtype(dtype, np.floating) else 2,
+    }
+
+    def write(tmp: Path) -> None:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            for index, (name, arr) in enumerate(arrays.items(), start=1):
+                dst.write(arr, index)
+                dst.set_band_description(index, name)
+                dst.set_band_unit(index, _unit_of(name))
+            dst.update_tags(software="cellscape")
+
+    return write_atomic(path, write)
+
+
+def read_geotiff(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], RasterGrid]:
+    """Read a north-up GeoTIFF written by :func:`write_geotiff`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The GeoTIFF file.
+
+    Returns
+    -------
+    bands : dict of str to ndarray, each shape (n_rows, n_cols)
+        Band description (``band_<i>`` when a band has none) -> values.
+    grid : RasterGrid
+        The grid the file is georeferenced on.
+
+    Raises
+    ------
+    DataFileError
+        If the file does not exist or is not a raster GDAL reads.
+    GeometryError
+        If the file has no CRS, is rotated, or has non-square pixels.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"GeoTIFF {path} does not exist")
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise GeometryError(f"GeoTIFF {path} has no CRS")
+            a, b, c, d, e, f = tuple(src.transform)[:6]
+            if b != 0.0 or d != 0.0 or a <= 0.0 or e >= 0.0 or not np.isclose(a, -e, rtol=1e-9, atol=0.0):
+                raise GeometryError(
+                    f"GeoTIFF {path} is not north-up with square pixels (transform {a, b, c, d, e, f})")
+            grid = RasterGrid(crs=src.crs.to_string(), x_min_m=c, y_max_m=f, resolution_m=a,
+                              n_rows=src.height, n_cols=src.width)
+            names = [desc or f"band_{i}" for i, desc in enumerate(src.descriptions, start=1)]
+            bands = {name: src.read(i) for i, name in enumerate(names, start=1)}
+    except RasterioIOError as exc:
+        raise DataFileError(f"cannot read GeoTIFF {path}: {exc}") from None
+    return bands, grid

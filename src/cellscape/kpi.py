@@ -1,0 +1,282 @@
+"""Key performance indicators: pure reductions of per-pixel maps (numpy only).
+
+One home for "coverage fraction", percentiles and served area, so that a coverage report, a
+planning objective and a simulation compute them the same way (ARCHITECTURE.md, "one concept,
+one home"). Conventions:
+
+- Every pixel of the map counts as area; a pixel whose value is NaN (or -inf RSRP: no usable
+  sector) is *not covered*, never silently dropped from the denominator.
+- Percentiles are NaN-aware: NaN values are left out (their number is the caller's to report).
+- A reduction over an empty set is NaN in the functions and ``None`` in the JSON-ready dict of
+  :func:`coverage_kpis`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from cellscape._validate import check_range
+from cellscape.coverage.result import CoverageResult
+
+KPI_PERCENTILES: tuple[int, ...] = (5, 10, 50, 90, 95)
+"""Percentiles [%] reported for SINR, throughput and RSRP (5 % is the usual "cell edge")."""
+
+
+def _masked(values, mask, *, name: str) -> np.ndarray:
+    """``values`` as a flat float array, restricted to ``mask`` when given."""
+    arr = np.asarray(values, dtype=float)
+    if mask is None:
+        return arr.ravel()
+    m = np.asarray(mask)
+    if m.dtype != bool:
+        raise TypeError(f"mask must be a bool array, got dtype {m.dtype}")
+    if m.shape != arr.shape:
+        raise ValueError(f"mask has shape {m.shape}, but {name} has shape {arr.shape}")
+    return arr[m]
+
+
+def coverage_fraction(rsrp_dbm, threshold_dbm, *, mask=None):
+    """Fraction of pixels whose RSRP reaches a threshold (``rsrp_dbm >= threshold_dbm``).
+
+    Parameters
+    ----------
+    rsrp_dbm : array_like
+        Best-server RSRP per pixel, any shape; NaN and -inf count as not covered. [dBm]
+    threshold_dbm : float or array_like, shape (k,)
+        Threshold(s). [dBm]
+    mask : array_like of bool, optional
+        Same shape as ``rsrp_dbm``: only these pixels form the area (e.g. outdoor pixels).
+
+    Returns
+    -------
+    fraction : float or ndarray, shape of ``threshold_dbm``
+        Covered pixels / pixels in the area, in [0, 1]; NaN when the area has no pixel.
+
+    Examples
+    --------
+    >>> coverage_fraction([[-95.0, -105.0], [float("nan"), -120.0]], -110.0)
+    0.5
+    >>> coverage_fraction([-95.0, -105.0, -120.0], [-100.0, -110.0]).tolist()
+    [0.3333333333333333, 0.6666666666666666]
+    >>> coverage_fraction([-95.0, -105.0], -110.0, mask=[False, True])
+    1.0
+    """
+    values = _masked(rsrp_dbm, mask, name="rsrp_dbm")                      # (n,)
+    thresholds = np.asarray(threshold_dbm, dtype=float)
+    if values.size == 0:
+        out = np.full(thresholds.shape, np.nan)
+    else:
+        out = np.array([np.count_nonzero(values >= t) for t in thresholds.ravel()],
+                       dtype=float).reshape(thresholds.shape) / values.size
+    return float(out) if out.ndim == 0 else out
+
+
+def percentiles(values, qs, *, mask=None) -> np.ndarray:
+    """NaN-aware percentiles (linear interpolation, numpy's default method).
+
+    Parameters
+    ----------
+    values : array_like
+        Any shape; NaN values are left out.
+    qs : array_like, shape (k,)
+        Percentiles in [0, 100]. [%]
+    mask : array_like of bool, optional
+        Same shape as ``values``: only these elements are used.
+
+    Returns
+    -------
+    p : ndarray, shape (k,)
+        The percentiles; all NaN when no finite-or-infinite (non-NaN) value remains.
+
+    Raises
+    ------
+    OutOfValidityRangeError
+        If a percentile lies outside [0, 100].
+
+    Examples
+    --------
+    >>> percentiles([1.0, 2.0, float("nan"), 3.0, 4.0], [0, 50, 100]).tolist()
+    [1.0, 2.5, 4.0]
+    >>> percentiles([float("nan")], [50]).tolist()
+    [nan]
+    """
+    q = check_range("qs", np.atleast_1d(np.asarray(qs, dtype=float)), 0.0, 100.0, source="percentiles")
+    arr = _masked(values, mask, name="values")
+    arr = arr[~np.isnan(arr)]                                              # (n,)
+    if arr.size == 0:
+        return np.full(q.shape, np.nan)
+    if not np.isinf(arr).any():
+        return np.percentile(arr, q)
+    # -inf (no usable signal) is a legitimate value: interpolating next to it gives inf - inf = NaN,
+    # so there the percentile takes the infinite neighbour (the limit of the interpolation).
+    with np.errstate(invalid="ignore"):
+        linear = np.percentile(arr, q)
+    lower = np.percentile(arr, q, method="lower")
+    higher = np.percentile(arr, q, method="higher")
+    return np.where(np.isnan(linear), np.where(np.isinf(lower), lower, higher), linear)
+
+
+def served_pixels_per_sector(best_sector, n_sectors: int) -> np.ndarray:
+    """Number of pixels each sector serves (best server); -1 marks pixels no sector serves.
+
+    Parameters
+    ----------
+    best_sector : array_like of int
+        Serving-sector index per pixel, any shape, in [-1, n_sectors).
+    n_sectors : int
+        Number of sectors.
+
+    Returns
+    -------
+    counts : ndarray of int64, shape (n_sectors,)
+
+    Examples
+    --------
+    >>> served_pixels_per_sector([[0, 2], [2, -1]], 3).tolist()
+    [1, 0, 2]
+    """
+    idx = np.asarray(best_sector)
+    if idx.size and not np.issubdtype(idx.dtype, np.integer):
+        raise TypeError(f"best_sector must hold integers, got dtype {idx.dtype}")
+    if n_sectors < 0:
+        raise ValueError(f"n_sectors must be >= 0, got {n_sectors}")
+    idx = idx.ravel().astype(np.int64)
+    bad = (idx < -1) | (idx >= n_sectors)
+    if np.any(bad):
+        raise ValueError(f"best_sector={idx[bad][0]} is outside [-1, {n_sectors - 1}] "
+                         f"({np.count_nonzero(bad)} of {idx.size} pixels)")
+    return np.bincount(idx[idx >= 0], minlength=n_sectors)
+
+
+def served_area_m2_per_sector(best_sector, n_sectors: int, pixel_area_m2: float) -> np.ndarray:
+    """Area each sector serves as best server [m^2]; pixels with -1 belong to none.
+
+    Parameters
+    ----------
+    best_sector : array_like of int
+        Serving-sector index per pixel, any shape, in [-1, n_sectors).
+    n_sectors : int
+        Number of sectors.
+    pixel_area_m2 : float
+        Area of one pixel. [m^2]
+
+    Returns
+    -------
+    area_m2 : ndarray of float, shape (n_sectors,)
+
+    Examples
+    --------
+    >>> served_area_m2_per_sector([[0, 2], [2, -1]], 3, 25.0).tolist()
+    [25.0, 0.0, 50.0]
+    """
+    if not pixel_area_m2 > 0:
+        raise ValueError(f"pixel_area_m2 must be > 0, got {pixel_area_m2}")
+    return served_pixels_per_sector(best_sector, n_sectors) * float(pixel_area_m2)
+
+
+def _number(x) -> float | None:
+    """A JSON-ready float: None for NaN/inf."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _percentile_dict(values, *, mask=None, scale: float = 1.0) -> dict[str, float | None]:
+    p = percentiles(values, KPI_PERCENTILES, mask=mask) * scale
+    return {str(q): _number(v) for q, v in zip(KPI_PERCENTILES, p)}
+
+
+def _json_ready(obj):
+    """numpy scalars/arrays and tuples -> plain Python, NaN -> None (for ``meta``)."""
+    if isinstance(obj, dict):
+        return {str(k): _json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return [_json_ready(v) for v in obj.tolist()]
+    if isinstance(obj, (list, tuple)):
+        return [_json_ready(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float):
+        return _number(obj)
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    return str(obj)
+
+
+def coverage_kpis(result: CoverageResult, *, rsrp_thresholds_dbm) -> dict:
+    """The KPI set of a coverage map, as a JSON-ready dict (plain Python values, None = undefined).
+
+    Parameters
+    ----------
+    result : CoverageResult
+        The maps of a coverage run.
+    rsrp_thresholds_dbm : sequence of float
+        RSRP levels at which the covered area is reported. [dBm]
+
+    Returns
+    -------
+    kpis : dict
+        ``n_pixels``, ``n_pixels_outdoor``, ``n_pixels_indoor``, ``n_pixels_unserved`` (no
+        usable sector), ``pixel_area_m2``, ``map_area_km2``, ``grid`` (CRS, pixel size, shape,
+        bounds), ``coverage`` (one entry per threshold, keyed ``"rsrp_dbm >= T"``, with the
+        covered fraction of ``all`` / ``outdoor`` / ``indoor`` pixels and the covered area
+        ``area_km2``), ``sinr_db_percentiles`` and ``throughput_mbps_percentiles`` and
+        ``rsrp_dbm_percentiles`` over all pixels (keys ``"5"``, ``"10"``, ``"50"``, ``"90"``,
+        ``"95"``), the same split by location in ``percentiles_by_location``, ``sectors`` (per
+        sector: ids, served pixels, served area and share of the map) and ``meta`` (the
+        result's models and policies).
+
+    Notes
+    -----
+    Throughput is the per-pixel full-allocation user rate of the result, converted to Mbit/s.
+    Percentiles leave NaN pixels out; coverage fractions count them as not covered.
+    """
+    grid = result.grid
+    indoor = np.asarray(result.indoor, dtype=bool)
+    outdoor = ~indoor
+    n_pixels = int(grid.n_pixels)
+    pixel_area_m2 = float(grid.resolution_m) ** 2
+    areas = {"all": None, "outdoor": outdoor, "indoor": indoor}
+
+    coverage = {}
+    for t in rsrp_thresholds_dbm:
+        t = float(t)
+        entry: dict = {"threshold_dbm": t}
+        for label, mask in areas.items():
+            entry[label] = _number(coverage_fraction(result.rsrp_dbm, t, mask=mask))
+        covered = np.count_nonzero(np.asarray(result.rsrp_dbm) >= t)
+        entry["area_km2"] = covered * pixel_area_m2 / 1e6
+        coverage[f"rsrp_dbm >= {t:g}"] = entry
+
+    n_sectors = len(result.sectors.sector_id)
+    counts = served_pixels_per_sector(result.best_sector, n_sectors)
+    sectors = [
+        {"sector_id": str(result.sectors.sector_id[i]), "site_id": str(result.sectors.site_id[i]),
+         "served_pixels": int(counts[i]), "served_area_m2": float(counts[i]) * pixel_area_m2,
+         "served_fraction": float(counts[i]) / n_pixels}
+        for i in range(n_sectors)
+    ]
+    by_location = {
+        label: {"sinr_db": _percentile_dict(result.sinr_db, mask=mask),
+                "throughput_mbps": _percentile_dict(result.throughput_bps, mask=mask, scale=1e-6),
+                "rsrp_dbm": _percentile_dict(result.rsrp_dbm, mask=mask)}
+        for label, mask in areas.items() if mask is not None
+    }
+    return {
+        "n_pixels": n_pixels,
+        "n_pixels_outdoor": int(np.count_nonzero(outdoor)),
+        "n_pixels_indoor": int(np.count_nonzero(indoor)),
+        "n_pixels_unserved": int(np.count_nonzero(np.asarray(result.best_sector) < 0)),
+        "pixel_area_m2": pixel_area_m2,
+        "map_area_km2": n_pixels * pixel_area_m2 / 1e6,
+        "grid": {"crs": grid.crs, "resolution_m": float(grid.resolution_m), "n_rows": int(grid.n_rows),
+                 "n_cols": int(grid.n_cols), "bounds_m": [float(v) for v in grid.bounds_m]},
+        "coverage": coverage,
+        "sinr_db_percentiles": _percentile_dict(result.sinr_db),
+        "throughput_mbps_percentiles": _percentile_dict(result.throughput_bps, scale=1e-6),
+        "rsrp_dbm_percentiles": _percentile_dict(result.rsrp_dbm),
+        "percentiles_by_location": by_location,
+        "sectors": sectors,
+        "meta": _json_ready(dict(result.meta)),
+    }
