@@ -113,8 +113,9 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
         u_step=dist.u_step, pl_los_db=dist.pl_los_db, pl_nlos_db=dist.pl_nlos_db,
         sf_std_los_db=dist.sf_std_los_db, sf_std_nlos_db=dist.sf_std_nlos_db, p_los=dist.p_los,
         sector_site=np.array(sec_site, dtype=np.int64), sector_bearing_deg=np.array(sec_bearing, dtype=np.float64),
-        sector_pattern=np.array(sec_pattern, dtype=np.int64), sector_p_re_dbm=np.array(sec_p_re, dtype=np.float64),
-        gain_dbi=np.stack(gains), theta_step_deg=tables.THETA_STEP_DEG, phi_step_deg=tables.PHI_STEP_DEG,
+        sector_pattern=np.array(sec_pattern, dtype=np.int64),
+        sector_p_re_mw=10.0 ** (np.array(sec_p_re, dtype=np.float64) / 10.0),
+        gain_lin=(10.0 ** (np.stack(gains).astype(np.float64) / 10.0)).astype(np.float32), theta_step_deg=tables.THETA_STEP_DEG, phi_step_deg=tables.PHI_STEP_DEG,
         noise_mw=float(10.0 ** (noise_dbm / 10.0)), load_factor=float(carrier.dl_load_factor),
         los_mode=LOS_MODE_CODES[scenario.los_mode])
     fields = site_fields(

@@ -9,9 +9,11 @@ interpolation error that the tests bound:
   distance is 0.1 sqrt(d) m, 0.3 m at 10 m and 10 m at 10 km; for a log-distance law
   A + B log10(d) linear interpolation in u errs by at most U_STEP^2 / 8 * 2B / (ln 10 * d), i.e.
   < 0.002 dB at d >= 10 m for B <= 40 (and < 0.01 dB at the LOS breakpoint kink);
-- antenna tables are on a 0.5 deg grid of zenith angle theta in [0, 180] and azimuth relative to the
-  sector bearing in [-180, 180], bilinear; the error is < 0.05 dB within the main lobe (tested) and
-  larger only near array nulls, 20+ dB below the peak.
+- antenna tables hold *linear* power gain on a grid of 0.1 deg in zenith angle theta (0..180) by
+  0.5 deg in azimuth relative to the sector bearing (-180..180), read bilinearly. Interpolating the
+  linear gain (not dB) keeps the nulls of the vertical array pattern deep: across a null, dB
+  interpolation would fill it by tens of dB. The error is < 0.05 dB within 10 dB of the peak
+  (tested) and the best-server RSRP of a map agrees with direct model calls to < 0.1 dB.
 
 Validity-range policy of the map engine (STYLE.md P6: decided here, once): a pixel nearer to a site
 than the model's minimum distance (``d2d_range_m(...)[0]``, e.g. 10 m for UMa) takes the loss at that
@@ -33,7 +35,7 @@ from cellscape.scenario.records import AntennaSpec
 U_STEP = 0.05
 """Step of the distance tables in u = sqrt(d2d_m) [sqrt(m)]."""
 
-THETA_STEP_DEG = 0.5
+THETA_STEP_DEG = 0.1
 PHI_STEP_DEG = 0.5
 
 NEAR_POLICY = "clip"

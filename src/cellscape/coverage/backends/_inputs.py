@@ -14,10 +14,11 @@ class KernelStatic:
     Sites (n_sites,): ``site_x_m``, ``site_y_m``, ``site_dz_m`` (= h_UT - h_BS, negative for a mast
     above the user). Distance lookup tables (n_sites, n_u) indexed by u = sqrt(d2d_m) / ``u_step``:
     ``pl_los_db``, ``pl_nlos_db``, ``sf_std_los_db``, ``sf_std_nlos_db``, ``p_los``.
-    Sectors (n_sectors,): ``sector_site`` (int32), ``sector_bearing_deg`` (TR 38.901 alpha, ccw from
-    east), ``sector_pattern`` (int32 index into ``gain_dbi``), ``sector_p_re_dbm`` (Tx power per RE
-    plus the UE antenna gain). Antenna gain tables ``gain_dbi`` (n_patterns, n_theta, n_phi) on
-    theta = 0..180 deg and phi_rel = -180..180 deg in steps ``theta_step_deg``/``phi_step_deg``.
+    Sectors (n_sectors,): ``sector_site``, ``sector_bearing_deg`` (TR 38.901 alpha, ccw from east),
+    ``sector_pattern`` (index into ``gain_lin``), ``sector_p_re_mw`` (Tx power per RE times the UE
+    antenna gain, linear [mW]). Antenna tables ``gain_lin`` (n_patterns, n_theta, n_phi): linear
+    power gain on theta = 0..180 deg and phi_rel = -180..180 deg in steps ``theta_step_deg`` /
+    ``phi_step_deg`` (linear so that interpolation keeps pattern nulls deep).
     ``los_mode``: 0 statistical (compare the uniform field with p_los), 1 all LOS, 2 all NLOS.
     """
 
@@ -33,8 +34,8 @@ class KernelStatic:
     sector_site: np.ndarray
     sector_bearing_deg: np.ndarray
     sector_pattern: np.ndarray
-    sector_p_re_dbm: np.ndarray
-    gain_dbi: np.ndarray
+    sector_p_re_mw: np.ndarray
+    gain_lin: np.ndarray
     theta_step_deg: float
     phi_step_deg: float
     noise_mw: float

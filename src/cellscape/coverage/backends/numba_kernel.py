@@ -3,7 +3,9 @@
 For each pixel it visits every site once (distance, LOS state, path loss from the site's lookup
 table, shadow fading, angles) and then every sector of the run (antenna gain from a bilinear lookup,
 RSRP, running best and running sum), so memory traffic is O(pixels) and the per-link work is a few
-multiply-adds, one exp and two table reads. Same tables and same arithmetic as numpy_kernel.py.
+multiply-adds and four table reads: the loss is turned into a linear factor once per site, and the
+antenna gain is read from a table of linear gains, so a link costs no transcendental function.
+Same tables and same arithmetic as numpy_kernel.py.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def _kernel(x_m, y_m, site_x, site_y, site_dz, u_step, pl_los, pl_nlos, sf_los, 
                     pl = pl_nlos[i, k] + (pl_nlos[i, k + 1] - pl_nlos[i, k]) * f
                     if has_sf:
                         pl += (sf_nlos[i, k] + (sf_nlos[i, k + 1] - sf_nlos[i, k]) * f) * sf_unit[i, r, c]
-                loss[i] = pl + o2i_db
+                loss[i] = math.exp(-(pl + o2i_db) * _LN10_10)     # linear path gain
                 ti = math.atan2(d2d, site_dz[i]) * _RAD2DEG * inv_t
                 kt = int(ti)
                 if kt > n_t - 2:
@@ -72,7 +74,7 @@ def _kernel(x_m, y_m, site_x, site_y, site_dz, u_step, pl_los, pl_nlos, sf_los, 
                 t_idx[i] = kt
                 t_frac[i] = ti - kt
                 phi[i] = math.atan2(dy, dx) * _RAD2DEG
-            best = -1e300
+            best = 0.0
             best_s = -1
             total = 0.0
             for s in range(n_sec):
@@ -96,17 +98,16 @@ def _kernel(x_m, y_m, site_x, site_y, site_dz, u_step, pl_los, pl_nlos, sf_los, 
                 g11 = gain[g, kt + 1, kp + 1]
                 lo = g00 + (g01 - g00) * pf
                 hi = g10 + (g11 - g10) * pf
-                rsrp = sec_p_re[s] + lo + (hi - lo) * tf - loss[i]
-                total += math.exp(rsrp * _LN10_10)
-                if rsrp > best:
-                    best = rsrp
+                p_mw = sec_p_re[s] * (lo + (hi - lo) * tf) * loss[i]
+                total += p_mw
+                if p_mw > best:
+                    best = p_mw
                     best_s = s
-            best_mw = math.exp(best * _LN10_10)
-            interf = total - best_mw
+            interf = total - best
             if interf < 0.0:
                 interf = 0.0
-            out_rsrp[r, c] = best
-            out_sinr[r, c] = 10.0 * math.log10(best_mw / (load * interf + noise_mw))
+            out_rsrp[r, c] = 10.0 * math.log10(best)
+            out_sinr[r, c] = 10.0 * math.log10(best / (load * interf + noise_mw))
             out_best[r, c] = best_s
 
 
@@ -121,8 +122,8 @@ def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
     _kernel(np.ascontiguousarray(tile.x_m, dtype=np.float64), np.ascontiguousarray(tile.y_m, dtype=np.float64),
             st.site_x_m, st.site_y_m, st.site_dz_m, float(st.u_step),
             st.pl_los_db, st.pl_nlos_db, st.sf_std_los_db, st.sf_std_nlos_db, st.p_los,
-            st.sector_site, st.sector_bearing_deg, st.sector_pattern, st.sector_p_re_dbm,
-            st.gain_dbi, float(st.theta_step_deg), float(st.phi_step_deg),
+            st.sector_site, st.sector_bearing_deg, st.sector_pattern, st.sector_p_re_mw,
+            st.gain_lin, float(st.theta_step_deg), float(st.phi_step_deg),
             float(st.noise_mw), float(st.load_factor), int(st.los_mode),
             los_u, sf, tile.sf_unit is not None, np.ascontiguousarray(tile.o2i_db, dtype=np.float32),
             out_rsrp, out_sinr, out_best)

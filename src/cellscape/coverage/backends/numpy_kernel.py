@@ -37,33 +37,33 @@ def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
         sigma = np.where(los, _lerp_rows(st.sf_std_los_db, idx, frac), _lerp_rows(st.sf_std_nlos_db, idx, frac))
         loss = loss + sigma * tile.sf_unit
     loss = loss + tile.o2i_db[None]
+    path_gain = np.exp(-loss * (np.log(10.0) / 10.0))                       # linear, (n_sites, r, c)
     theta = np.degrees(np.arctan2(d2d, st.site_dz_m[:, None, None]))      # zenith angle, (n_sites, r, c)
     phi = np.degrees(np.arctan2(dy, dx))                                    # ccw from east
     ti = theta / st.theta_step_deg
-    t0 = np.minimum(ti.astype(np.int64), st.gain_dbi.shape[1] - 2)
+    t0 = np.minimum(ti.astype(np.int64), st.gain_lin.shape[1] - 2)
     tf = (ti - t0).astype(np.float32)
 
     shape = tile.o2i_db.shape
-    best = np.full(shape, -np.inf, dtype=np.float32)
+    best = np.zeros(shape, dtype=np.float64)
     best_sector = np.full(shape, -1, dtype=np.int32)
     total_mw = np.zeros(shape, dtype=np.float64)
     for s in range(st.n_sectors):
         site = st.sector_site[s]
         rel = np.mod(phi[site] - st.sector_bearing_deg[s] + 180.0, 360.0)                # [0, 360)
         pi_ = rel / st.phi_step_deg
-        p0 = np.minimum(pi_.astype(np.int64), st.gain_dbi.shape[2] - 2)
+        p0 = np.minimum(pi_.astype(np.int64), st.gain_lin.shape[2] - 2)
         pf = (pi_ - p0).astype(np.float32)
-        g = st.gain_dbi[st.sector_pattern[s]]
+        g = st.gain_lin[st.sector_pattern[s]]
         a, b = t0[site], tf[site]
         g_lo = g[a, p0] + (g[a, p0 + 1] - g[a, p0]) * pf
         g_hi = g[a + 1, p0] + (g[a + 1, p0 + 1] - g[a + 1, p0]) * pf
         gain = g_lo + (g_hi - g_lo) * b
-        rsrp = (st.sector_p_re_dbm[s] + gain - loss[site]).astype(np.float32)
-        total_mw += np.power(10.0, rsrp / 10.0)
-        better = rsrp > best
-        best = np.where(better, rsrp, best)
+        p_mw = st.sector_p_re_mw[s] * gain * path_gain[site]
+        total_mw += p_mw
+        better = p_mw > best
+        best = np.where(better, p_mw, best)
         best_sector = np.where(better, np.int32(s), best_sector)
-    best_mw = np.power(10.0, best.astype(np.float64) / 10.0)
-    interference = st.load_factor * np.maximum(total_mw - best_mw, 0.0)
-    sinr = 10.0 * np.log10(best_mw / (interference + st.noise_mw))
-    return KernelOutput(best.astype(np.float32), sinr.astype(np.float32), best_sector)
+    interference = st.load_factor * np.maximum(total_mw - best, 0.0)
+    sinr = 10.0 * np.log10(best / (interference + st.noise_mw))
+    return KernelOutput((10.0 * np.log10(best)).astype(np.float32), sinr.astype(np.float32), best_sector)

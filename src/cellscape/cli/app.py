@@ -1,0 +1,115 @@
+"""The ``cellscape`` command line: thin commands that parse, call the library and print (STYLE.md P15)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cellscape.cli._errors import one_line_errors
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  help="Plan and simulate 5G/6G radio networks (TR 38.901 coverage maps and KPIs).")
+
+
+@app.command()
+@one_line_errors
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+) -> None:
+    """Check a scenario file; print what is wrong with field paths, or a short summary."""
+    from cellscape.io.scenario_yaml import load_scenario
+    from cellscape.pipeline import check_scenario
+
+    summary = check_scenario(load_scenario(scenario))
+    typer.echo(f"ok: {scenario} " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@app.command()
+@one_line_errors
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    backend: Annotated[str, typer.Option(help="Compute backend: numba or numpy.")] = "numba",
+    png: Annotated[bool, typer.Option(help="Also write PNG maps and CDF plots.")] = True,
+) -> None:
+    """Compute coverage maps and KPIs for a scenario and write them to OUT."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cellscape.io.coverage_outputs import write_coverage_outputs
+    from cellscape.io.scenario_yaml import load_scenario
+    from cellscape.pipeline import run_coverage
+
+    sc = load_scenario(scenario)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task(f"coverage {sc.name}", total=None)
+        result = run_coverage(sc, backend=backend,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    paths = write_coverage_outputs(result, out, png=png)
+    k = result.kpis
+    grid = result.result.grid
+    typer.echo(f"{sc.name}: {grid.n_rows} x {grid.n_cols} pixels of {grid.resolution_m:g} m, "
+               f"{sc.n_sectors} sectors, CRS {grid.crs}")
+    for line in _kpi_lines(k):
+        typer.echo(f"  {line}")
+    typer.echo(f"wrote {len(paths)} files to {out}/")
+
+
+def _kpi_lines(k: dict) -> list[str]:
+    lines = []
+    cov = k.get("coverage", {})
+    for key, val in cov.items():
+        if isinstance(val, dict) and val.get("all") is not None:
+            lines.append(f"area with {key}: {100 * val['all']:.1f} %")
+    sinr = k.get("sinr_db_percentiles", {})
+    if sinr:
+        lines.append("SINR percentiles [dB]: " + ", ".join(
+            f"p{q}={v:.1f}" if v is not None else f"p{q}=n/a" for q, v in sinr.items()))
+    return lines
+
+
+@app.command()
+@one_line_errors
+def calibrate(
+    scenario: Annotated[str, typer.Option(help="UMa, UMi or InH-office-mixed / InH-office-open.")] = "UMa",
+    fc_ghz: Annotated[float, typer.Option(help="Carrier frequency [GHz] (6 or 30 in TR 38.901 7.8.1).")] = 6.0,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/calibration"),
+    n_drops: Annotated[int, typer.Option(help="Number of UE drops.")] = 20000,
+    seed: Annotated[int, typer.Option(help="Seed of all randomness.")] = 1,
+) -> None:
+    """Reproduce the TR 38.901 7.8.1 large-scale calibration (coupling loss and geometry SINR CDFs)."""
+    import numpy as np
+
+    from cellscape.io.calibration_report import write_calibration
+    from cellscape.simulation.calibration import run_calibration
+
+    result = run_calibration(scenario, fc_ghz, n_drops=n_drops, rng=np.random.default_rng(seed))
+    paths = write_calibration(result, out)
+    rows = {(m, p): v for m, p, v in result.percentiles()}
+    typer.echo(f"{scenario} {fc_ghz:g} GHz, {n_drops} UEs: coupling loss median {rows[('coupling_loss_db', 50)]:.1f} dB, "
+               f"geometry SINR median {rows[('geometry_sinr_db', 50)]:.1f} dB")
+    typer.echo(f"wrote {len(paths)} files to {out}/")
+
+
+@app.command()
+@one_line_errors
+def pathloss(
+    d2d_m: Annotated[float, typer.Argument(help="Horizontal BS-UT distance [m].")],
+    scenario: Annotated[str, typer.Option(help="TR 38.901 scenario, e.g. UMa, UMi, RMa.")] = "UMa",
+    fc_ghz: Annotated[float, typer.Option(help="Carrier frequency [GHz].")] = 3.5,
+    h_bs_m: Annotated[float, typer.Option(help="BS antenna height [m].")] = 25.0,
+    h_ut_m: Annotated[float, typer.Option(help="UT antenna height [m].")] = 1.5,
+) -> None:
+    """Print the TR 38.901 LOS and NLOS path loss and LOS probability of one link."""
+    from cellscape.propagation import tr38901
+
+    los = float(tr38901.path_loss_db(scenario, d2d_m, h_bs_m, h_ut_m, fc_ghz, True))
+    nlos = float(tr38901.path_loss_db(scenario, d2d_m, h_bs_m, h_ut_m, fc_ghz, False))
+    p = float(tr38901.los_probability(scenario, d2d_m, h_ut_m, h_bs_m=h_bs_m))
+    typer.echo(f"{scenario} {fc_ghz:g} GHz d2d={d2d_m:g} m: LOS {los:.2f} dB, NLOS {nlos:.2f} dB, P(LOS)={p:.3f}")
+
+
+def main() -> None:
+    app()

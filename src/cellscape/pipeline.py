@@ -1,0 +1,64 @@
+"""One orchestrator per job; each reads top to bottom like the data flow (ARCHITECTURE.md).
+
+scenario -> geometry (grid, sites, buildings in a local metric CRS) -> coverage engine (propagation,
+antenna, link budget per tile) -> KPIs. No file is written here: ``cellscape.io`` writes results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cellscape.coverage.engine import Backend, Progress, compute_coverage
+from cellscape.coverage.result import CoverageResult
+from cellscape.geo.grid import RasterGrid, grid_for_bounds, transform_xy
+from cellscape.kpi import coverage_kpis
+from cellscape.radio.nr import resolve_n_prb
+from cellscape.scenario.records import Scenario
+
+
+@dataclass(frozen=True)
+class CoverageRun:
+    """A finished coverage job: the maps, their KPIs and the geometry they were computed on."""
+
+    scenario: Scenario
+    result: CoverageResult
+    kpis: dict
+    footprints: object | None      # building polygons in the grid CRS (for plots), or None
+
+
+def localize(scenario: Scenario) -> tuple[RasterGrid, np.ndarray]:
+    """The map grid in its local metric CRS and the site positions in it, shape (n_sites, 2) [m]."""
+    area = scenario.area
+    grid = grid_for_bounds(area.bounds, crs=area.crs, resolution_m=area.resolution_m)
+    x = np.array([s.x for s in scenario.sites], dtype=float)
+    y = np.array([s.y for s in scenario.sites], dtype=float)
+    xm, ym = transform_xy(x, y, src_crs=area.crs, dst_crs=grid.crs)
+    return grid, np.column_stack([xm, ym])
+
+
+def load_footprints(scenario: Scenario, grid: RasterGrid):
+    """Building footprints of the scenario in the grid CRS, or None when it names none."""
+    if scenario.buildings is None:
+        return None
+    from cellscape.geo.buildings import load_buildings
+
+    return load_buildings(scenario.buildings, crs=grid.crs).geometry
+
+
+def check_scenario(scenario: Scenario) -> dict:
+    """Checks that need more than the file itself (the carrier's PRB count from TS 38.101, the
+    projection of the area); returns a short summary for the CLI's ``validate``."""
+    grid, _ = localize(scenario)
+    return {"name": scenario.name, "sites": len(scenario.sites), "sectors": scenario.n_sectors,
+            "crs": grid.crs, "pixels": f"{grid.n_rows} x {grid.n_cols}", "n_prb": resolve_n_prb(scenario.carrier)}
+
+
+def run_coverage(scenario: Scenario, *, backend: Backend = "numba", progress: Progress | None = None) -> CoverageRun:
+    """Maps and KPIs of a scenario."""
+    grid, site_xy_m = localize(scenario)
+    footprints = load_footprints(scenario, grid)
+    result = compute_coverage(scenario, grid, site_xy_m, footprints=footprints, backend=backend, progress=progress)
+    kpis = coverage_kpis(result, rsrp_thresholds_dbm=scenario.rsrp_thresholds_dbm)
+    return CoverageRun(scenario=scenario, result=result, kpis=kpis, footprints=footprints)

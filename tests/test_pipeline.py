@@ -1,0 +1,45 @@
+"""The built-in example end to end: real Helsinki buildings, real site plan, maps and KPIs."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cellscape.geo.buildings import GeometryRepairWarning
+from cellscape.io.scenario_yaml import load_scenario
+from cellscape.pipeline import check_scenario, localize, run_coverage
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "helsinki.yaml"
+
+
+@pytest.fixture(scope="module")
+def helsinki_run():
+    sc = load_scenario(EXAMPLE)
+    with pytest.warns(GeometryRepairWarning, match="repaired"):
+        return run_coverage(sc)
+
+
+def test_example_validates():
+    summary = check_scenario(load_scenario(EXAMPLE))
+    assert summary["crs"] == "EPSG:32635" and summary["n_prb"] == 273
+
+
+def test_example_maps_are_complete_and_plausible(helsinki_run):
+    res = helsinki_run.result
+    assert res.rsrp_dbm.shape == res.grid.shape
+    assert np.isfinite(res.rsrp_dbm).all() and np.isfinite(res.sinr_db).all()
+    assert (res.best_sector >= 0).all()
+    # a dense 3.5 GHz macro grid over ~1.6 km^2: almost everything above -120 dBm RSRP per RE
+    assert helsinki_run.kpis["coverage"]["rsrp_dbm >= -120"]["outdoor"] > 0.95
+    # indoor pixels pay the O2I loss: median indoor RSRP clearly below outdoor
+    assert 0.2 < res.indoor.mean() < 0.8
+    assert np.median(res.rsrp_dbm[res.indoor]) < np.median(res.rsrp_dbm[~res.indoor]) - 5.0
+    # every sector serves some pixels
+    served = np.bincount(res.best_sector.ravel(), minlength=res.sectors.x_m.size)
+    assert (served > 0).mean() > 0.9
+
+
+def test_sites_lie_on_the_map(helsinki_run):
+    grid, xy = localize(helsinki_run.scenario)
+    xmin, ymin, xmax, ymax = grid.bounds_m
+    assert ((xy[:, 0] > xmin) & (xy[:, 0] < xmax) & (xy[:, 1] > ymin) & (xy[:, 1] < ymax)).all()
