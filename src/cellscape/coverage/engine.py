@@ -40,7 +40,7 @@ Progress = Callable[[int, int], None]
 """progress(tiles_done, tiles_total), called after each tile."""
 
 # working bytes per pixel per site a backend holds for one tile (fields + temporaries)
-_BYTES_PER_PIXEL_SITE = {"numba": 8.0, "numpy": 120.0}
+_BYTES_PER_PIXEL_SITE = {"numba": 8.0, "numpy": 160.0}
 
 
 def _kernel(backend: str):
@@ -108,10 +108,11 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
             sec_az.append(sec.azimuth_deg)
     noise_dbm = float(noise_per_re_dbm(carrier.scs_khz, rx.noise_figure_db))
     static = KernelStatic(
-        site_x_m=site_xy_m[:, 0].copy(), site_y_m=site_xy_m[:, 1].copy(),
-        site_dz_m=(rx.height_m - h_bs).astype(np.float64),
-        u_step=dist.u_step, pl_los_db=dist.pl_los_db, pl_nlos_db=dist.pl_nlos_db,
+        site_x_m=site_xy_m[:, 0].copy(), site_y_m=site_xy_m[:, 1].copy(), u_step=dist.u_step,
+        gain_los_lin=10.0 ** (-dist.pl_los_db.astype(np.float64) / 10.0),
+        gain_nlos_lin=10.0 ** (-dist.pl_nlos_db.astype(np.float64) / 10.0),
         sf_std_los_db=dist.sf_std_los_db, sf_std_nlos_db=dist.sf_std_nlos_db, p_los=dist.p_los,
+        theta_deg=tables.zenith_angle_table_deg(dist, h_bs, h_ut_m=rx.height_m),
         sector_site=np.array(sec_site, dtype=np.int64), sector_bearing_deg=np.array(sec_bearing, dtype=np.float64),
         sector_pattern=np.array(sec_pattern, dtype=np.int64),
         sector_p_re_mw=10.0 ** (np.array(sec_p_re, dtype=np.float64) / 10.0),

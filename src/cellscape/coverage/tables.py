@@ -89,6 +89,15 @@ def distance_tables(environments: Sequence[str], h_bs_m: Sequence[float], *, h_u
     return DistanceTables(u_step=u_step, d2d_min_m=d_min, d2d_max_m=d_max, **out)
 
 
+def zenith_angle_table_deg(dist: DistanceTables, h_bs_m, *, h_ut_m: float) -> np.ndarray:
+    """Zenith angle from each site's antenna to a UT at the table distances, (n_sites, n_u) [deg].
+
+    theta = atan2(d2d, h_UT - h_BS): 90 deg at the horizon, > 90 deg below it (TR 38.901 7.1 GCS).
+    """
+    dz = h_ut_m - np.asarray(h_bs_m, dtype=float)[:, None]                  # (n_sites, 1)
+    return np.degrees(np.arctan2(dist.d2d_m[None, :], dz))
+
+
 def antenna_key(antenna: AntennaSpec, mech_tilt_deg: float, elec_tilt_deg: float) -> tuple:
     """Sectors with equal keys share one gain table."""
     return (antenna, float(mech_tilt_deg), float(elec_tilt_deg))

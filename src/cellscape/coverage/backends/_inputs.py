@@ -11,9 +11,10 @@ import numpy as np
 class KernelStatic:
     """Per-run inputs, the same for every tile.
 
-    Sites (n_sites,): ``site_x_m``, ``site_y_m``, ``site_dz_m`` (= h_UT - h_BS, negative for a mast
-    above the user). Distance lookup tables (n_sites, n_u) indexed by u = sqrt(d2d_m) / ``u_step``:
-    ``pl_los_db``, ``pl_nlos_db``, ``sf_std_los_db``, ``sf_std_nlos_db``, ``p_los``.
+    Sites (n_sites,): ``site_x_m``, ``site_y_m``. Distance lookup tables (n_sites, n_u), indexed
+    by u = sqrt(d2d_m) / ``u_step``: ``gain_los_lin`` and ``gain_nlos_lin`` (path gain
+    10^(-PL/10), linear), ``sf_std_los_db``, ``sf_std_nlos_db``, ``p_los`` and ``theta_deg`` (the
+    zenith angle from the site's antenna to a UT at that distance, which depends on distance only).
     Sectors (n_sectors,): ``sector_site``, ``sector_bearing_deg`` (TR 38.901 alpha, ccw from east),
     ``sector_pattern`` (index into ``gain_lin``), ``sector_p_re_mw`` (Tx power per RE times the UE
     antenna gain, linear [mW]). Antenna tables ``gain_lin`` (n_patterns, n_theta, n_phi): linear
@@ -24,13 +25,13 @@ class KernelStatic:
 
     site_x_m: np.ndarray
     site_y_m: np.ndarray
-    site_dz_m: np.ndarray
     u_step: float
-    pl_los_db: np.ndarray
-    pl_nlos_db: np.ndarray
+    gain_los_lin: np.ndarray
+    gain_nlos_lin: np.ndarray
     sf_std_los_db: np.ndarray
     sf_std_nlos_db: np.ndarray
     p_los: np.ndarray
+    theta_deg: np.ndarray
     sector_site: np.ndarray
     sector_bearing_deg: np.ndarray
     sector_pattern: np.ndarray
@@ -57,6 +58,11 @@ class KernelTile:
     (n_sites, n_rows, n_cols) or None: ``los_uniform`` (U(0,1), statistical LOS only) and
     ``sf_unit`` (unit-variance shadow fading, None = no shadowing); ``o2i_db`` (n_rows, n_cols)
     building entry loss (0 outdoors)."""
+
+    @property
+    def o2i_lin(self) -> np.ndarray:
+        """Building entry loss as a linear gain factor (1 outdoors), float64."""
+        return np.power(10.0, -self.o2i_db.astype(np.float64) / 10.0)
 
     x_m: np.ndarray
     y_m: np.ndarray

@@ -10,6 +10,8 @@ import numpy as np
 
 from cellscape.coverage.backends._inputs import KernelOutput, KernelStatic, KernelTile
 
+_LN10_10 = np.log(10.0) / 10.0
+
 
 def _lerp_rows(table: np.ndarray, idx: np.ndarray, frac: np.ndarray) -> np.ndarray:
     """table (n_sites, n_u); idx/frac (n_sites, ...) -> linear interpolation per site."""
@@ -26,23 +28,21 @@ def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
     dy = y - st.site_y_m[:, None, None]                                     # (n_sites, n_rows, 1)
     d2d = np.sqrt(dx * dx + dy * dy)                                        # (n_sites, n_rows, n_cols)
     u = np.sqrt(d2d) / st.u_step
-    idx = np.minimum(u.astype(np.int64), st.pl_los_db.shape[1] - 2)
-    frac = (u - idx).astype(np.float32)
+    idx = np.minimum(u.astype(np.int64), st.gain_los_lin.shape[1] - 2)
+    frac = u - idx
     if st.los_mode == 0:
         los = tile.los_uniform < _lerp_rows(st.p_los, idx, frac)
     else:
         los = np.full(d2d.shape, st.los_mode == 1)
-    loss = np.where(los, _lerp_rows(st.pl_los_db, idx, frac), _lerp_rows(st.pl_nlos_db, idx, frac))
+    path_gain = np.where(los, _lerp_rows(st.gain_los_lin, idx, frac), _lerp_rows(st.gain_nlos_lin, idx, frac))
     if tile.sf_unit is not None:
         sigma = np.where(los, _lerp_rows(st.sf_std_los_db, idx, frac), _lerp_rows(st.sf_std_nlos_db, idx, frac))
-        loss = loss + sigma * tile.sf_unit
-    loss = loss + tile.o2i_db[None]
-    path_gain = np.exp(-loss * (np.log(10.0) / 10.0))                       # linear, (n_sites, r, c)
-    theta = np.degrees(np.arctan2(d2d, st.site_dz_m[:, None, None]))      # zenith angle, (n_sites, r, c)
-    phi = np.degrees(np.arctan2(dy, dx))                                    # ccw from east
-    ti = theta / st.theta_step_deg
+        path_gain = path_gain * np.exp(-sigma * tile.sf_unit * _LN10_10)
+    path_gain = path_gain * tile.o2i_lin[None]                              # (n_sites, r, c), linear
+    ti = _lerp_rows(st.theta_deg, idx, frac) / st.theta_step_deg            # zenith angle index
     t0 = np.minimum(ti.astype(np.int64), st.gain_lin.shape[1] - 2)
-    tf = (ti - t0).astype(np.float32)
+    tf = ti - t0
+    phi = np.degrees(np.arctan2(dy, dx))                                    # ccw from east
 
     shape = tile.o2i_db.shape
     best = np.zeros(shape, dtype=np.float64)
@@ -53,13 +53,12 @@ def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
         rel = np.mod(phi[site] - st.sector_bearing_deg[s] + 180.0, 360.0)                # [0, 360)
         pi_ = rel / st.phi_step_deg
         p0 = np.minimum(pi_.astype(np.int64), st.gain_lin.shape[2] - 2)
-        pf = (pi_ - p0).astype(np.float32)
+        pf = pi_ - p0
         g = st.gain_lin[st.sector_pattern[s]]
         a, b = t0[site], tf[site]
         g_lo = g[a, p0] + (g[a, p0 + 1] - g[a, p0]) * pf
         g_hi = g[a + 1, p0] + (g[a + 1, p0 + 1] - g[a + 1, p0]) * pf
-        gain = g_lo + (g_hi - g_lo) * b
-        p_mw = st.sector_p_re_mw[s] * gain * path_gain[site]
+        p_mw = st.sector_p_re_mw[s] * (g_lo + (g_hi - g_lo) * b) * path_gain[site]
         total_mw += p_mw
         better = p_mw > best
         best = np.where(better, p_mw, best)
