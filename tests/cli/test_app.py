@@ -97,3 +97,19 @@ def test_pathloss_out_of_range_one_line():
     r = runner.invoke(app, ["pathloss", "250", "--fc-ghz", "200"])
     assert r.exit_code == 1
     assert r.stderr.startswith("error: fc_ghz=200 is outside")
+
+
+def test_warnings_are_one_line(tmp_path, monkeypatch):
+    import warnings
+
+    import cellscape.pipeline as pipeline
+
+    def noisy(scenario, grid):
+        warnings.warn("repaired 2 invalid building footprint(s)", UserWarning, stacklevel=2)
+        return None
+
+    monkeypatch.setattr(pipeline, "load_footprints", noisy)
+    r = runner.invoke(app, ["run", str(write(tmp_path, scenario_dict())), "-o", str(tmp_path / "o"), "--no-png"])
+    assert r.exit_code == 0, r.output
+    assert "warning: repaired 2 invalid building footprint(s)" in r.stderr
+    assert "warnings.warn" not in r.stderr

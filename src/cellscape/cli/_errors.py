@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 
 import typer
 
@@ -15,7 +16,10 @@ def one_line_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("default")
+                warnings.showwarning = _one_line_warning
+                return command(*args, **kwargs)
         except CellscapeError as exc:
             message = " ".join(str(exc).split())
             typer.echo(f"error: {message}", err=True)
@@ -25,3 +29,8 @@ def one_line_errors(command):
             raise typer.Exit(code=130) from None
 
     return wrapper
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """Show a warning as 'warning: <message>' on stderr, without the source line."""
+    typer.echo(f"warning: {message}", err=True)
