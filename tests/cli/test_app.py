@@ -113,3 +113,13 @@ def test_warnings_are_one_line(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert "warning: repaired 2 invalid building footprint(s)" in r.stderr
     assert "warnings.warn" not in r.stderr
+
+
+def test_calibrate_writes_csv_and_compares(tmp_path):
+    out = tmp_path / "calib"
+    r = runner.invoke(app, ["calibrate", "--scenario", "UMa", "--fc-ghz", "6", "-o", str(out), "--n-drops", "3000"])
+    assert r.exit_code == 0, r.output
+    lines = (out / "calibration.csv").read_text().splitlines()
+    assert lines[0] == "metric,percentile,value"
+    assert any(line.startswith("coupling_loss_db,50,") for line in lines)
+    assert "largest gap to the published median" in r.stdout
