@@ -467,8 +467,8 @@ def inf_los_probability(d2d_m, h_bs_m, h_ut_m, *, subscenario: Literal["SL", "DL
                         clutter_density=None, clutter_height_m=None, clutter_size_m=None):
     """InF LOS probability exp(-d2D / k_subsce) (Table 7.4.2-1).
 
-    SL, DL: k = -d_clutter / ln(1 - r); SH, DH: k = -d_clutter / ln(1 - r) * (h_BS - h_UT)/(h_c - h_UT);
-    HH: 1. Clutter density r, height h_c and size d_clutter default to :data:`INF_CLUTTER_DEFAULTS`.
+    SL, DL: k = -d_clutter / ln(1 - r); SH, DH: k = -d_clutter / ln(1 - r) * (h_BS - h_UT)/(h_c - h_UT)
+    (1 when h_UT >= h_c: the formula assumes the UT below the clutter); HH: 1. Clutter density r, height h_c and size d_clutter default to :data:`INF_CLUTTER_DEFAULTS`.
 
     >>> round(float(inf_los_probability(10.0, 8.0, 1.5, subscenario="SL")), 4)
     0.8
@@ -485,7 +485,11 @@ def inf_los_probability(d2d_m, h_bs_m, h_ut_m, *, subscenario: Literal["SL", "DL
     k = -dc / np.log(1.0 - r)
     if subscenario in ("SH", "DH"):
         h_bs, h_ut = np.asarray(h_bs_m, dtype=float), np.asarray(h_ut_m, dtype=float)
-        k = k * (h_bs - h_ut) / (hc - h_ut)
+        # the formula assumes the UT below the clutter (h_UT < h_c); a UT at or above it sees the
+        # high BS over the clutter: LOS probability 1
+        above = h_ut >= hc
+        k = np.where(above, 1.0, k * (h_bs - h_ut) / np.where(above, 1.0, hc - h_ut))
+        return np.where(above, 1.0, np.exp(-d / k))
     return np.exp(-d / k)
 
 
