@@ -206,6 +206,7 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
         sinr[window.rows, window.cols] = out.sinr_db
         best[window.rows, window.cols] = out.best_sector
         indoor[window.rows, window.cols] = tile.o2i_db > 0
+        del tile, out       # release this tile's fields before the next tile allocates its own
         if progress is not None:
             progress(done, len(windows))
     fr = frequency_range(scenario.carrier.fc_ghz)
