@@ -12,6 +12,7 @@ import numpy as np
 
 from cellscape.coverage.engine import Backend, Progress, compute_coverage
 from cellscape.coverage.result import CoverageResult
+from cellscape.coverage.tables import distance_tables
 from cellscape.geo.grid import RasterGrid, grid_for_bounds, transform_xy
 from cellscape.kpi import coverage_kpis
 from cellscape.radio.nr import resolve_n_prb
@@ -49,8 +50,13 @@ def load_footprints(scenario: Scenario, grid: RasterGrid):
 
 def check_scenario(scenario: Scenario) -> dict:
     """Checks that need more than the file itself (the carrier's PRB count from TS 38.101, the
-    projection of the area); returns a short summary for the CLI's ``validate``."""
+    projection of the area, antenna and UT heights and fc against the TR 38.901 validity ranges of
+    each site's environment); returns a short summary for the CLI's ``validate``."""
     grid, _ = localize(scenario)
+    # the model tables of every site environment: raises on heights or fc outside TR 38.901's ranges
+    distance_tables([s.environment or scenario.environment for s in scenario.sites],
+                    [s.height_m for s in scenario.sites], h_ut_m=scenario.receiver.height_m,
+                    fc_ghz=scenario.carrier.fc_ghz, max_d2d_m=100.0)
     return {"name": scenario.name, "sites": len(scenario.sites), "sectors": scenario.n_sectors,
             "crs": grid.crs, "pixels": f"{grid.n_rows} x {grid.n_cols}", "n_prb": resolve_n_prb(scenario.carrier)}
 

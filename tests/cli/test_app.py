@@ -123,3 +123,10 @@ def test_calibrate_writes_csv_and_compares(tmp_path):
     assert lines[0] == "metric,percentile,value"
     assert any(line.startswith("coupling_loss_db,50,") for line in lines)
     assert "largest gap to the published median" in r.stdout
+
+
+def test_validate_catches_heights_outside_the_model_range(tmp_path):
+    bad = scenario_dict(receiver={"height_m": 1.0})
+    r = runner.invoke(app, ["validate", str(write(tmp_path, bad))])
+    assert r.exit_code == 1
+    assert r.stderr.startswith("error: h_ut_m=1 is outside [1.5, 22.5]") and "Table 7.4.1-1" in r.stderr

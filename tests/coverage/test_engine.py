@@ -161,3 +161,10 @@ def test_unknown_backend_lists_choices(make_scenario):
     grid, xy = localize(sc)
     with pytest.raises(InvalidChoiceError, match=r"backend='gpu' is not one of 'numpy', 'numba'"):
         compute_coverage(sc, grid, xy, backend="gpu")
+
+
+def test_indoor_factory_tables_are_finite_at_zero_distance():
+    # InF with the UT level with the antenna: d3D would be 0 at d2D = 0; the table holds d3D >= 1 m
+    t = tables.distance_tables(["InF-SL", "InH-office-mixed"], [1.5, 3.0], h_ut_m=1.5, fc_ghz=28.0, max_d2d_m=300.0)
+    assert np.isfinite(t.pl_los_db).all() and np.isfinite(t.pl_nlos_db).all()
+    assert t.d2d_min_m[0] == pytest.approx(1.0)
