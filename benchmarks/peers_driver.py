@@ -17,7 +17,8 @@ HERE = Path(__file__).resolve().parent
 VENVS = HERE / ".peer-venvs"
 
 
-def export_links(args, path: Path) -> None:
+def bench_links(args):
+    """The benchmark's scenario, its grid, site positions and every pixel centre as a UE (flat)."""
     from coverage_bench import make_scenario
 
     from cellscape.pipeline import localize
@@ -25,8 +26,13 @@ def export_links(args, path: Path) -> None:
     sc = make_scenario(args.side, args.sites, args.res, los_mode="nlos", shadow=False)
     grid, xy = localize(sc)
     xx, yy = np.meshgrid(grid.x_centers_m(), grid.y_centers_m())
+    return sc, xy, xx.ravel(), yy.ravel()
+
+
+def export_links(links, path: Path) -> None:
+    sc, xy, ue_x, ue_y = links
     secs = [(i, s) for i, site in enumerate(sc.sites) for s in site.sectors]
-    np.savez(path, ue_x_m=xx.ravel(), ue_y_m=yy.ravel(), ue_h_m=sc.receiver.height_m,
+    np.savez(path, ue_x_m=ue_x, ue_y_m=ue_y, ue_h_m=sc.receiver.height_m,
              cell_x_m=np.array([xy[i, 0] for i, _ in secs]), cell_y_m=np.array([xy[i, 1] for i, _ in secs]),
              cell_h_m=np.array([sc.sites[i].height_m for i, _ in secs]),
              cell_azimuth_deg=np.array([s.azimuth_deg for _, s in secs]),
@@ -37,20 +43,15 @@ def export_links(args, path: Path) -> None:
              noise_figure_db=sc.receiver.noise_figure_db, scenario=sc.environment, los="nlos")
 
 
-def our_path_loss(args, n_sub: int) -> np.ndarray:
-    """Our NLOS path loss (the model function, not the engine's tables) for the first n_sub UEs."""
-    from coverage_bench import make_scenario
-
-    from cellscape.pipeline import localize
+def our_path_loss(links, n_sub: int) -> np.ndarray:
+    """Our NLOS path loss (the model function, not the engine's tables) for the first n_sub UEs,
+    one row per sector, shape (n_sectors, n_sub)."""
     from cellscape.propagation import tr38901
 
-    sc = make_scenario(args.side, args.sites, args.res, los_mode="nlos", shadow=False)
-    grid, xy = localize(sc)
-    xx, yy = np.meshgrid(grid.x_centers_m(), grid.y_centers_m())
-    ux, uy = xx.ravel()[:n_sub], yy.ravel()[:n_sub]
+    sc, xy, ue_x, ue_y = links
     rows = []
     for i, site in enumerate(sc.sites):
-        d = np.hypot(ux - xy[i, 0], uy - xy[i, 1])
+        d = np.hypot(ue_x[:n_sub] - xy[i, 0], ue_y[:n_sub] - xy[i, 1])
         pl = tr38901.path_loss_db("UMa", d, site.height_m, sc.receiver.height_m, sc.carrier.fc_ghz, False,
                                   out_of_range="extrapolate")
         rows.extend([pl] * len(site.sectors))
@@ -60,7 +61,8 @@ def our_path_loss(args, n_sub: int) -> np.ndarray:
 def run_peers(args, res: dict) -> dict:
     out_dir = HERE / "out"
     inp = out_dir / "peers_in.npz"
-    export_links(args, inp)
+    links = bench_links(args)
+    export_links(links, inp)
     subprocess.run(["bash", str(HERE / "peers" / "setup_peers.sh")], capture_output=True, text=True)
     report = {}
     eng = np.load(out_dir / "eng_full.npz") if (out_dir / "eng_full.npz").exists() else None
@@ -78,7 +80,7 @@ def run_peers(args, res: dict) -> dict:
             continue
         d = np.load(out)
         timing = json.loads(str(d["timing"]))
-        ours = our_path_loss(args, d["path_loss_db"].shape[1])
+        ours = our_path_loss(links, d["path_loss_db"].shape[1])
         entry = {"timing": timing,
                  "path_loss_max_abs_diff_db": float(np.max(np.abs(d["path_loss_db"] - ours)))}
         if eng is not None and timing.get("complete", True):

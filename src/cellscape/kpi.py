@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from cellscape._json import json_ready
 from cellscape._validate import check_range
 from cellscape.coverage.result import CoverageResult
 
@@ -187,23 +188,6 @@ def _percentile_dict(values, *, mask=None, scale: float = 1.0) -> dict[str, floa
     return {str(q): _number(v) for q, v in zip(KPI_PERCENTILES, p)}
 
 
-def _json_ready(obj):
-    """numpy scalars/arrays and tuples -> plain Python, NaN -> None (for ``meta``)."""
-    if isinstance(obj, dict):
-        return {str(k): _json_ready(v) for k, v in obj.items()}
-    if isinstance(obj, np.ndarray):
-        return [_json_ready(v) for v in obj.tolist()]
-    if isinstance(obj, (list, tuple)):
-        return [_json_ready(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float):
-        return _number(obj)
-    if obj is None or isinstance(obj, (bool, int, str)):
-        return obj
-    return str(obj)
-
-
 def coverage_kpis(result: CoverageResult, *, rsrp_thresholds_dbm) -> dict:
     """The KPI set of a coverage map, as a JSON-ready dict (plain Python values, None = undefined).
 
@@ -278,5 +262,5 @@ def coverage_kpis(result: CoverageResult, *, rsrp_thresholds_dbm) -> dict:
         "rsrp_dbm_percentiles": _percentile_dict(result.rsrp_dbm),
         "percentiles_by_location": by_location,
         "sectors": sectors,
-        "meta": _json_ready(dict(result.meta)),
+        "meta": json_ready(dict(result.meta)),
     }

@@ -31,6 +31,7 @@ from cellscape.radio.link_budget import noise_per_re_dbm, tx_power_per_re_dbm
 from cellscape.radio.nr import frequency_range, resolve_n_prb
 from cellscape.radio.throughput import downlink_throughput_bps
 from cellscape.scenario.records import Scenario
+from cellscape.units import db_to_lin, dbm_to_mw
 
 Backend = Literal["numpy", "numba"]
 BACKENDS: tuple[str, ...] = ("numpy", "numba")
@@ -109,15 +110,15 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
     noise_dbm = float(noise_per_re_dbm(carrier.scs_khz, rx.noise_figure_db))
     static = KernelStatic(
         site_x_m=site_xy_m[:, 0].copy(), site_y_m=site_xy_m[:, 1].copy(), u_step=dist.u_step,
-        gain_los_lin=10.0 ** (-dist.pl_los_db.astype(np.float64) / 10.0),
-        gain_nlos_lin=10.0 ** (-dist.pl_nlos_db.astype(np.float64) / 10.0),
+        gain_los_lin=db_to_lin(-dist.pl_los_db),
+        gain_nlos_lin=db_to_lin(-dist.pl_nlos_db),
         sf_std_los_db=dist.sf_std_los_db, sf_std_nlos_db=dist.sf_std_nlos_db, p_los=dist.p_los,
         theta_deg=tables.zenith_angle_table_deg(dist, h_bs, h_ut_m=rx.height_m),
         sector_site=np.array(sec_site, dtype=np.int64), sector_bearing_deg=np.array(sec_bearing, dtype=np.float64),
         sector_pattern=np.array(sec_pattern, dtype=np.int64),
-        sector_p_re_mw=10.0 ** (np.array(sec_p_re, dtype=np.float64) / 10.0),
-        gain_lin=(10.0 ** (np.stack(gains).astype(np.float64) / 10.0)).astype(np.float32), theta_step_deg=tables.THETA_STEP_DEG, phi_step_deg=tables.PHI_STEP_DEG,
-        noise_mw=float(10.0 ** (noise_dbm / 10.0)), load_factor=float(carrier.dl_load_factor),
+        sector_p_re_mw=dbm_to_mw(sec_p_re),
+        gain_lin=db_to_lin(np.stack(gains)).astype(np.float32), theta_step_deg=tables.THETA_STEP_DEG, phi_step_deg=tables.PHI_STEP_DEG,
+        noise_mw=float(dbm_to_mw(noise_dbm)), load_factor=float(carrier.dl_load_factor),
         los_mode=LOS_MODE_CODES[scenario.los_mode])
     fields = site_fields(
         scenario.seed,

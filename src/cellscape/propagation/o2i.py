@@ -7,22 +7,22 @@ fc in GHz, distances in m, losses in dB; functions broadcast like numpy.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
 from cellscape._validate import check_choice, check_range
 from cellscape.propagation.tr38901 import SPEC
+from cellscape.scenario.records import O2IModel
 
 _T1 = f"{SPEC} Table 7.4.3-1"
 _T2 = f"{SPEC} Table 7.4.3-2"
 
 Material = Literal["standard_glass", "irr_glass", "concrete", "wood"]
-O2IModel = Literal["low", "high"]
 O2IScenario = Literal["UMa", "UMi", "RMa"]
 
 MATERIALS: tuple[str, ...] = ("standard_glass", "irr_glass", "concrete", "wood")
-O2I_MODELS: tuple[str, ...] = ("low", "high")
+O2I_MODELS: tuple[str, ...] = get_args(O2IModel)   # O2IModel lives with the scenario records
 
 _MATERIAL = {  # L = a + b * fc [dB], Table 7.4.3-1
     "standard_glass": (2.0, 0.2), "irr_glass": (23.0, 0.3), "concrete": (5.0, 4.0), "wood": (4.85, 0.12),

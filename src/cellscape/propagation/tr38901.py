@@ -30,6 +30,7 @@ import numpy as np
 
 from cellscape._validate import OutOfRange, apply_range, check_choice, check_range
 from cellscape.errors import OutOfValidityRangeError
+from cellscape.scenario.records import ENVIRONMENTS, Environment
 from cellscape.units import SPEED_OF_LIGHT_M_S
 
 SPEC = "3GPP TR 38.901 V18.0.0"
@@ -40,14 +41,9 @@ _TABLE_LOS = f"{SPEC} Table 7.4.2-1"
 _TABLE_SF_COR = f"{SPEC} Table 7.5-6"
 _TABLE_LOS_COR = f"{SPEC} Table 7.6.3.1-2"
 
-Scenario = Literal[
-    "RMa", "UMa", "UMi", "InH-office-mixed", "InH-office-open",
-    "InF-SL", "InF-DL", "InF-SH", "InF-DH", "InF-HH",
-]
-SCENARIOS: tuple[str, ...] = (
-    "RMa", "UMa", "UMi", "InH-office-mixed", "InH-office-open",
-    "InF-SL", "InF-DL", "InF-SH", "InF-DH", "InF-HH",
-)
+# the scenario names are the scenario model's environment names (one home: scenario/records.py)
+Scenario = Environment
+SCENARIOS: tuple[str, ...] = ENVIRONMENTS
 
 InFSubscenario = Literal["SL", "DL", "SH", "DH"]
 InFLosSubscenario = Literal["SL", "DL", "SH", "DH", "HH"]

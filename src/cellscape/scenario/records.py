@@ -19,7 +19,7 @@ projects them to the local metric CRS in which maps are computed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 Environment = Literal[
     "RMa", "UMa", "UMi", "InH-office-mixed", "InH-office-open",
@@ -27,10 +27,7 @@ Environment = Literal[
 ]
 """TR 38.901 scenario names (Table 7.2-1 / 7.4.1-1); UMi is UMi-Street Canyon."""
 
-ENVIRONMENTS: tuple[str, ...] = (
-    "RMa", "UMa", "UMi", "InH-office-mixed", "InH-office-open",
-    "InF-SL", "InF-DL", "InF-SH", "InF-DH", "InF-HH",
-)
+ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 
 LosMode = Literal["statistical", "los", "nlos"]
 """How the map decides LOS/NLOS per link: ``statistical`` draws it from the TR 38.901 LOS

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cellscape.units import db_to_lin
+
 
 @dataclass(frozen=True)
 class KernelStatic:
@@ -62,7 +64,7 @@ class KernelTile:
     @property
     def o2i_lin(self) -> np.ndarray:
         """Building entry loss as a linear gain factor (1 outdoors), float64."""
-        return np.power(10.0, -self.o2i_db.astype(np.float64) / 10.0)
+        return db_to_lin(-self.o2i_db)
 
     x_m: np.ndarray
     y_m: np.ndarray
