@@ -13,7 +13,9 @@ import numpy as np
 from cellscape.coverage.engine import Backend, Progress, compute_coverage
 from cellscape.coverage.result import CoverageResult
 from cellscape.coverage.tables import distance_tables
+from cellscape.errors import GeometryError
 from cellscape.geo.grid import RasterGrid, grid_for_bounds, transform_xy
+from cellscape.geo.surface import Terrain
 from cellscape.kpi import coverage_kpis
 from cellscape.radio.nr import resolve_n_prb
 from cellscape.scenario.records import Scenario
@@ -40,12 +42,13 @@ def localize(scenario: Scenario) -> tuple[RasterGrid, np.ndarray]:
 
 
 def load_footprints(scenario: Scenario, grid: RasterGrid):
-    """Building footprints of the scenario in the grid CRS, or None when it names none."""
+    """Buildings of the scenario in the grid CRS (GeoDataFrame: ``geometry``, ``height_m``), or
+    None when it names none."""
     if scenario.buildings is None:
         return None
     from cellscape.geo.buildings import load_buildings
 
-    return load_buildings(scenario.buildings, crs=grid.crs).geometry
+    return load_buildings(scenario.buildings, crs=grid.crs)
 
 
 def check_scenario(scenario: Scenario) -> dict:
@@ -61,10 +64,19 @@ def check_scenario(scenario: Scenario) -> dict:
             "crs": grid.crs, "pixels": f"{grid.n_rows} x {grid.n_cols}", "n_prb": resolve_n_prb(scenario.carrier)}
 
 
-def run_coverage(scenario: Scenario, *, backend: Backend = "numba", progress: Progress | None = None) -> CoverageRun:
-    """Maps and KPIs of a scenario."""
+def run_coverage(scenario: Scenario, *, terrain: Terrain | None = None, backend: Backend = "numba",
+                 progress: Progress | None = None) -> CoverageRun:
+    """Maps and KPIs of a scenario.
+
+    ``terrain``: the DEM the scenario's ``terrain`` block names, read at the edge
+    (``cellscape.io.terrain.read_terrain``); required when the scenario has one.
+    """
+    if scenario.terrain is not None and terrain is None:
+        raise GeometryError(f"the scenario names terrain {scenario.terrain.path}; read it with "
+                            f"cellscape.io.terrain.read_terrain and pass terrain=")
     grid, site_xy_m = localize(scenario)
     footprints = load_footprints(scenario, grid)
-    result = compute_coverage(scenario, grid, site_xy_m, footprints=footprints, backend=backend, progress=progress)
+    result = compute_coverage(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
+                              progress=progress)
     kpis = coverage_kpis(result, rsrp_thresholds_dbm=scenario.rsrp_thresholds_dbm)
     return CoverageRun(scenario=scenario, result=result, kpis=kpis, footprints=footprints)

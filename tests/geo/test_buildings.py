@@ -31,7 +31,7 @@ def test_heights_from_height_tag_then_levels_then_default():
     f = frame(squares(5), height=["12 m", "7,5", None, "tall", None], **{"building:levels": [None, "9", "4", "2", None]})
     b = buildings_from_frame(f, crs=UTM, default_height_m=10.0, storey_height_m=3.0)
     assert b["height_m"].tolist() == [12.0, 7.5, 12.0, 6.0, 10.0]
-    assert b.attrs["height_sources"] == {"height_m": 0, "height_tag": 2, "levels": 2, "default": 1}
+    assert b.attrs["height_sources"] == {"height_field": 0, "height_m": 0, "height_tag": 2, "levels": 2, "default": 1}
     assert list(b.columns) == ["height_m", "geometry"]
 
 
@@ -165,7 +165,7 @@ def test_helsinki_extract_loads_offline_with_heights(helsinki):
     # 486 building features; 12 invalid, of which 3 are degenerate rings with no area (dropped)
     assert len(helsinki) == 483
     assert helsinki.crs.to_epsg() == 32635
-    assert helsinki.attrs["height_sources"] == {"height_m": 0, "height_tag": 17, "levels": 149, "default": 317}
+    assert helsinki.attrs["height_sources"] == {"height_field": 0, "height_m": 0, "height_tag": 17, "levels": 149, "default": 317}
     assert (helsinki["height_m"] > 0).all() and helsinki["height_m"].max() == 70.0    # Hotelli Torni
     xmin, ymin, xmax, ymax = helsinki.to_crs("EPSG:4326").total_bounds
     assert 24.934 < xmin < xmax < 24.954 and 60.163 < ymin < ymax < 60.180

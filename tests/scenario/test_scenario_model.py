@@ -169,7 +169,7 @@ def test_missing_required_field():
     (("seed",), -1, r"^seed: Input should be greater than or equal to 0, got -1$"),
     (("seed",), 1.5, r"^seed: Input should be a valid integer, got 1\.5$"),
     (("environment",), "urban", r"^environment: Input should be 'RMa', 'UMa', .*got 'urban'$"),
-    (("los_mode",), "geometric", r"^los_mode: Input should be 'statistical', 'los' or 'nlos', got 'geometric'$"),
+    (("los_mode",), "raytraced", r"^los_mode: Input should be 'statistical', 'geometric', 'los' or 'nlos', got 'raytraced'$"),
     (("inter_site_sf_correlation",), 2, r"^inter_site_sf_correlation: .*less than or equal to 1, got 2$"),
     (("shadow_fading",), "yes", r"^shadow_fading: Input should be a valid boolean, got 'yes'$"),
 ])

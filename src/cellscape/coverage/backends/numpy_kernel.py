@@ -32,9 +32,22 @@ def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
     frac = u - idx
     if st.los_mode == 0:
         los = tile.los_uniform < _lerp_rows(st.p_los, idx, frac)
+    elif st.los_mode == 3:
+        los = tile.nu < 0
     else:
         los = np.full(d2d.shape, st.los_mode == 1)
-    path_gain = np.where(los, _lerp_rows(st.gain_los_lin, idx, frac), _lerp_rows(st.gain_nlos_lin, idx, frac))
+    gain_los = _lerp_rows(st.gain_los_lin, idx, frac)
+    gain_nlos = _lerp_rows(st.gain_nlos_lin, idx, frac)
+    if st.los_mode == 3 and st.use_diffraction:
+        nu = tile.nu.astype(np.float64)
+        n_d = st.diff_gain_lin.size
+        x = (np.clip(np.where(nu < 1e29, nu, st.diff_nu_min), st.diff_nu_min,
+                     st.diff_nu_min + (n_d - 1.001) * st.diff_nu_step) - st.diff_nu_min) / st.diff_nu_step
+        kd = x.astype(np.int64)
+        g_diff = gain_los * (st.diff_gain_lin[kd] + (st.diff_gain_lin[kd + 1] - st.diff_gain_lin[kd]) * (x - kd))
+        gain_los = np.where(nu > st.diff_nu_min, g_diff, gain_los)            # LOS: PL_LOS + L_b(nu)
+        gain_nlos = np.where(nu < 1e29, np.maximum(gain_nlos, g_diff), gain_nlos)
+    path_gain = np.where(los, gain_los, gain_nlos)
     if tile.sf_unit is not None:
         sigma = np.where(los, _lerp_rows(st.sf_std_los_db, idx, frac), _lerp_rows(st.sf_std_nlos_db, idx, frac))
         path_gain = path_gain * np.exp(-sigma * tile.sf_unit * _LN10_10)
