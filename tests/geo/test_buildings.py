@@ -178,3 +178,27 @@ def test_helsinki_mask_covers_a_plausible_share(helsinki):
     mask = indoor_mask(helsinki.geometry, grid)
     built = helsinki.geometry.area.sum() / (grid.n_pixels * 25.0)
     assert mask.mean() == pytest.approx(built, abs=0.02)   # pixel count ~ footprint area
+
+
+# ---------------------------------------------------------------------------- height_field and units
+
+def test_height_field_wins_and_converts_feet():
+    f = frame(squares(3), roof=[100.0, None, "50"], height=["12", "13", "14"])
+    b = buildings_from_frame(f, crs=UTM, height_field="roof", height_unit="ft")
+    assert b["height_m"].tolist() == pytest.approx([30.48, 13.0, 15.24])
+    assert b.attrs["height_sources"]["height_field"] == 2 and b.attrs["height_sources"]["height_tag"] == 1
+
+
+def test_heights_in_centimetres_are_refused_with_the_field_and_largest_value():
+    f = frame(squares(3), h_cm=[1200.0, 950.0, 3000.0])
+    with pytest.raises(GeometryError, match=r"look like the wrong unit: 3 of 3 values of 'h_cm' exceed 900 m "
+                                            r"\(largest 3000 m\)"):
+        buildings_from_frame(f, crs=UTM, height_field="h_cm", source_name="city.gpkg")
+    with pytest.raises(GeometryError, match=r"values of 'height' exceed 900 m"):
+        buildings_from_frame(frame(squares(1), height=["15000"]), crs=UTM)
+
+
+def test_unknown_height_field_lists_the_attributes():
+    with pytest.raises(GeometryError, match=r"height_field 'hgt' is not an attribute of the buildings in input "
+                                            r"\(attributes: 'height'\)$"):
+        buildings_from_frame(frame(squares(1), height=["5"]), crs=UTM, height_field="hgt")

@@ -313,3 +313,37 @@ def test_pixel_estimate_is_close_to_the_projected_size():
 def test_rsrp_thresholds_unique():
     assert _bad(scenario(outputs={"rsrp_thresholds_dbm": [-100, -100]})).startswith(
         "outputs.rsrp_thresholds_dbm: values must be unique")
+
+
+# ------------------------------------------------------------------------------ geometric LOS blocks
+
+def test_geometric_scenario_with_buildings_terrain_and_options():
+    from cellscape.scenario.records import GeometryOptions, TerrainSource
+
+    sc = parse_scenario(scenario(
+        los_mode="geometric",
+        buildings={"source": "city.geojson", "height_field": "roof_ft", "height_unit": "ft"},
+        terrain={"source": "/data/dem.tif"},
+        geometry={"los_range_m": 1500, "diffraction": "bullington"},
+    ))
+    assert sc.los_mode == "geometric"
+    assert (sc.buildings.height_field, sc.buildings.height_unit) == ("roof_ft", "ft")
+    assert sc.terrain == TerrainSource(path="/data/dem.tif")
+    assert sc.geometry == GeometryOptions(los_range_m=1500.0, diffraction="bullington")
+    assert parse_scenario(scenario()).geometry == GeometryOptions()       # defaults: 3 km, no diffraction
+    assert parse_scenario(scenario(buildings={"source": "sionna:munich"})).buildings.kind == "sionna"
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"los_mode": "geometric"}, r"^los_mode: 'geometric' judges links against buildings or terrain; add a buildings:"),
+    ({"terrain": {"source": "dem.tif"}}, r"^terrain: a terrain model is used by los_mode: geometric only, got los_mode: 'statistical'"),
+    ({"geometry": {"diffraction": "bullington"}}, r"^geometry: these options apply to los_mode: geometric only"),
+    ({"los_mode": "geometric", "buildings": {"source": "b.gpkg"}, "geometry": {"diffraction": "deygout"}},
+     r"^geometry\.diffraction: Input should be 'none' or 'bullington', got 'deygout'$"),
+    ({"los_mode": "geometric", "buildings": {"source": "b.gpkg"}, "geometry": {"los_range_m": 0}},
+     r"^geometry\.los_range_m: Input should be greater than 0, got 0$"),
+    ({"buildings": {"source": "b.gpkg", "height_unit": "cm"}}, r"^buildings\.height_unit: Input should be 'm' or 'ft', got 'cm'$"),
+])
+def test_geometric_blocks_are_checked(changes, message):
+    with pytest.raises(ScenarioError, match=message):
+        parse_scenario(scenario(**changes))

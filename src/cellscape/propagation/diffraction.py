@@ -161,6 +161,8 @@ def bullington_parameter(d_m, h_m, *, h_tx_m: float, h_rx_m: float, d_total_m: f
         nu = (h - (h_tx_m * (d - d_i) + h_rx_m * d_i) / d) * np.sqrt(2.0 * d / (lam_m * d_i * (d - d_i)))
         return float(np.max(nu)), True
     s_rim = np.max((h - h_rx_m) / (d - d_i))
+    if s_tim + s_rim <= 0.0:
+        return 0.0, False                  # grazing: the highest point touches the direct line
     d_b = (h_rx_m - h_tx_m + s_rim * d) / (s_tim + s_rim)
     nu_b = (h_tx_m + s_tim * d_b - (h_tx_m * (d - d_b) + h_rx_m * d_b) / d) * np.sqrt(
         2.0 * d / (lam_m * d_b * (d - d_b)))
