@@ -20,6 +20,7 @@ import numpy as np
 from cellscape._json import json_ready
 from cellscape._validate import check_range
 from cellscape.coverage.result import CoverageResult
+from cellscape.propagation import tr38901
 
 KPI_PERCENTILES: tuple[int, ...] = (5, 10, 50, 90, 95)
 """Percentiles [%] reported for SINR, throughput and RSRP (5 % is the usual "cell edge")."""
@@ -188,6 +189,75 @@ def _percentile_dict(values, *, mask=None, scale: float = 1.0) -> dict[str, floa
     return {str(q): _number(v) for q, v in zip(KPI_PERCENTILES, p)}
 
 
+LOS_MIN_LINKS = 200
+"""Distance bins with fewer outdoor links than this get no empirical LOS probability."""
+
+LOS_COMPARE_MAX_M = 1000.0
+"""The LOS-probability comparison KPI covers 2-D distances up to this [m] (where most links are)."""
+
+
+def los_probability_table(los_statistics: dict, *, min_links: int = LOS_MIN_LINKS) -> dict:
+    """Empirical LOS probability versus 2-D distance, next to TR 38.901 Table 7.4.2-1.
+
+    Parameters
+    ----------
+    los_statistics : dict
+        ``CoverageResult.los_statistics`` of a geometric run: outdoor links counted by distance
+        bin and environment (``d2d_edges_m``, ``h_ut_m``, ``environments``).
+    min_links : int, default 200
+        Bins with fewer links get NaN (too few to estimate a probability).
+
+    Returns
+    -------
+    table : dict
+        Per environment: ``d2d_m`` (bin centres [m]), ``n_links``, ``empirical`` (LOS links /
+        links, NaN below ``min_links``) and ``tr38901`` (the table's probability at the bin centre,
+        for the environment's median antenna height and the run's UT height), arrays of one length.
+
+    Examples
+    --------
+    >>> st = {"d2d_edges_m": [0.0, 10.0, 20.0], "h_ut_m": 1.5,
+    ...       "environments": {"UMi": {"los": [300, 100], "total": [300, 400], "h_bs_m": 10.0}}}
+    >>> t = los_probability_table(st)["UMi"]
+    >>> t["empirical"].tolist(), t["tr38901"].tolist()
+    ([1.0, 0.25], [1.0, 1.0])
+    """
+    edges = np.asarray(los_statistics["d2d_edges_m"], dtype=float)
+    mid = 0.5 * (edges[:-1] + edges[1:])
+    out = {}
+    for env, counts in los_statistics["environments"].items():
+        total = np.asarray(counts["total"], dtype=float)
+        los = np.asarray(counts["los"], dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            empirical = np.where(total >= min_links, los / total, np.nan)
+        model = tr38901.los_probability(env, mid, los_statistics["h_ut_m"], h_bs_m=counts["h_bs_m"])
+        out[env] = {"d2d_m": mid, "n_links": total.astype(np.int64), "empirical": empirical,
+                    "tr38901": np.broadcast_to(np.asarray(model, dtype=float), mid.shape).copy()}
+    return out
+
+
+def los_kpis(los_statistics: dict) -> dict:
+    """Per environment: the LOS share of outdoor links and how far the geometry's LOS probability
+    is from TR 38.901's (mean and largest absolute difference over bins up to
+    :data:`LOS_COMPARE_MAX_M` with enough links; positive bias = more LOS than the table)."""
+    table = los_probability_table(los_statistics)
+    out = {}
+    for env, counts in los_statistics["environments"].items():
+        t = table[env]
+        ok = np.isfinite(t["empirical"]) & (t["d2d_m"] <= LOS_COMPARE_MAX_M)
+        diff = (t["empirical"] - t["tr38901"])[ok]
+        n = int(np.sum(counts["total"]))
+        out[env] = {
+            "outdoor_links": n,
+            "los_fraction": float(np.sum(counts["los"])) / n if n else None,
+            "vs_tr38901_mean_abs_diff": _number(np.mean(np.abs(diff))) if diff.size else None,
+            "vs_tr38901_max_abs_diff": _number(np.max(np.abs(diff))) if diff.size else None,
+            "vs_tr38901_bias": _number(np.mean(diff)) if diff.size else None,
+            "compared_up_to_m": LOS_COMPARE_MAX_M,
+        }
+    return out
+
+
 def coverage_kpis(result: CoverageResult, *, rsrp_thresholds_dbm) -> dict:
     """The KPI set of a coverage map, as a JSON-ready dict (plain Python values, None = undefined).
 
@@ -208,8 +278,8 @@ def coverage_kpis(result: CoverageResult, *, rsrp_thresholds_dbm) -> dict:
         ``area_km2``), ``sinr_db_percentiles`` and ``throughput_mbps_percentiles`` and
         ``rsrp_dbm_percentiles`` over all pixels (keys ``"5"``, ``"10"``, ``"50"``, ``"90"``,
         ``"95"``), the same split by location in ``percentiles_by_location``, ``sectors`` (per
-        sector: ids, served pixels, served area and share of the map) and ``meta`` (the
-        result's models and policies).
+        sector: ids, served pixels, served area and share of the map), ``meta`` (the
+        result's models and policies) and, for geometric LOS, ``line_of_sight`` (:func:`los_kpis`).
 
     Notes
     -----
@@ -263,4 +333,5 @@ def coverage_kpis(result: CoverageResult, *, rsrp_thresholds_dbm) -> dict:
         "percentiles_by_location": by_location,
         "sectors": sectors,
         "meta": json_ready(dict(result.meta)),
+        **({"line_of_sight": los_kpis(result.los_statistics)} if result.los_statistics else {}),
     }

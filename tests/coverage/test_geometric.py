@@ -114,10 +114,12 @@ def test_los_statistics_count_every_outdoor_link(geometric):
     grid, xy = localize(sc)
     res = compute_coverage(sc, grid, xy, footprints=city(grid))
     st = res.los_statistics
-    total = np.sum(st["UMa"]["total"])
+    uma = st["environments"]["UMa"]
+    total = np.sum(uma["total"])
     assert total == (~res.indoor).sum() * len(sc.sites)
-    assert 0 < np.sum(st["UMa"]["los"]) < total
-    assert len(st["d2d_edges_m"]) == len(st["UMa"]["total"]) + 1
+    assert 0 < np.sum(uma["los"]) < total
+    assert len(st["d2d_edges_m"]) == len(uma["total"]) + 1
+    assert uma["h_bs_m"] == 25.0 and st["h_ut_m"] == 1.5
 
 
 def test_terrain_ridge_shadows_the_far_side(geometric):

@@ -85,13 +85,35 @@ def test_antenna_below_a_neighbouring_roof_is_blocked_on_that_side_only():
     s = surface_on(street(), buildings=b)
     tx = (50.5, 10.5, 20.0)
     assert nu_of(s, tx, (110.5, 10.5, 1.5)) >= 0     # east: behind the tower
-    assert nu_of(s, tx, (2.5, 10.5, 1.5)) >= 0       # west: the antenna's own roof hides the street below
-    assert nu_of(s, tx, (2.5, 10.5, 12.0)) < 0       # ... a UT higher up (a balcony across the street) sees it
-    # the antenna's own cell never blocks (an antenna mounted below its roof line on a wall)
+    # west: the antenna stands at its roof's west edge for this link, so its own roof does not hide
+    # the street below (sector antennas sit on the parapet facing their sector)
+    assert nu_of(s, tx, (2.5, 10.5, 1.5)) < 0
+    # an antenna below its roof line (on a wall of a 25 m building) is blocked by that building,
+    # except by its own cell
     low = Surface(s.grid, s.ground_m, np.where(s.building_m == 18.0, 25.0, s.building_m).astype(np.float32))
-    own_cell = nu_of(low, tx, (45.5, 10.5, 24.0))
-    assert own_cell == pytest.approx(reference_link_nu(low, tx, (45.5, 10.5, 24.0), fc_ghz=FC_GHZ,
-                                                       earth_radius_m=math.inf), abs=1e-6)
+    assert nu_of(low, tx, (2.5, 10.5, 1.5)) >= 0
+    for rx in [(45.5, 10.5, 24.0), (2.5, 10.5, 1.5), (30.5, 3.5, 30.0)]:
+        assert nu_of(low, tx, rx) == pytest.approx(reference_link_nu(low, tx, rx, fc_ghz=FC_GHZ,
+                                                                     earth_radius_m=math.inf), abs=1e-6)
+
+
+def test_rooftop_antenna_link_starts_at_the_roof_edge():
+    # a 20 m deep, 15 m high building x = 40..60; antenna 3 m above its roof at x = 45.5 (5.5 m from
+    # the west edge, 14.5 m from the east edge); a 16 m wall across the street at x = 80..81
+    b = buildings(((40.0, 0.0, 60.0, 20.0), 15.0), ((80.0, 0.0, 81.0, 20.0), 16.0))
+    s = surface_on(street(), buildings=b)
+    tx, rx = (45.5, 10.5, 18.0), (110.5, 10.5, 1.5)
+    nu = nu_of(s, tx, rx)
+    # by hand: the link runs from the east roof edge (x = 60, 50.5 m from the UT) at 18 m to the UT
+    # at 1.5 m; the wall faces are 20 m / 21 m from the edge: S_tim = (16 - 18) / 21 (far face),
+    # the line there: 18 - 16.5 * 21 / 50.5 = 11.14 m < 16 m, so NLOS; S_rim = (16 - 1.5) / 29.5
+    d = 50.5
+    s_tim, s_rim = -2.0 / 21.0, 14.5 / 29.5
+    d_b = (1.5 - 18.0 + s_rim * d) / (s_tim + s_rim)
+    h_b = 18.0 + s_tim * d_b
+    expected = (h_b - (18.0 * (d - d_b) + 1.5 * d_b) / d) * math.sqrt(2 * d / (0.1 * d_b * (d - d_b)))
+    assert nu == pytest.approx(expected, rel=1e-5)
+    assert nu == pytest.approx(reference_link_nu(s, tx, rx, fc_ghz=FC_GHZ, earth_radius_m=math.inf), rel=1e-6)
 
 
 def test_receiver_inside_a_building_is_judged_at_the_facade():

@@ -274,13 +274,17 @@ class LosHistogram:
     """Empirical LOS probability of a geometric run: links counted by 2-D distance bin and by the
     TR 38.901 environment of their site, outdoor receivers only (Table 7.4.2-1 is for outdoor UTs)."""
 
-    def __init__(self, environments: list[str], max_d2d_m: float, bin_m: float = LOS_STATS_BIN_M):
+    def __init__(self, environments: list[str], max_d2d_m: float, *, h_bs_m, h_ut_m: float,
+                 bin_m: float = LOS_STATS_BIN_M):
         self.bin_m = bin_m
+        self.h_ut_m = float(h_ut_m)
         self.n_bins = max(1, int(math.ceil(max_d2d_m / bin_m)))
         self.environments = sorted(set(environments))
         self._env_of_site = np.array([self.environments.index(e) for e in environments])
         self.los = np.zeros((len(self.environments), self.n_bins), dtype=np.int64)
         self.total = np.zeros((len(self.environments), self.n_bins), dtype=np.int64)
+        h_bs_m = np.asarray(h_bs_m, dtype=float)
+        self.h_bs_m = [float(np.median(h_bs_m[self._env_of_site == k])) for k in range(len(self.environments))]
 
     def add(self, site_xy_m: np.ndarray, x_m: np.ndarray, y_m: np.ndarray, nu: np.ndarray, outdoor: np.ndarray):
         """Count the links of one tile: ``nu`` (n_sites, n_rows, n_cols), ``outdoor`` (n_rows, n_cols)."""
@@ -293,11 +297,12 @@ class LosHistogram:
             self.los[e] += np.bincount(b[ok & (nu[i][outdoor] < 0)], minlength=self.n_bins)
 
     def as_dict(self) -> dict:
-        """``{"d2d_edges_m": [...], "<env>": {"los": [...], "total": [...]}, ...}``."""
-        out: dict = {"d2d_edges_m": (np.arange(self.n_bins + 1) * self.bin_m).tolist()}
-        for k, env in enumerate(self.environments):
-            out[env] = {"los": self.los[k].tolist(), "total": self.total[k].tolist()}
-        return out
+        """``{"d2d_edges_m": [...], "h_ut_m": h, "environments": {"<env>": {"los": [...], "total": [...],
+        "h_bs_m": median antenna height}}}``."""
+        envs = {env: {"los": self.los[k].tolist(), "total": self.total[k].tolist(), "h_bs_m": self.h_bs_m[k]}
+                for k, env in enumerate(self.environments)}
+        return {"d2d_edges_m": (np.arange(self.n_bins + 1) * self.bin_m).tolist(), "h_ut_m": self.h_ut_m,
+                "environments": envs}
 
 
 def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
@@ -339,7 +344,8 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
     if run.geometric is not None:
         site_xy = run.geometric.site_xyz_m[:, :2]
         hist = LosHistogram([s.environment or scenario.environment for s in scenario.sites],
-                            min(run.geometric.range_m, _max_link_distance_m(grid, site_xy[:, 0], site_xy[:, 1])))
+                            min(run.geometric.range_m, _max_link_distance_m(grid, site_xy[:, 0], site_xy[:, 1])),
+                            h_bs_m=[s.height_m for s in scenario.sites], h_ut_m=scenario.receiver.height_m)
     windows = list(grid.tiles(rows_per_tile=rows))
     shape = grid.shape
     rsrp = np.empty(shape, dtype=np.float32)

@@ -19,7 +19,11 @@ building). From the profile the link gets the diffraction parameter nu of its Bu
 
 Rules at the ends of a link:
 
-- the cell of the antenna is skipped (an antenna on a wall or a roof is not blocked by its mount);
+- an antenna at or above the roof of the building it stands on is taken to be at the roof's edge
+  on the side of the link (operators mount sector antennas on the parapet facing their sector): its
+  own building (the run of covered cells from the antenna toward the receiver) is no obstacle and
+  the link starts at that edge, at the antenna's height. Otherwise only the antenna's own cell is
+  skipped (an antenna on a wall is not blocked by its mount);
 - a receiver inside a building (``rx_indoor``) is judged at its facade: the walk first leaves the
   receiver's building (the run of covered cells from the receiver toward the antenna) and the link
   ends there, at the receiver's height (TR 38.901 7.4.3 splits an O2I link into an outdoor part to
@@ -68,6 +72,41 @@ def _point(h, d, d_eff, inv_d_eff, z_t, z_r, inv_2ae, k_nu, clear_m, acc):
         nu = above * math.sqrt(k_nu * d_eff / (d * d_r))
         if nu > acc[2]:
             acc[2] = nu
+
+
+@numba.njit(cache=True)
+def _run_exit(inside, x0, y0, res, x_a, y_a, ux, uy, dist):
+    """Distance along (ux, uy) from (x_a, y_a) at which the run of covered cells that holds the
+    start point ends (``dist`` if it lasts the whole way), by the same grid traversal."""
+    n_rows, n_cols = inside.shape
+    c = int(math.floor((x_a - x0) / res))
+    r = int(math.floor((y0 - y_a) / res))
+    step_c = 1 if ux > 0 else -1
+    step_r = 1 if uy < 0 else -1
+    s_x = ((c + 1 if ux > 0 else c) * res + x0 - x_a) / ux if ux != 0.0 else math.inf
+    ds_x = res / abs(ux) if ux != 0.0 else math.inf
+    s_y = (y0 - (r + 1 if uy < 0 else r) * res - y_a) / uy if uy != 0.0 else math.inf
+    ds_y = res / abs(uy) if uy != 0.0 else math.inf
+    tie = 1e-9 * res
+    s = 0.0
+    while 0 <= r < n_rows and 0 <= c < n_cols and inside[r, c]:
+        if abs(s_x - s_y) <= tie:
+            s = s_x
+            s_x += ds_x
+            c += step_c
+            s_y += ds_y
+            r += step_r
+        elif s_x < s_y:
+            s = s_x
+            s_x += ds_x
+            c += step_c
+        else:
+            s = s_y
+            s_y += ds_y
+            r += step_r
+        if s >= dist:
+            return dist
+    return s
 
 
 @numba.njit(cache=True)
@@ -135,7 +174,13 @@ def _link_nu(top, inside, x0, y0, res, x_t, y_t, z_t, x_r, y_r, z_r, rx_indoor, 
             else:
                 break
         s_f = s_in
-    d_eff = dist - s_f
+    # an antenna on its roof stands at the roof's edge on the side of the link: its building is no obstacle
+    s_stop = dist
+    if 0 <= tr < n_rows and 0 <= tc < n_cols and inside[tr, tc] and z_t >= top[tr, tc]:
+        s_stop = dist - _run_exit(inside, x0, y0, res, x_t, y_t, -ux, -uy, dist)
+    if s_stop <= s_f:
+        return -math.inf                   # the receiver's facade is the antenna's roof edge
+    d_eff = s_stop - s_f
     acc[0] = -math.inf
     acc[1] = -math.inf
     acc[2] = -math.inf
@@ -147,16 +192,16 @@ def _link_nu(top, inside, x0, y0, res, x_t, y_t, z_t, x_r, y_r, z_r, rx_indoor, 
     # profile points are the cell boundaries, each at the taller of its two cells (a wall on either
     # side of the boundary is there); the antenna's own cell is skipped
     prev_h = -math.inf
-    while True:
+    while s_in < s_stop:
         if r == tr and c == tc:
             if prev_h > -math.inf:
-                _point(prev_h, dist - s_in, d_eff, inv_d_eff, z_t, z_r, inv_2ae, k_nu, clear_m, acc)
+                _point(prev_h, s_stop - s_in, d_eff, inv_d_eff, z_t, z_r, inv_2ae, k_nu, clear_m, acc)
                 n_points += 1
             break
         h = top[r, c] if (0 <= r < n_rows and 0 <= c < n_cols) else -math.inf
         h_b = max(prev_h, h)
         if h_b > -math.inf:
-            _point(h_b, dist - s_in, d_eff, inv_d_eff, z_t, z_r, inv_2ae, k_nu, clear_m, acc)
+            _point(h_b, s_stop - s_in, d_eff, inv_d_eff, z_t, z_r, inv_2ae, k_nu, clear_m, acc)
             n_points += 1
             if not need_nu and acc[0] >= s_tr:
                 return math.inf
@@ -338,10 +383,20 @@ def reference_link_nu(surface: Surface, tx_xyz_m, rx_xyz_m, *, rx_indoor: bool =
             start += 1
         if start >= first_tx:
             return -math.inf
-    d_eff = dist - s[start]
-    cells = np.arange(start, first_tx)
+    stop = first_tx                              # cells [start, stop) form the profile
+    s_stop = dist
+    on_roof = (0 <= t_row < g.n_rows and 0 <= t_col < g.n_cols and bool(inside[t_row, t_col])
+               and z_t >= float(top[t_row, t_col]))
+    if on_roof:
+        while stop > start and in_cell[stop - 1]:   # the antenna's own building, back from its cell
+            stop -= 1
+        s_stop = s[stop]
+    if stop <= start or s_stop <= s[start]:
+        return -math.inf
+    d_eff = s_stop - s[start]
+    cells = np.arange(start, stop)
     cells = cells[np.isfinite(h_cell[cells])]
-    d_pts = np.concatenate([dist - s[cells], dist - s[cells + 1]])
+    d_pts = np.concatenate([s_stop - s[cells], s_stop - s[cells + 1]])
     h_pts = np.concatenate([h_cell[cells], h_cell[cells]])
     keep = (d_pts > 0) & (d_pts < d_eff)
     if not keep.any():

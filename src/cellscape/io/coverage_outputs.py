@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from cellscape.io.atomic import write_text_atomic
 from cellscape.io.geotiff import write_geotiff
 from cellscape.io.kpi_report import write_kpis
-from cellscape.io.plots import plot_cdf_png, plot_map_png
+from cellscape.io.plots import plot_cdf_png, plot_los_probability_png, plot_map_png
+from cellscape.kpi import los_probability_table
 
 OSM_ATTRIBUTION = "Buildings © OpenStreetMap contributors (ODbL)"
 
@@ -29,7 +31,10 @@ def write_coverage_outputs(run, out_dir: str | Path, *, png: bool = True) -> lis
     """Write ``run`` (a :class:`cellscape.pipeline.CoverageRun`) into ``out_dir``; return the paths.
 
     Files: ``coverage.tif`` (float32 bands rsrp_dbm, sinr_db, throughput_mbps), ``best_sector.tif``
-    (int32, -1 = none), ``kpis.json``, and with ``png`` a heat map per quantity plus ``cdf.png``.
+    (int32, -1 = none), ``kpis.json``, and with ``png`` a heat map per quantity plus the RSRP and
+    SINR CDFs. A geometric run adds ``los_probability.csv`` (columns environment, d2d_m, n_links,
+    empirical, tr38901; empirical empty below the bin's link minimum) and, with ``png``,
+    ``los_probability.png``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -46,6 +51,13 @@ def write_coverage_outputs(run, out_dir: str | Path, *, png: bool = True) -> lis
     path = out / "kpis.json"
     write_kpis(path, run.kpis)
     written.append(path)
+    los_table = los_probability_table(res.los_statistics) if res.los_statistics else None
+    if los_table is not None:
+        lines = ["environment,d2d_m,n_links,empirical,tr38901"]
+        for env, tab in los_table.items():
+            for d, n, e, m in zip(tab["d2d_m"], tab["n_links"], tab["empirical"], tab["tr38901"]):
+                lines.append(f"{env},{d:g},{n},{'' if np.isnan(e) else f'{e:.6f}'},{m:.6f}")
+        written.append(write_text_atomic(out / "los_probability.csv", "\n".join(lines) + "\n"))
     if png:
         sites_xy = np.column_stack([res.sectors.x_m, res.sectors.y_m])
         attribution = OSM_ATTRIBUTION if run.footprints is not None else None
@@ -72,4 +84,6 @@ def write_coverage_outputs(run, out_dir: str | Path, *, png: bool = True) -> lis
                             "outdoor": res.rsrp_dbm[~res.indoor], "indoor": res.rsrp_dbm[res.indoor]},
                      xlabel="RSRP [dBm]", title="Best-server RSRP, CDF over map area")
         written.append(path)
+        if los_table is not None:
+            written.append(plot_los_probability_png(out / "los_probability.png", los_table))
     return written

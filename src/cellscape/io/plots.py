@@ -202,3 +202,43 @@ def plot_cdf_png(path: str | os.PathLike, samples: Mapping[str, np.ndarray], *, 
         ax.legend(loc="lower right")
     fig.tight_layout()
     return _save_png(fig, path)
+
+
+def plot_los_probability_png(path: str | os.PathLike, table: Mapping[str, Mapping[str, np.ndarray]], *,
+                             title: str = "LOS probability: geometry vs TR 38.901",
+                             max_d2d_m: float | None = None) -> Path:
+    """Empirical LOS probability of a geometric run against the TR 38.901 Table 7.4.2-1 curve.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output PNG; replaced atomically.
+    table : mapping
+        :func:`cellscape.kpi.los_probability_table`: per environment ``d2d_m``, ``empirical``
+        (NaN where too few links), ``tr38901`` and ``n_links``.
+    title : str
+        Figure title.
+    max_d2d_m : float, optional
+        Right end of the distance axis (default: the last bin with an empirical value). [m]
+    """
+    fig = Figure(figsize=(6.5, 4.2))
+    ax = fig.add_subplot()
+    right = 0.0
+    for k, (env, t) in enumerate(table.items()):
+        colour = f"C{k}"
+        d, emp = np.asarray(t["d2d_m"]), np.asarray(t["empirical"], dtype=float)
+        ok = np.isfinite(emp)
+        n = int(np.sum(np.asarray(t["n_links"])[ok]))
+        ax.plot(d[ok], emp[ok], ".", ms=3, color=colour, label=f"{env}: from the buildings ({n:,} links)")
+        ax.plot(d, t["tr38901"], "-", lw=1.5, color=colour, label=f"{env}: TR 38.901 Table 7.4.2-1")
+        if ok.any():
+            right = max(right, float(d[ok].max()))
+    ax.set_xlim(0.0, max_d2d_m or right or None)
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel("2-D distance BS-UT [m]")
+    ax.set_ylabel("LOS probability (outdoor UTs)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return _save_png(fig, path)
