@@ -252,10 +252,10 @@ def tile_inputs(run: PreparedRun, window: Window) -> KernelTile:
 
 
 def tile_diffraction_parameter(run: PreparedRun, window: Window) -> np.ndarray:
-    """Bullington parameter of every site-pixel link of ``window`` (cellscape.geo.los), shape
+    """Bullington parameter of every site-pixel link of ``window`` (cellscape.propagation.geometric_los), shape
     (n_sites, n_rows, n_cols), float32: < 0 LOS. Receivers stand ``h_ut_m`` above the ground of
     their pixel; receivers under a roof are indoor and judged at their facade."""
-    from cellscape.geo.los import diffraction_parameter   # numba: compiled on first use
+    from cellscape.propagation.geometric_los import diffraction_parameter   # numba: compiled on first use
 
     geo = run.geometric
     surface = geo.surface_for(run.grid, window)

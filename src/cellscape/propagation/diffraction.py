@@ -15,7 +15,7 @@ effective Earth radius a_e (default 8 500 km, k = 4/3, P.526-15 Section 2.1): th
 d_i (d - d_i) / (2 a_e) is 6 cm at the middle of a 2 km path, so it matters only for long links.
 
 The coverage engine computes the Bullington parameter per link while it marches the link over the
-height raster (cellscape.geo.los, the same equations, tested equal to :func:`bullington_parameter`)
+height raster (cellscape.propagation.geometric_los, the same equations, tested equal to :func:`bullington_parameter`)
 and reads the loss from a table of :func:`bullington_correction_db` (cellscape.coverage.tables).
 """
 

@@ -32,7 +32,7 @@ ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 LosMode = Literal["statistical", "geometric", "los", "nlos"]
 """How the map decides LOS/NLOS per link: ``statistical`` draws it from the TR 38.901 LOS
 probability with spatially consistent random fields (7.6.3.1); ``geometric`` marches every link
-over the buildings (and terrain) of the scenario (site-specific, cellscape.geo.los);
+over the buildings (and terrain) of the scenario (site-specific, cellscape.propagation.geometric_los);
 ``los``/``nlos`` force one state (best/worst case)."""
 
 Diffraction = Literal["none", "bullington"]
@@ -139,7 +139,7 @@ class TerrainSource:
 
 @dataclass(frozen=True)
 class GeometryOptions:
-    """How ``los_mode: geometric`` judges links (cellscape.geo.los)."""
+    """How ``los_mode: geometric`` judges links (cellscape.propagation.geometric_los)."""
 
     los_range_m: float = 3000.0         # links longer than this are NLOS without being marched
     diffraction: Diffraction = "none"

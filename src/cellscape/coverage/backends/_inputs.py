@@ -68,7 +68,7 @@ class KernelTile:
     (n_sites, n_rows, n_cols) or None: ``los_uniform`` (U(0,1), statistical LOS only) and
     ``sf_unit`` (unit-variance shadow fading, None = no shadowing); ``o2i_db`` (n_rows, n_cols)
     building entry loss (0 outdoors); ``nu`` (n_sites, n_rows, n_cols) float32, the Bullington
-    diffraction parameter of each link (geometric LOS only, cellscape.geo.los), with -inf/+inf
+    diffraction parameter of each link (geometric LOS only, cellscape.propagation.geometric_los), with -inf/+inf
     stored as -1e30/+1e30 (the numba kernel runs with fastmath, which assumes finite values)."""
 
     @property

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from cellscape.geo.grid import RasterGrid
-from cellscape.geo.los import diffraction_parameter, line_of_sight, reference_link_nu
+from cellscape.propagation.geometric_los import diffraction_parameter, line_of_sight, reference_link_nu
 from cellscape.geo.surface import Surface, Terrain, surface_on
 from cellscape.propagation.diffraction import bullington_parameter
 
