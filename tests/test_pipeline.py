@@ -43,3 +43,20 @@ def test_sites_lie_on_the_map(helsinki_run):
     grid, xy = localize(helsinki_run.scenario)
     xmin, ymin, xmax, ymax = grid.bounds_m
     assert ((xy[:, 0] > xmin) & (xy[:, 0] < xmax) & (xy[:, 1] > ymin) & (xy[:, 1] < ymax)).all()
+
+
+def test_example_is_site_specific(helsinki_run):
+    k = helsinki_run.kpis
+    assert k["meta"]["los_mode"] == "geometric" and k["meta"]["los_geometry"] == "buildings"
+    los = k["line_of_sight"]
+    # both layers see part of the city in LOS, far less than all of it
+    assert 0.05 < los["UMa"]["los_fraction"] < 0.5 and 0.03 < los["UMi"]["los_fraction"] < 0.5
+    # the empirical LOS probability has the shape of TR 38.901's (near 1 close in, falling with
+    # distance); docs/validation.md says where and why it differs
+    st = helsinki_run.result.los_statistics
+    for env in ("UMa", "UMi"):
+        c = st["environments"][env]
+        los_n, total = np.asarray(c["los"], float), np.asarray(c["total"], float)
+        near = los_n[2:5].sum() / total[2:5].sum()              # 20-50 m
+        far = los_n[60:100].sum() / total[60:100].sum()         # 600-1000 m
+        assert near > 0.6 and far < 0.15
