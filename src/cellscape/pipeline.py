@@ -80,3 +80,23 @@ def run_coverage(scenario: Scenario, *, terrain: Terrain | None = None, backend:
                               progress=progress)
     kpis = coverage_kpis(result, rsrp_thresholds_dbm=scenario.rsrp_thresholds_dbm)
     return CoverageRun(scenario=scenario, result=result, kpis=kpis, footprints=footprints)
+
+
+def rooftop_candidates(scenario: Scenario, *, min_roof_m: float = 15.0, max_roof_m: float = 60.0,
+                       min_area_m2: float = 200.0, mast_m: float = 3.0, min_spacing_m: float = 0.0):
+    """Rooftop candidate sites on the scenario's buildings inside its map area.
+
+    Returns the candidates (:func:`cellscape.geo.candidates.rooftop_candidates`, in the grid CRS)
+    with ``x`` and ``y`` columns added in the scenario's ``area.crs`` (ready for a site file).
+    """
+    from cellscape.geo.candidates import rooftop_candidates as candidates_on
+
+    if scenario.buildings is None:
+        raise GeometryError("the scenario has no buildings: block; rooftop candidates come from buildings")
+    grid, _ = localize(scenario)
+    found = candidates_on(load_footprints(scenario, grid), min_roof_m=min_roof_m, max_roof_m=max_roof_m,
+                          min_area_m2=min_area_m2, mast_m=mast_m, min_spacing_m=min_spacing_m,
+                          bounds_m=grid.bounds_m)
+    x, y = transform_xy(found.geometry.x.to_numpy(), found.geometry.y.to_numpy(), src_crs=grid.crs,
+                        dst_crs=scenario.area.crs)
+    return found.assign(x=x, y=y)

@@ -130,3 +130,52 @@ def test_validate_catches_heights_outside_the_model_range(tmp_path):
     r = runner.invoke(app, ["validate", str(write(tmp_path, bad))])
     assert r.exit_code == 1
     assert r.stderr.startswith("error: h_ut_m=1 is outside [1.5, 22.5]") and "Table 7.4.1-1" in r.stderr
+
+
+def test_candidates_writes_a_site_file_the_scenario_reads(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    b = gpd.GeoDataFrame({"height": ["21", "9", "30"]}, crs="EPSG:32635", geometry=[
+        shapely.box(X0 + 50, Y0 + 50, X0 + 90, Y0 + 90), shapely.box(X0 + 200, Y0 + 50, X0 + 240, Y0 + 90),
+        shapely.box(X0 + 400, Y0 + 200, X0 + 430, Y0 + 230)])
+    b.to_file(tmp_path / "b.geojson")
+    scen = write(tmp_path, scenario_dict(buildings={"source": "b.geojson"}))
+    out = tmp_path / "cand" / "c.csv"
+    r = runner.invoke(app, ["candidates", str(scen), "-o", str(out), "--mast-m", "4"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("2 rooftop candidates")
+    feats = json.loads(out.with_suffix(".geojson").read_text())["features"]
+    assert sorted(f["properties"]["roof_height_m"] for f in feats) == [21.0, 30.0]
+    # the CSV is a site file: a scenario can use it as it is
+    used = scenario_dict(buildings={"source": "b.geojson"}, sites_file="cand/c.csv")
+    del used["sites"]
+    r = runner.invoke(app, ["validate", str(write(tmp_path, used, "u.yaml"))])
+    assert r.exit_code == 0, r.output
+    assert "sites=2" in r.stdout and "sectors=6" in r.stdout
+
+
+def test_candidates_errors_are_one_line(tmp_path):
+    r = runner.invoke(app, ["candidates", str(write(tmp_path, scenario_dict())), "-o", str(tmp_path / "c.csv")])
+    assert r.exit_code == 1 and "has no buildings" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = runner.invoke(app, ["candidates", str(write(tmp_path, scenario_dict())), "-o", str(tmp_path / "c.txt")])
+    assert r.exit_code == 1 and "written as a .csv site file" in r.stderr
+
+
+def test_run_geometric_writes_los_probability(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    b = gpd.GeoDataFrame({"height_m": [30.0, 20.0]}, crs="EPSG:32635", geometry=[
+        shapely.box(X0 + 250, Y0 + 100, X0 + 350, Y0 + 300), shapely.box(X0 + 20, Y0 + 20, X0 + 80, Y0 + 80)])
+    b.to_file(tmp_path / "b.gpkg")
+    scen = write(tmp_path, scenario_dict(los_mode="geometric", buildings={"source": "b.gpkg"},
+                                         geometry={"diffraction": "bullington"}))
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["run", str(scen), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert (out / "los_probability.csv").read_text().startswith("environment,d2d_m,n_links,empirical,tr38901\nUMa,5,")
+    assert (out / "los_probability.png").stat().st_size > 1000
+    k = json.loads((out / "kpis.json").read_text())
+    assert k["meta"]["los_mode"] == "geometric" and k["meta"]["diffraction"].startswith("ITU-R P.526-15")
+    assert 0 < k["line_of_sight"]["UMa"]["los_fraction"] < 1

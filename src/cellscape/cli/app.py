@@ -77,6 +77,39 @@ def _kpi_lines(k: dict) -> list[str]:
 
 @app.command()
 @one_line_errors
+def candidates(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file with a buildings: block.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output site file (.csv); a .geojson is written beside it.")
+                   ] = Path("candidates.csv"),
+    min_roof_m: Annotated[float, typer.Option(help="Lowest roof accepted [m].")] = 15.0,
+    max_roof_m: Annotated[float, typer.Option(help="Highest roof accepted [m].")] = 60.0,
+    min_area_m2: Annotated[float, typer.Option(help="Smallest footprint accepted [m^2].")] = 200.0,
+    mast_m: Annotated[float, typer.Option(help="Antenna height above the roof [m].")] = 3.0,
+    min_spacing_m: Annotated[float, typer.Option(help="Minimum distance between candidates [m], 0 = all.")] = 0.0,
+    environment: Annotated[str, typer.Option(help="TR 38.901 environment written for each candidate.")] = "UMa",
+) -> None:
+    """List rooftop candidate sites from the scenario's buildings (a site file with 3 sectors each)."""
+    from cellscape._validate import check_choice
+    from cellscape.errors import DataFileError
+    from cellscape.io.candidates import write_candidates
+    from cellscape.io.scenario_yaml import load_scenario
+    from cellscape.pipeline import rooftop_candidates
+    from cellscape.scenario.records import ENVIRONMENTS
+
+    check_choice("environment", environment, ENVIRONMENTS)
+    if out.suffix.lower() != ".csv":
+        raise DataFileError(f"{out}: rooftop candidates are written as a .csv site file")
+    sc = load_scenario(scenario)
+    found = rooftop_candidates(sc, min_roof_m=min_roof_m, max_roof_m=max_roof_m, min_area_m2=min_area_m2,
+                               mast_m=mast_m, min_spacing_m=min_spacing_m)
+    paths = write_candidates(out, found, crs=sc.area.crs, environment=environment)
+    typer.echo(f"{len(found)} rooftop candidates (roofs {min_roof_m:g}-{max_roof_m:g} m, >= {min_area_m2:g} m^2"
+               + (f", >= {min_spacing_m:g} m apart" if min_spacing_m else "") + f") -> "
+               + ", ".join(str(p) for p in paths))
+
+
+@app.command()
+@one_line_errors
 def calibrate(
     scenario: Annotated[str, typer.Option(help="UMa, UMi, InH-office-open or InH-office-mixed.")] = "UMa",
     fc_ghz: Annotated[float, typer.Option(help="Carrier frequency [GHz] (6, 30 or 70 in the published results).")] = 6.0,
