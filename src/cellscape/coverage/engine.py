@@ -25,7 +25,7 @@ from cellscape.coverage import tables
 from cellscape.coverage.backends._inputs import KernelStatic, KernelTile
 from cellscape.coverage.result import CoverageResult, SectorTable
 from cellscape.errors import GeometryError
-from cellscape.geo.grid import RasterGrid, Window
+from cellscape.geo.grid import RasterGrid, Window, square_blocks
 from cellscape.geo.surface import Surface, Terrain, aligned_grid, check_terrain_covers, link_extent_m, surface_on
 from cellscape.propagation import tr38901
 from cellscape.propagation.o2i import o2i_building_loss_db
@@ -346,7 +346,11 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
         hist = LosHistogram([s.environment or scenario.environment for s in scenario.sites],
                             min(run.geometric.range_m, _max_link_distance_m(grid, site_xy[:, 0], site_xy[:, 1])),
                             h_bs_m=[s.height_m for s in scenario.sites], h_ut_m=scenario.receiver.height_m)
-    windows = list(grid.tiles(rows_per_tile=rows))
+    if run.geometric is not None:
+        # square blocks: the surface a block needs (block + LOS range) is independent of the map's width
+        windows = list(square_blocks(grid, max_pixels=rows * grid.n_cols))
+    else:
+        windows = list(grid.tiles(rows_per_tile=rows))
     shape = grid.shape
     rsrp = np.empty(shape, dtype=np.float32)
     sinr = np.empty(shape, dtype=np.float32)

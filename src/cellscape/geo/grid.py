@@ -108,6 +108,22 @@ class RasterGrid:
             yield Window(start, min(start + rows_per_tile, self.n_rows), 0, self.n_cols)
 
 
+def square_blocks(grid: "RasterGrid", *, max_pixels: int) -> Iterator[Window]:
+    """Near-square blocks of at most ``max_pixels`` pixels (at least 1 x 1), row by row from the north-west.
+
+    Geometric LOS tiles the map in blocks rather than full-width rows so that the height surface a
+    block needs (the block grown by the LOS range) does not grow with the map's width.
+
+    >>> g = RasterGrid("EPSG:32635", x_min_m=0.0, y_max_m=10.0, resolution_m=1.0, n_rows=10, n_cols=25)
+    >>> [(w.row_start, w.col_start, w.shape) for w in square_blocks(g, max_pixels=100)][:4]
+    [(0, 0, (10, 10)), (0, 10, (10, 10)), (0, 20, (10, 5))]
+    """
+    side = max(1, int(math.isqrt(max(1, int(max_pixels)))))
+    for r0 in range(0, grid.n_rows, side):
+        for c0 in range(0, grid.n_cols, side):
+            yield Window(r0, min(r0 + side, grid.n_rows), c0, min(c0 + side, grid.n_cols))
+
+
 def local_metric_crs(lon_deg: float, lat_deg: float) -> str:
     """The WGS 84 / UTM zone CRS (as "EPSG:nnnnn") that contains a point (pyproj database)."""
     infos = query_utm_crs_info(
