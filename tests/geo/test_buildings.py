@@ -92,6 +92,17 @@ def test_vector_file_is_read_and_reprojected(tmp_path):
     assert_allclose(b.geometry.area, [100.0, 100.0], rtol=1e-6)
 
 
+@pytest.mark.parametrize("suffix", [".gpkg", ".parquet"])
+def test_geopackage_and_geoparquet_with_a_height_field(tmp_path, suffix):
+    f = frame(squares(3), roof_m=[12.5, None, 30.0], height=["9", "11", None])
+    path = tmp_path / f"b{suffix}"
+    f.to_parquet(path) if suffix == ".parquet" else f.to_file(path)
+    b = load_buildings(BuildingSource(kind="file", path=str(path), height_field="roof_m", default_height_m=7.0),
+                       crs=UTM)
+    assert b["height_m"].tolist() == [12.5, 11.0, 30.0]
+    assert b.attrs["height_sources"]["height_field"] == 2
+
+
 # -------------------------------------------------------------------------------------- rasterising
 
 GRID = RasterGrid(crs=UTM, x_min_m=X0, y_max_m=Y0 + 60.0, resolution_m=1.0, n_rows=60, n_cols=80)
