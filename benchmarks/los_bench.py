@@ -12,7 +12,8 @@ Side by side in one run, as ratios (the machine is shared and noisy):
 - memory: the engine's tile loop on synthetic cities of growing size with the same site density and
   LOS range, each in its own process (peak RSS), with and without keeping the output maps.
 
-Cities: the built-in example (central Helsinki, OSM buildings) and a synthetic "Manhattan" grid
+Cities: the built-in example (central Helsinki, OSM buildings), central Munich (examples/munich.yaml:
+the sionna-rt scene, 1,206 buildings, 10 rooftop macros) and a synthetic "Manhattan" grid
 (blocks of 60-110 m, streets 12-30 m, heights 9-45 m, uniformly random; documented below) that can be
 made any size. Usage:
 
@@ -96,13 +97,13 @@ def load_city(name: str, side_km: float, diffraction: str = "none"):
     """(scenario, grid, site_xy, buildings) of the named city."""
     from cellscape.pipeline import load_footprints, localize
 
-    if name == "helsinki":
+    if name in ("helsinki", "munich"):
         import dataclasses
 
         from cellscape.io.scenario_yaml import load_scenario
         from cellscape.scenario.records import GeometryOptions
 
-        sc = load_scenario(ROOT / "examples" / "helsinki.yaml")
+        sc = load_scenario(ROOT / "examples" / f"{name}.yaml")
         sc = dataclasses.replace(sc, geometry=GeometryOptions(los_range_m=sc.geometry.los_range_m,
                                                               diffraction=diffraction))
         grid, xy = localize(sc)
@@ -270,6 +271,7 @@ def main() -> None:
     p.add_argument("--keep-maps", action="store_true")
     p.add_argument("--sites", type=int, default=0, help="memory runs: this many sites (0: 4 per km^2)")
     p.add_argument("--sizes-km", default="1,2,3")
+    p.add_argument("--cities", default="helsinki,munich,manhattan")
     p.add_argument("--out", default=str(HERE / "out" / "los_bench.json"))
     args = p.parse_args()
     if args.child:
@@ -279,7 +281,7 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     report: dict = {"machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
                                 "cores": os.cpu_count()}, "date": time.strftime("%Y-%m-%d %H:%M")}
-    for city in ("helsinki", "manhattan"):
+    for city in args.cities.split(","):
         dump = str(HERE / "out" / f"nu_{city}.npy")
         kern = run_child("kernel", city=city, side_km=args.side_km, dump=dump)
         naive = run_child("naive", city=city, side_km=args.side_km, naive_links=args.naive_links, dump=dump)

@@ -60,3 +60,25 @@ def test_example_is_site_specific(helsinki_run):
         near = los_n[2:5].sum() / total[2:5].sum()              # 20-50 m
         far = los_n[60:100].sum() / total[60:100].sum()         # 600-1000 m
         assert near > 0.6 and far < 0.15
+
+
+MUNICH = EXAMPLE.with_name("munich.yaml")
+needs_scenes = pytest.mark.skipif(__import__("importlib.util").util.find_spec("sionna") is None,
+                                  reason="sionna-rt (its scene files) is not installed; make test installs it")
+
+
+def test_munich_example_validates():
+    summary = check_scenario(load_scenario(MUNICH))
+    assert summary["crs"] == "EPSG:32632" and summary["sites"] == 10
+
+
+@needs_scenes
+@pytest.mark.slow
+def test_munich_los_probability_follows_tr38901():
+    # the second real city: 1,206 buildings of the sionna-rt Munich scene, 10 rooftop macros; its
+    # geometry gives the TR 38.901 UMa LOS probability to within a few per cent (docs/validation.md)
+    with pytest.warns(GeometryRepairWarning, match="dropped"):
+        run = run_coverage(load_scenario(MUNICH))
+    los = run.kpis["line_of_sight"]["UMa"]
+    assert los["vs_tr38901_mean_abs_diff"] < 0.05 and abs(los["vs_tr38901_bias"]) < 0.03
+    assert run.kpis["coverage"]["rsrp_dbm >= -110"]["all"] > 0.95

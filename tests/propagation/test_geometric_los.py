@@ -188,3 +188,40 @@ def test_reference_uses_the_bullington_function():
     direct, los = bullington_parameter([49.5, 50.5], [20.0, 20.0], h_tx_m=10.0, h_rx_m=1.5, d_total_m=100.0,
                                        fc_ghz=FC_GHZ, earth_radius_m=math.inf)
     assert not los and ref == pytest.approx(direct, rel=1e-9)
+
+
+def test_a_taller_building_joined_to_the_antennas_roof_still_blocks():
+    # antenna 3 m above a 15 m roof (x = 40..60); a 30 m building wall to wall with it (x = 60..70)
+    b = buildings(((40.0, 0.0, 60.0, 20.0), 15.0), ((60.0, 0.0, 70.0, 20.0), 30.0))
+    s = surface_on(street(), buildings=b)
+    tx = (50.5, 10.5, 18.0)
+    assert nu_of(s, tx, (110.5, 10.5, 1.5)) >= 0         # behind the taller neighbour
+    assert nu_of(s, tx, (2.5, 10.5, 1.5)) < 0             # the street on the other side
+
+
+def test_kernel_equals_reference_for_rooftop_antennas_in_city_blocks():
+    # rows of joined buildings of random heights; antennas 3 m above their roofs: the traversal out
+    # of the antenna's roof and the one from the receiver must meet exactly at the roof edge
+    rng = np.random.default_rng(11)
+    grid = RasterGrid(CRS, x_min_m=0.0, y_max_m=240.0, resolution_m=2.0, n_rows=120, n_cols=120)
+    boxes = []
+    for y0 in (10.0, 70.0, 130.0, 190.0):
+        x = 5.0
+        while x < 230.0:
+            w = float(rng.uniform(8, 25))
+            boxes.append(((x, y0, x + w, y0 + 35.0), float(rng.uniform(8, 35))))
+            x += w
+    s = surface_on(grid, buildings=buildings(*boxes))
+    picks = rng.choice(len(boxes), 4, replace=False)
+    sites = np.array([[(boxes[k][0][0] + boxes[k][0][2]) / 2 + 0.3, boxes[k][0][1] + 17.3, boxes[k][1] + 3.0]
+                      for k in picks])
+    xs, ys = grid.x_centers_m(), grid.y_centers_m()
+    nu = diffraction_parameter(s, sites, xs, ys, 1.5, s.inside, fc_ghz=3.5)
+    for _ in range(400):
+        i, r, c = rng.integers(4), rng.integers(120), rng.integers(120)
+        ref = reference_link_nu(s, sites[i], (xs[c], ys[r], 1.5), rx_indoor=bool(s.inside[r, c]), fc_ghz=3.5)
+        if math.isinf(ref):
+            assert nu[i, r, c] == ref
+        else:
+            assert nu[i, r, c] == pytest.approx(ref, rel=1e-4, abs=1e-4)
+    assert np.all(np.abs(nu[np.isfinite(nu)]) < 1e5)        # no d_b clamped at an end (was 1e10)

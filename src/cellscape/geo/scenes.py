@@ -51,12 +51,15 @@ from cellscape.errors import DataFileError, GeometryError
 from cellscape.geo.buildings import GeometryRepairWarning
 
 SIONNA_SCENES: dict[str, tuple[float, float]] = {
-    "munich": (11.5755, 48.1374),          # Marienplatz (approximate)
-    "florence": (11.2560, 43.7731),        # Duomo (approximate)
-    "etoile": (2.2950, 48.8738),           # Arc de Triomphe (approximate)
-    "san_francisco": (-122.4020, 37.7915), # Financial District (approximate)
+    "munich": (11.5763, 48.1380),          # Frauenkirche at scene (-210, 62), St. Peter at (-14, -165)
+    "florence": (11.2544, 43.7734),        # the Duomo at scene (128, -28)
+    "etoile": (2.2967, 48.8735),           # the Arc de Triomphe at scene (-127, 38)
+    "san_francisco": (-122.4020, 37.7915), # Financial District, not checked against a landmark
 }
-"""City scenes of the sionna-rt wheel and the approximate lon/lat [deg] their local origin is placed at."""
+"""City scenes of the sionna-rt wheel and the lon/lat [deg] their local origin is placed at: chosen so
+that the named landmark of the scene (identified by its mesh name and height: Frauenkirche 98.6 m,
+Duomo 114.5 m, Arc de Triomphe 50 m) lands on its map position to within a few tens of metres.
+Good enough for the UTM zone, the sun and a sanity check on a map; not a survey alignment."""
 
 GROUND_NAMES = ("ground", "plane", "terrain")
 """Mesh names (lower case, after the mesh prefix) taken as ground, not buildings."""

@@ -16,6 +16,15 @@ from cellscape.io.plots import plot_cdf_png, plot_los_probability_png, plot_map_
 from cellscape.kpi import los_probability_table
 
 OSM_ATTRIBUTION = "Buildings © OpenStreetMap contributors (ODbL)"
+SIONNA_ATTRIBUTION = "Buildings: Sionna RT scene (NVIDIA, Apache-2.0), from © OpenStreetMap contributors"
+
+
+def building_attribution(footprints) -> str | None:
+    """The credit line a map drawn from ``footprints`` carries (None without buildings)."""
+    if footprints is None:
+        return None
+    source = str(getattr(footprints, "attrs", {}).get("source", ""))
+    return SIONNA_ATTRIBUTION if source.startswith("sionna:") else OSM_ATTRIBUTION
 
 # fixed, documented colour ranges so that maps of different runs compare by eye
 MAP_STYLES = {
@@ -60,7 +69,7 @@ def write_coverage_outputs(run, out_dir: str | Path, *, png: bool = True) -> lis
         written.append(write_text_atomic(out / "los_probability.csv", "\n".join(lines) + "\n"))
     if png:
         sites_xy = np.column_stack([res.sectors.x_m, res.sectors.y_m])
-        attribution = OSM_ATTRIBUTION if run.footprints is not None else None
+        attribution = building_attribution(run.footprints)
         arrays = {"rsrp_dbm": res.rsrp_dbm, "sinr_db": res.sinr_db, "throughput_mbps": thr_mbps,
                   "best_sector": res.best_sector}
         for name, arr in arrays.items():

@@ -21,8 +21,9 @@ Rules at the ends of a link:
 
 - an antenna at or above the roof of the building it stands on is taken to be at the roof's edge
   on the side of the link (operators mount sector antennas on the parapet facing their sector): its
-  own building (the run of covered cells from the antenna toward the receiver) is no obstacle and
-  the link starts at that edge, at the antenna's height. Otherwise only the antenna's own cell is
+  own roof (the run of covered cells no taller than the antenna, from the antenna toward the
+  receiver) is no obstacle and the link starts at that edge, at the antenna's height; a taller
+  building joined to it ends the run and is an obstacle. Otherwise only the antenna's own cell is
   skipped (an antenna on a wall is not blocked by its mount);
 - a receiver inside a building (``rx_indoor``) is judged at its facade: the walk first leaves the
   receiver's building (the run of covered cells from the receiver toward the antenna) and the link
@@ -48,6 +49,10 @@ from cellscape.geo.surface import Surface
 from cellscape.propagation.diffraction import EFFECTIVE_EARTH_RADIUS_M, NU_MIN
 
 _NU_MIN = NU_MIN
+
+_END_M = 1e-6
+"""Profile points this close to an end of the link are that end [m]: the two grid traversals (from
+the receiver, and out of the antenna's roof) meet at a boundary only to within rounding."""
 from cellscape.units import SPEED_OF_LIGHT_M_S
 
 
@@ -57,8 +62,8 @@ def _point(h, d, d_eff, inv_d_eff, z_t, z_r, inv_2ae, k_nu, clear_m, acc):
     acc = [S_tim, S_rim, nu_max] (P.526-15 Section 4.5.1). The slopes are compared by
     cross-multiplication (a division only when a maximum moves); nu is only evaluated for points
     less than ``clear_m`` below the direct line: farther ones have nu <= -0.78 wherever they are."""
-    if d <= 0.0 or d >= d_eff:
-        return
+    if d <= _END_M or d >= d_eff - _END_M:
+        return                             # an end of the link (to within rounding of the traversal)
     d_r = d_eff - d
     hc = h + d * d_r * inv_2ae
     rise_t = hc - z_t
@@ -75,9 +80,10 @@ def _point(h, d, d_eff, inv_d_eff, z_t, z_r, inv_2ae, k_nu, clear_m, acc):
 
 
 @numba.njit(cache=True)
-def _run_exit(inside, x0, y0, res, x_a, y_a, ux, uy, dist):
-    """Distance along (ux, uy) from (x_a, y_a) at which the run of covered cells that holds the
-    start point ends (``dist`` if it lasts the whole way), by the same grid traversal."""
+def _run_exit(inside, top, z_max, x0, y0, res, x_a, y_a, ux, uy, dist):
+    """Distance along (ux, uy) from (x_a, y_a) at which the run of covered cells no taller than
+    ``z_max`` that holds the start point ends (``dist`` if it lasts the whole way), by the same
+    grid traversal."""
     n_rows, n_cols = inside.shape
     c = int(math.floor((x_a - x0) / res))
     r = int(math.floor((y0 - y_a) / res))
@@ -89,7 +95,7 @@ def _run_exit(inside, x0, y0, res, x_a, y_a, ux, uy, dist):
     ds_y = res / abs(uy) if uy != 0.0 else math.inf
     tie = 1e-9 * res
     s = 0.0
-    while 0 <= r < n_rows and 0 <= c < n_cols and inside[r, c]:
+    while 0 <= r < n_rows and 0 <= c < n_cols and inside[r, c] and top[r, c] <= z_max:
         if abs(s_x - s_y) <= tie:
             s = s_x
             s_x += ds_x
@@ -177,7 +183,7 @@ def _link_nu(top, inside, x0, y0, res, x_t, y_t, z_t, x_r, y_r, z_r, rx_indoor, 
     # an antenna on its roof stands at the roof's edge on the side of the link: its building is no obstacle
     s_stop = dist
     if 0 <= tr < n_rows and 0 <= tc < n_cols and inside[tr, tc] and z_t >= top[tr, tc]:
-        s_stop = dist - _run_exit(inside, x0, y0, res, x_t, y_t, -ux, -uy, dist)
+        s_stop = dist - _run_exit(inside, top, z_t, x0, y0, res, x_t, y_t, -ux, -uy, dist)
     if s_stop <= s_f:
         return -math.inf                   # the receiver's facade is the antenna's roof edge
     d_eff = s_stop - s_f
@@ -388,7 +394,7 @@ def reference_link_nu(surface: Surface, tx_xyz_m, rx_xyz_m, *, rx_indoor: bool =
     on_roof = (0 <= t_row < g.n_rows and 0 <= t_col < g.n_cols and bool(inside[t_row, t_col])
                and z_t >= float(top[t_row, t_col]))
     if on_roof:
-        while stop > start and in_cell[stop - 1]:   # the antenna's own building, back from its cell
+        while stop > start and in_cell[stop - 1] and h_cell[stop - 1] <= z_t:   # the antenna's roof
             stop -= 1
         s_stop = s[stop]
     if stop <= start or s_stop <= s[start]:
@@ -398,7 +404,7 @@ def reference_link_nu(surface: Surface, tx_xyz_m, rx_xyz_m, *, rx_indoor: bool =
     cells = cells[np.isfinite(h_cell[cells])]
     d_pts = np.concatenate([s_stop - s[cells], s_stop - s[cells + 1]])
     h_pts = np.concatenate([h_cell[cells], h_cell[cells]])
-    keep = (d_pts > 0) & (d_pts < d_eff)
+    keep = (d_pts > _END_M) & (d_pts < d_eff - _END_M)
     if not keep.any():
         return -math.inf
     nu, los = bullington_parameter(d_pts[keep], h_pts[keep], h_tx_m=z_t, h_rx_m=z_r, d_total_m=d_eff,
