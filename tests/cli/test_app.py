@@ -179,3 +179,30 @@ def test_run_geometric_writes_los_probability(tmp_path):
     k = json.loads((out / "kpis.json").read_text())
     assert k["meta"]["los_mode"] == "geometric" and k["meta"]["diffraction"].startswith("ITU-R P.526-15")
     assert 0 < k["line_of_sight"]["UMa"]["los_fraction"] < 1
+
+
+def test_run_with_terrain_and_a_terrain_error(tmp_path):
+    import numpy as np
+    import rasterio
+    from rasterio.transform import Affine
+
+    # a 60 m ridge running north-south at x = X0 + 300 across the 600 m x 400 m map, 10 m DEM
+    x = X0 - 100 + (np.arange(80) + 0.5) * 10.0
+    elev = (100.0 + np.clip(60.0 - 0.6 * np.abs(x - (X0 + 300)), 0.0, None)).astype(np.float32)
+    with rasterio.open(tmp_path / "dem.tif", "w", driver="GTiff", width=80, height=60, count=1, dtype="float32",
+                       crs="EPSG:32635", transform=Affine(10.0, 0.0, X0 - 100, 0.0, -10.0, Y0 + 500)) as dst:
+        dst.write(np.tile(elev, (60, 1)), 1)
+    scen = write(tmp_path, scenario_dict(los_mode="geometric", terrain={"source": "dem.tif"}))
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["run", str(scen), "-o", str(out), "--no-png"])
+    assert r.exit_code == 0, r.output
+    k = json.loads((out / "kpis.json").read_text())
+    assert k["meta"]["los_geometry"] == "terrain" and 0 < k["line_of_sight"]["UMa"]["los_fraction"] < 1
+    # a DEM that misses the map is one clear line
+    with rasterio.open(tmp_path / "far.tif", "w", driver="GTiff", width=5, height=5, count=1, dtype="float32",
+                       crs="EPSG:32635", transform=Affine(10.0, 0.0, X0 + 5000, 0.0, -10.0, Y0)) as dst:
+        dst.write(np.zeros((5, 5), np.float32), 1)
+    r = runner.invoke(app, ["run", str(write(tmp_path, scenario_dict(los_mode="geometric", terrain={"source": "far.tif"}),
+                                             "far.yaml")), "-o", str(tmp_path / "o2")])
+    assert r.exit_code == 1 and "does not cover the map area" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
