@@ -79,37 +79,52 @@ def _point(h, d, d_eff, inv_d_eff, z_t, z_r, inv_2ae, k_nu, clear_m, acc):
             acc[2] = nu
 
 
+@numba.njit(cache=True, inline="always")
+def _traversal_start(x0, y0, res, x_a, y_a, ux, uy):
+    """Grid traversal (Amanatides & Woo) from (x_a, y_a) along the unit vector (ux, uy): the start
+    cell (r, c; rows count southwards), the steps, and the distances s_x / s_y to the next column /
+    row boundary and between boundaries ds_x / ds_y."""
+    c = int(math.floor((x_a - x0) / res))
+    r = int(math.floor((y0 - y_a) / res))
+    step_c = 1 if ux > 0 else -1
+    step_r = 1 if uy < 0 else -1
+    if ux != 0.0:
+        s_x = ((c + 1 if ux > 0 else c) * res + x0 - x_a) / ux
+        ds_x = res / abs(ux)
+    else:
+        s_x = math.inf
+        ds_x = math.inf
+    if uy != 0.0:
+        s_y = (y0 - (r + 1 if uy < 0 else r) * res - y_a) / uy
+        ds_y = res / abs(uy)
+    else:
+        s_y = math.inf
+        ds_y = math.inf
+    return r, c, step_r, step_c, s_x, s_y, ds_x, ds_y
+
+
+@numba.njit(cache=True, inline="always")
+def _traversal_step(r, c, step_r, step_c, s_x, s_y, ds_x, ds_y, tie):
+    """Into the next cell: returns (s at the boundary crossed, r, c, s_x, s_y). Through a pixel
+    corner (s_x == s_y within ``tie``) the step is diagonal: the side cells are only touched at a point."""
+    if abs(s_x - s_y) <= tie:
+        return s_x, r + step_r, c + step_c, s_x + ds_x, s_y + ds_y
+    if s_x < s_y:
+        return s_x, r, c + step_c, s_x + ds_x, s_y
+    return s_y, r + step_r, c, s_x, s_y + ds_y
+
+
 @numba.njit(cache=True)
 def _run_exit(inside, top, z_max, x0, y0, res, x_a, y_a, ux, uy, dist):
     """Distance along (ux, uy) from (x_a, y_a) at which the run of covered cells no taller than
     ``z_max`` that holds the start point ends (``dist`` if it lasts the whole way), by the same
     grid traversal."""
     n_rows, n_cols = inside.shape
-    c = int(math.floor((x_a - x0) / res))
-    r = int(math.floor((y0 - y_a) / res))
-    step_c = 1 if ux > 0 else -1
-    step_r = 1 if uy < 0 else -1
-    s_x = ((c + 1 if ux > 0 else c) * res + x0 - x_a) / ux if ux != 0.0 else math.inf
-    ds_x = res / abs(ux) if ux != 0.0 else math.inf
-    s_y = (y0 - (r + 1 if uy < 0 else r) * res - y_a) / uy if uy != 0.0 else math.inf
-    ds_y = res / abs(uy) if uy != 0.0 else math.inf
+    r, c, step_r, step_c, s_x, s_y, ds_x, ds_y = _traversal_start(x0, y0, res, x_a, y_a, ux, uy)
     tie = 1e-9 * res
     s = 0.0
     while 0 <= r < n_rows and 0 <= c < n_cols and inside[r, c] and top[r, c] <= z_max:
-        if abs(s_x - s_y) <= tie:
-            s = s_x
-            s_x += ds_x
-            c += step_c
-            s_y += ds_y
-            r += step_r
-        elif s_x < s_y:
-            s = s_x
-            s_x += ds_x
-            c += step_c
-        else:
-            s = s_y
-            s_y += ds_y
-            r += step_r
+        s, r, c, s_x, s_y = _traversal_step(r, c, step_r, step_c, s_x, s_y, ds_x, ds_y, tie)
         if s >= dist:
             return dist
     return s
@@ -129,56 +144,20 @@ def _link_nu(top, inside, x0, y0, res, x_t, y_t, z_t, x_r, y_r, z_r, rx_indoor, 
         return -math.inf
     ux = vx / dist
     uy = vy / dist
-    # cell of the receiver; rows count southwards
-    fc = (x_r - x0) / res
-    fr = (y0 - y_r) / res
-    c = int(math.floor(fc))
-    r = int(math.floor(fr))
+    r, c, step_r, step_c, s_x, s_y, ds_x, ds_y = _traversal_start(x0, y0, res, x_r, y_r, ux, uy)
     tc = int(math.floor((x_t - x0) / res))
     tr = int(math.floor((y0 - y_t) / res))
-    step_c = 1 if ux > 0 else -1
-    step_r = 1 if uy < 0 else -1
-    if ux != 0.0:
-        next_x = (c + 1 if ux > 0 else c) * res + x0
-        s_x = (next_x - x_r) / ux
-        ds_x = res / abs(ux)
-    else:
-        s_x = math.inf
-        ds_x = math.inf
-    if uy != 0.0:
-        next_y = y0 - (r + 1 if uy < 0 else r) * res
-        s_y = (next_y - y_r) / uy
-        ds_y = res / abs(uy)
-    else:
-        s_y = math.inf
-        ds_y = math.inf
     s_in = 0.0
     tie = 1e-9 * res
     # leave the receiver's building first (indoor receivers are judged at the facade)
     s_f = 0.0
     if rx_indoor:
-        while True:
+        while 0 <= r < n_rows and 0 <= c < n_cols and inside[r, c]:
             if r == tr and c == tc:
                 return -math.inf           # the antenna is in the same building: no outdoor path
-            if 0 <= r < n_rows and 0 <= c < n_cols and inside[r, c]:
-                if abs(s_x - s_y) <= tie:
-                    s_in = s_x
-                    s_x += ds_x
-                    c += step_c
-                    s_y += ds_y
-                    r += step_r
-                elif s_x < s_y:
-                    s_in = s_x
-                    s_x += ds_x
-                    c += step_c
-                else:
-                    s_in = s_y
-                    s_y += ds_y
-                    r += step_r
-                if s_in >= dist:
-                    return -math.inf
-            else:
-                break
+            s_in, r, c, s_x, s_y = _traversal_step(r, c, step_r, step_c, s_x, s_y, ds_x, ds_y, tie)
+            if s_in >= dist:
+                return -math.inf
         s_f = s_in
     # an antenna on its roof stands at the roof's edge on the side of the link: its building is no obstacle
     s_stop = dist
@@ -214,19 +193,8 @@ def _link_nu(top, inside, x0, y0, res, x_t, y_t, z_t, x_r, y_r, z_r, rx_indoor, 
         s_out = min(s_x, s_y, dist)
         if s_out >= dist:
             break
-        s_in = s_out
         prev_h = h
-        if abs(s_x - s_y) <= tie:          # through a pixel corner: step diagonally, the side
-            s_x += ds_x                    # cells are only touched at a point
-            c += step_c
-            s_y += ds_y
-            r += step_r
-        elif s_x < s_y:
-            s_x += ds_x
-            c += step_c
-        else:
-            s_y += ds_y
-            r += step_r
+        s_in, r, c, s_x, s_y = _traversal_step(r, c, step_r, step_c, s_x, s_y, ds_x, ds_y, tie)
     if n_points == 0 or acc[0] == -math.inf:
         return -math.inf
     if acc[0] < s_tr:
