@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """Sionna RT peer (sionna-rt 2.2.0, Mitsuba 3.9 / Dr.Jit 1.5, LLVM CPU backend): line-of-sight-only radio map.
 
-    DRJIT_LIBLLVM_PATH=/lib/x86_64-linux-gnu/libLLVM-15.so \
-    benchmarks/.peer-venvs/sionna-rt/bin/python benchmarks/peers/sionna_rt_los.py \
+    [DRJIT_LIBLLVM_PATH=/path/to/libLLVM(>=16).so] benchmarks/.peer-venvs/sionna-rt/bin/python benchmarks/peers/sionna_rt_los.py \
         --scene munich --tx 40 -115 10 --tx 95 -90 28 --cell 2 --center 60 -100 --size 800 800 \
         --rx-height 1.5 --samples 2e8 --out benchmarks/out/sionna_rt_los.npz
 
@@ -41,7 +40,24 @@ import json
 import os
 import time
 
-os.environ.setdefault("DRJIT_LIBLLVM_PATH", "/lib/x86_64-linux-gnu/libLLVM-15.so")
+
+
+def _find_libllvm() -> str | None:
+    """Dr.Jit 1.5 emits llvm.minimum/maximum, which LLVM 15's x86 backend cannot select ("LLVM ERROR: Cannot
+    select: f32 = fminimum"); an LLVM >= 16 is needed. Prefer DRJIT_LIBLLVM_PATH, else a newer system LLVM,
+    else the libLLVM shipped with a rustup toolchain (LLVM 22 here)."""
+    import glob
+    if os.environ.get("DRJIT_LIBLLVM_PATH"):
+        return os.environ["DRJIT_LIBLLVM_PATH"]
+    cands = sorted(glob.glob("/usr/lib/llvm-*/lib/libLLVM.so"), key=lambda p: int(p.split("llvm-")[1].split("/")[0]))
+    cands = [c for c in cands if int(c.split("llvm-")[1].split("/")[0]) >= 16]
+    cands += sorted(glob.glob(os.path.expanduser("~/.rustup/toolchains/*/lib/libLLVM.so.*")))
+    return cands[-1] if cands else None
+
+
+_llvm = _find_libllvm()
+if _llvm:
+    os.environ["DRJIT_LIBLLVM_PATH"] = _llvm
 
 import numpy as np  # noqa: E402
 
@@ -120,8 +136,9 @@ def main() -> None:
                         n_rays_expected=n_exp.astype(np.float32), x=x, y=y, z=z, tx=txs,
                         seconds=secs, seconds_load=t_load, samples_total=total, calls=len(sizes),
                         y_order="north-up (flipped from Sionna's south-to-north rows)",
-                        versions=json.dumps(versions), variant=mi.variant())
-    print(json.dumps({"seconds": secs, "seconds_load": t_load, "calls": len(sizes), "samples_total": total,
+                        versions=json.dumps(versions), variant=mi.variant(),
+                        libllvm=str(os.environ.get("DRJIT_LIBLLVM_PATH")))
+    print(json.dumps({"libllvm": os.environ.get("DRJIT_LIBLLVM_PATH"), "seconds": secs, "seconds_load": t_load, "calls": len(sizes), "samples_total": total,
                       "shape": list(acc.shape), "variant": mi.variant(), **versions,
                       "los_any_fraction": [float((acc[i] > 0).mean()) for i in range(len(txs))]}))
 

@@ -126,7 +126,7 @@ def test_array_factor_exact_null_is_floored_not_minus_inf():
 @given(theta=st.floats(0.0, 180.0), m=st.integers(1, 16), d=st.floats(0.3, 1.0), tilt=st.floats(-20.0, 30.0))
 def test_array_factor_equals_elementwise_sum_and_never_exceeds_10_log_m(theta, m, d, tilt):
     got = float(vertical_array_factor_db(theta, n_rows=m, row_spacing_wavelengths=d, elec_tilt_deg=tilt))
-    assert got <= 10 * np.log10(m) + 1e-9
+    assert got <= 10 * np.log10(m) + 1e-6                 # 1e-6 dB: rounding near psi = 2 pi k (grating lobes)
     ref = _array_factor_by_sum_db(theta, m, d, tilt)
     if ref > -60.0:                                    # near a null both sides lose digits
         assert got == pytest.approx(ref, abs=1e-6)
