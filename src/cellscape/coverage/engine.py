@@ -80,15 +80,44 @@ class GeometricLinks:
     _surface: Surface | None = field(default=None, repr=False)
 
     def surface_for(self, grid: RasterGrid, window: Window) -> Surface:
-        """A surface holding every link of ``window`` (cached: whole run, or the last tile)."""
-        full = aligned_grid(grid, link_extent_m(grid, grid.full_window, self.site_xyz_m[:, :2], self.range_m))
-        if full.n_pixels * 8 <= self.surface_budget_mb * 1e6:
-            target = full
+        """A surface holding every link of ``window``.
+
+        One surface for the whole run when it fits a quarter of the memory budget (8 bytes a
+        pixel). Otherwise the window grown by the LOS range (every link a block marches lies in
+        it), cut to the run's extent and stretched eastwards, the direction blocks are visited in,
+        as far as that budget allows; it is kept while the next blocks fit inside it.
+        """
+        sites = self.site_xyz_m[:, :2]
+        max_pixels = self.surface_budget_mb * 1e6 / 8.0
+        full = aligned_grid(grid, link_extent_m(grid, grid.full_window, sites, self.range_m))
+        if full.n_pixels <= max_pixels:
+            need = full
         else:
-            target = aligned_grid(grid, link_extent_m(grid, window, self.site_xyz_m[:, :2], self.range_m))
-        if self._surface is None or self._surface.grid != target:
-            self._surface = surface_on(target, buildings=self.buildings, terrain=self.terrain)
+            res = grid.resolution_m
+            fx0, fy0, fx1, fy1 = full.bounds_m
+            x0 = grid.x_min_m + window.col_start * res - self.range_m
+            x1 = grid.x_min_m + window.col_stop * res + self.range_m
+            y1 = grid.y_max_m - window.row_start * res + self.range_m
+            y0 = grid.y_max_m - window.row_stop * res - self.range_m
+            need = aligned_grid(grid, (max(x0, fx0), max(y0, fy0), min(x1, fx1), min(y1, fy1)))
+        if self._surface is not None and _contains(self._surface.grid, need):
+            return self._surface
+        target = need
+        if need is not full:
+            east_cols = int(round((full.bounds_m[2] - need.x_min_m) / need.resolution_m))
+            cols = max(need.n_cols, min(int(max_pixels // need.n_rows), east_cols))
+            target = RasterGrid(need.crs, x_min_m=need.x_min_m, y_max_m=need.y_max_m, resolution_m=need.resolution_m,
+                                n_rows=need.n_rows, n_cols=cols)
+        self._surface = surface_on(target, buildings=self.buildings, terrain=self.terrain)
         return self._surface
+
+
+def _contains(outer: RasterGrid, inner: RasterGrid) -> bool:
+    """Whether the aligned grid ``inner`` lies within ``outer``."""
+    ox0, oy0, ox1, oy1 = outer.bounds_m
+    ix0, iy0, ix1, iy1 = inner.bounds_m
+    eps = 1e-6 * outer.resolution_m
+    return ix0 >= ox0 - eps and iy0 >= oy0 - eps and ix1 <= ox1 + eps and iy1 <= oy1 + eps
 
 
 def _geometric_links(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, footprints,
