@@ -128,3 +128,17 @@ def test_real_scenes_import_with_plausible_buildings(city, n_min, n_max, landmar
     assert b["height_m"].max() == pytest.approx(landmark_m, abs=1.0)
     assert 0.3e6 < b.geometry.area.sum() < 1.0e6                       # roughly half of ~1 km^2 built up
     assert b.crs.equals(scene_crs(*SIONNA_SCENES[city]))
+
+
+def test_colour_suffix_joins_the_building_and_transforms_are_refused(tmp_path):
+    v, f = box_mesh(0, 0, 10, 10, 0, 64)
+    b = buildings_from_meshes([SceneMesh("mesh-Coit_Tower-e0e0e0", "", v, f[:8]),
+                               SceneMesh("mesh-Coit_Tower-roof", "", v, f[8:10])], crs=CRS)
+    assert b["name"].tolist() == ["Coit_Tower"] and b["height_m"].iloc[0] == pytest.approx(64.0)
+    floor = SceneMesh("mesh-floor", "", *box_mesh(-50, -50, 50, 50, 0, 0.0))
+    assert is_ground(floor)
+    xml = write_scene(tmp_path, {"A": box_mesh(0, 0, 5, 5, 0, 5)})
+    xml.write_text(xml.read_text().replace('<ref id="concrete" name="bsdf"/>',
+                                           '<ref id="concrete" name="bsdf"/><transform name="to_world"/>'))
+    with pytest.raises(DataFileError, match="has a <transform>, which this reader does not apply"):
+        read_mitsuba_scene(xml)

@@ -8,8 +8,10 @@ into what the coverage engine uses: a footprint polygon and a height per buildin
 
 Conventions found in the scenes (checked on all four): z is up, x and y are metres in a local frame;
 each building is one to three meshes named ``<building>-itu_<material>``, ``<building>-roof`` and
-``<building>-wall`` (walls and roof in separate files); the ground is one mesh named ``ground``,
-``Plane`` or ``Terrain`` (San Francisco's has ~100 m of relief).
+``<building>-wall`` (walls and roof in separate files; once a hex colour, ``Coit_Tower-e0e0e0``); the
+ground is one mesh named ``ground``, ``Plane`` or ``Terrain`` (San Francisco's has ~100 m of relief,
+which is not used: the engine sees that city on flat ground, buildings keep their heights above
+their own foot).
 
 Method, per building (the meshes sharing a name once the material/roof/wall suffix is dropped):
 
@@ -54,17 +56,22 @@ SIONNA_SCENES: dict[str, tuple[float, float]] = {
     "munich": (11.5763, 48.1380),          # Frauenkirche at scene (-210, 62), St. Peter at (-14, -165)
     "florence": (11.2544, 43.7734),        # the Duomo at scene (128, -28)
     "etoile": (2.2967, 48.8735),           # the Arc de Triomphe at scene (-127, 38)
-    "san_francisco": (-122.4020, 37.7915), # Financial District, not checked against a landmark
+    "san_francisco": (-122.4126, 37.8015), # North Beach / Telegraph Hill: Coit Tower, Saints Peter and Paul
 }
 """City scenes of the sionna-rt wheel and the lon/lat [deg] their local origin is placed at: chosen so
-that the named landmark of the scene (identified by its mesh name and height: Frauenkirche 98.6 m,
-Duomo 114.5 m, Arc de Triomphe 50 m) lands on its map position to within a few tens of metres.
+that named landmarks of the scene (identified by mesh name and height: Frauenkirche 98.6 m, Duomo
+114.5 m, Arc de Triomphe 50 m, Coit Tower 64 m) land on their map positions to within a few tens of
+metres (a fit of the scene frame to landmark coordinates: z up, x east, y north, not mirrored, rotation
+within 2 degrees).
 Good enough for the UTM zone, the sun and a sanity check on a map; not a survey alignment."""
 
-GROUND_NAMES = ("ground", "plane", "terrain")
-"""Mesh names (lower case, after the mesh prefix) taken as ground, not buildings."""
+GROUND_NAMES = ("ground", "plane", "terrain", "floor")
+"""Mesh names (lower case, after the mesh prefix) taken as ground, not buildings. By name, not by
+material: the ground is ``concrete`` in three of the four cities, and so are some buildings (the
+Arc de Triomphe)."""
 
-_SUFFIX = re.compile(r"-(itu_[a-z_]+|roof|wall|walls)$", re.IGNORECASE)
+_SUFFIX = re.compile(r"-(itu_[a-z_]+|roof|wall|walls|[0-9a-f]{6})$", re.IGNORECASE)
+"""Per-part suffixes of a building's mesh names: material, roof/wall, or a hex colour (``Coit_Tower-e0e0e0``)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,9 @@ def read_mitsuba_scene(xml_path) -> list[SceneMesh]:
         if shape.get("type") != "ply":
             skipped += 1
             continue
+        if shape.find("transform") is not None:
+            raise DataFileError(f"scene {xml_path}: shape {shape.get('id')!r} has a <transform>, which this "
+                                f"reader does not apply; bake it into the mesh")
         filename = next((s.get("value") for s in shape.findall("string") if s.get("name") == "filename"), None)
         if filename is None:
             raise DataFileError(f"scene {xml_path}: shape {shape.get('id')!r} names no filename")
