@@ -2,6 +2,7 @@
 
 import importlib.util
 from pathlib import Path
+import warnings
 
 import numpy as np
 import pytest
@@ -142,3 +143,30 @@ def test_colour_suffix_joins_the_building_and_transforms_are_refused(tmp_path):
                                            '<ref id="concrete" name="bsdf"/><transform name="to_world"/>'))
     with pytest.raises(DataFileError, match="has a <transform>, which this reader does not apply"):
         read_mitsuba_scene(xml)
+
+
+def test_terrain_from_a_tilted_ground_mesh():
+    from cellscape.geo.scenes import terrain_from_meshes
+
+    # a ground plane rising 0.1 m per m eastwards, 200 m x 100 m, as two triangles
+    v = np.array([[0, 0, 0.0], [200, 0, 20.0], [200, 100, 20.0], [0, 100, 0.0]])
+    ground = SceneMesh("mesh-Terrain", "mat-terrain", v, np.array([[0, 1, 2], [0, 2, 3]]))
+    t = terrain_from_meshes([ground, SceneMesh("mesh-A", "", *box_mesh(0, 0, 5, 5, 0, 5))], crs=CRS, resolution_m=5.0)
+    assert t.elevation_m.shape == (20, 40)
+    assert t.sample_m([52.5, 150.0], [50.0, 20.0], crs=CRS) == pytest.approx([5.25, 15.0], abs=1e-4)
+    with pytest.raises(GeometryError, match="has no ground mesh"):
+        terrain_from_meshes([SceneMesh("mesh-A", "", *box_mesh(0, 0, 5, 5, 0, 5))], crs=CRS)
+
+
+@needs_scenes
+def test_san_francisco_buildings_stand_on_its_terrain():
+    from cellscape.geo.scenes import load_sionna_terrain
+
+    t = load_sionna_terrain("san_francisco").filled()
+    assert np.nanmax(t.elevation_m) - np.nanmin(t.elevation_m) > 90.0          # Telegraph Hill
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GeometryRepairWarning)        # fragments dropped, if any
+        b = load_sionna_buildings("san_francisco")
+    foot = b.geometry.representative_point()
+    gap = b["base_z_m"].to_numpy() - t.sample_m(foot.x.to_numpy(), foot.y.to_numpy(), crs=t.crs)
+    assert abs(np.median(gap)) < 0.5 and np.percentile(np.abs(gap), 90) < 3.0

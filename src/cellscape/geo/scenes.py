@@ -10,8 +10,8 @@ Conventions found in the scenes (checked on all four): z is up, x and y are metr
 each building is one to three meshes named ``<building>-itu_<material>``, ``<building>-roof`` and
 ``<building>-wall`` (walls and roof in separate files; once a hex colour, ``Coit_Tower-e0e0e0``); the
 ground is one mesh named ``ground``, ``Plane`` or ``Terrain`` (San Francisco's has ~100 m of relief,
-which is not used: the engine sees that city on flat ground, buildings keep their heights above
-their own foot).
+which :func:`load_sionna_terrain` turns into a DEM: ``terrain: {source: "sionna:san_francisco"}``;
+buildings keep their heights above their own foot and stand on it).
 
 Method, per building (the meshes sharing a name once the material/roof/wall suffix is dropped):
 
@@ -51,6 +51,7 @@ import shapely
 
 from cellscape.errors import DataFileError, GeometryError
 from cellscape.geo.buildings import GeometryRepairWarning
+from cellscape.geo.surface import Terrain
 
 SIONNA_SCENES: dict[str, tuple[float, float]] = {
     "munich": (11.5763, 48.1380),          # Frauenkirche at scene (-210, 62), St. Peter at (-14, -165)
@@ -294,3 +295,43 @@ def load_sionna_buildings(name: str, **kw) -> gpd.GeoDataFrame:
         warnings.simplefilter("ignore", UserWarning)           # skipped non-PLY shapes: none in these scenes
         meshes = read_mitsuba_scene(path)
     return buildings_from_meshes(meshes, crs=scene_crs(lon, lat), source_name=f"sionna:{name}", **kw)
+
+
+def terrain_from_meshes(meshes, *, crs: str, resolution_m: float = 5.0, source_name: str = "scene") -> Terrain:
+    """A DEM from the ground meshes of a scene (:func:`is_ground`): the ground surface interpolated
+    linearly over its vertices (Delaunay, ``scipy.interpolate.LinearNDInterpolator``) at the centres
+    of a north-up grid of ``resolution_m`` over the ground's extent; cells outside the ground's hull
+    are no-data.
+
+    Raises
+    ------
+    GeometryError
+        If the scene has no ground mesh.
+    """
+    from scipy.interpolate import LinearNDInterpolator
+
+    ground = [m for m in meshes if is_ground(m) and len(m.vertices_m)]
+    if not ground:
+        raise GeometryError(f"{source_name} has no ground mesh (named one of {', '.join(GROUND_NAMES)})")
+    v = np.vstack([m.vertices_m for m in ground])
+    v = np.unique(np.round(v, 3), axis=0)
+    x0, y0 = np.floor(v[:, :2].min(axis=0) / resolution_m) * resolution_m
+    x1, y1 = np.ceil(v[:, :2].max(axis=0) / resolution_m) * resolution_m
+    n_cols = max(2, int(round((x1 - x0) / resolution_m)))
+    n_rows = max(2, int(round((y1 - y0) / resolution_m)))
+    xs = x0 + (np.arange(n_cols) + 0.5) * resolution_m
+    ys = y1 - (np.arange(n_rows) + 0.5) * resolution_m
+    xx, yy = np.meshgrid(xs, ys)
+    elevation = LinearNDInterpolator(v[:, :2], v[:, 2])(xx, yy).astype(np.float32)
+    return Terrain(elevation, (resolution_m, 0.0, float(x0), 0.0, -resolution_m, float(y1)), crs, source_name)
+
+
+def load_sionna_terrain(name: str, *, resolution_m: float = 5.0) -> Terrain:
+    """The ground of a sionna-rt city scene as a :class:`~cellscape.geo.surface.Terrain` in its CRS
+    (flat at z = 0 except San Francisco, ~100 m of relief)."""
+    path = sionna_scene_path(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        meshes = read_mitsuba_scene(path)
+    return terrain_from_meshes(meshes, crs=scene_crs(*SIONNA_SCENES[name]), resolution_m=resolution_m,
+                               source_name=f"sionna:{name}")

@@ -126,7 +126,8 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
         data["sites"] = table.sites
     terrain = data.get("terrain")
     if isinstance(terrain, Mapping) and isinstance(terrain.get("source"), str):
-        data["terrain"] = {**terrain, "source": str(_resolve(terrain["source"], base))}
+        if not terrain["source"].strip().lower().startswith(BUILT_IN_SOURCE_PREFIXES):
+            data["terrain"] = {**terrain, "source": str(_resolve(terrain["source"], base))}
     buildings = data.get("buildings")
     if isinstance(buildings, Mapping) and isinstance(buildings.get("source"), str):
         source = buildings["source"]

@@ -26,7 +26,8 @@ MIN_ELEVATION_M = -500.0
 
 
 def read_terrain(path: str | os.PathLike) -> Terrain:
-    """The first band of a raster file as a :class:`Terrain` (heights in metres).
+    """The first band of a raster file as a :class:`Terrain` (heights in metres); ``"sionna:<scene>"``
+    reads the ground mesh of a sionna-rt city scene instead (:func:`cellscape.geo.scenes.load_sionna_terrain`).
 
     Raises
     ------
@@ -35,6 +36,10 @@ def read_terrain(path: str | os.PathLike) -> Terrain:
     GeometryError
         If it has no CRS, no valid pixel, or heights outside [-500, 9000] m (a unit mistake).
     """
+    if str(path).startswith("sionna:"):
+        from cellscape.geo.scenes import load_sionna_terrain   # the ground mesh of a sionna-rt scene
+
+        return load_sionna_terrain(str(path)[len("sionna:"):])
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"terrain file {path} does not exist")
