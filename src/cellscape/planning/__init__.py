@@ -1,0 +1,8 @@
+"""cellscape.planning: where to build (issue 4, in progress).
+
+- :mod:`cellscape.planning.selection`: site selection as a mixed-integer program (HiGHS via highspy):
+  maximum coverage under a budget and minimum cost for a coverage target, over demand points grouped
+  by which candidates cover them, with the LP-relaxation bound and a greedy baseline.
+
+Import the submodules directly.
+"""
