@@ -111,3 +111,15 @@ def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match="weight has 1 values for 2 demand points"):
         demand_classes(np.eye(2, dtype=bool), [1.0])
     assert math.isnan(greedy(d, [1.0, 1.0], objective="max_coverage", budget=1.0).gap)
+
+
+def test_time_limit_returns_the_best_plan_found_and_says_so():
+    rng = np.random.default_rng(5)
+    cover = rng.random((3000, 120)) < 0.04
+    d = demand_classes(cover, rng.uniform(0.5, 2.0, 3000))
+    cost = rng.uniform(1.0, 3.0, 120)
+    sel = select_sites(d, cost, objective="min_cost", target_fraction=0.9, time_limit_s=0.01)
+    assert sel.status in ("time_limit", "optimal")
+    assert sel.covered_fraction >= 0.9 - 1e-12                  # feasible: at worst the greedy plan
+    if sel.status == "time_limit":
+        assert sel.gap > 0 and sel.bound <= sel.objective

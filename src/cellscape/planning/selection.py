@@ -154,8 +154,10 @@ def _check(classes: DemandClasses, cost, fixed) -> tuple[np.ndarray, np.ndarray]
 
 
 def _solve(classes: DemandClasses, cost: np.ndarray, fixed: np.ndarray, objective: Objective, *,
-           budget: float | None, target_weight: float | None, integer: bool, time_limit_s: float):
-    """Build and solve the model; returns (x, status, objective value, HiGHS MIP bound, seconds)."""
+           budget: float | None, target_weight: float | None, integer: bool, time_limit_s: float,
+           start: np.ndarray | None = None):
+    """Build and solve the model; returns (x, status, objective value, HiGHS MIP bound, seconds).
+    ``start``: a feasible choice of candidates handed to HiGHS as its first incumbent."""
     import highspy
 
     n_c = cost.size
@@ -195,6 +197,12 @@ def _solve(classes: DemandClasses, cost: np.ndarray, fixed: np.ndarray, objectiv
     h.setOptionValue("threads", 1)
     t = time.perf_counter()
     h.passModel(lp)
+    if start is not None:
+        y0 = np.asarray(classes.cover @ start.astype(np.int8) > 0).ravel().astype(float)
+        sol = highspy.HighsSolution()
+        sol.col_value = list(np.concatenate([start.astype(float), y0]))
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     seconds = time.perf_counter() - t
     status = h.modelStatusToString(h.getModelStatus())
@@ -236,8 +244,9 @@ def select_sites(classes: DemandClasses, cost, *, objective: Objective, budget: 
     fixed : array_like of bool, optional
         Candidates that must be built (existing sites).
     time_limit_s : float, default 60
-        HiGHS time limit; on reaching it the best plan found is returned with status "time_limit"
-        and HiGHS's bound.
+        Time limit of the whole solve (greedy start, LP relaxation, MILP); on reaching it the best
+        plan found (at worst the greedy one, which HiGHS starts from) is returned with status
+        "time_limit" and the best bound known.
 
     Returns
     -------
@@ -269,13 +278,21 @@ def select_sites(classes: DemandClasses, cost, *, objective: Objective, budget: 
                 f"candidate covers {100 * best / total:.4g} %")
     else:
         raise ValueError(f"objective must be 'max_coverage' or 'min_cost', got {objective!r}")
+    t0 = time.perf_counter()
+    start = greedy(classes, cost, objective=objective, budget=budget, target_fraction=target_fraction,
+                   fixed=fixed).chosen                                # a feasible incumbent from the outset
     _, _, lp_value, _, _ = _solve(classes, cost, fixed, objective, budget=budget, target_weight=target_weight,
                                   integer=False, time_limit_s=time_limit_s)
+    remaining = max(1.0, time_limit_s - (time.perf_counter() - t0))
     x, status, _, mip_bound, seconds = _solve(classes, cost, fixed, objective, budget=budget,
-                                              target_weight=target_weight, integer=True, time_limit_s=time_limit_s)
-    if x is None:
-        raise InfeasibleTargetError(f"HiGHS found no feasible plan ({status})")
-    chosen = x > 0.5
+                                              target_weight=target_weight, integer=True, time_limit_s=remaining,
+                                              start=start)
+    seconds = time.perf_counter() - t0
+    chosen = x > 0.5 if x is not None else start
+    if x is not None and objective == "max_coverage" and _covered(classes, start) > _covered(classes, chosen):
+        chosen = start
+    if x is not None and objective == "min_cost" and cost[start].sum() < cost[chosen].sum():
+        chosen = start
     if objective == "max_coverage":
         bound = min(lp_value, mip_bound) if math.isfinite(mip_bound) else lp_value
     else:
