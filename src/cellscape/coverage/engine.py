@@ -245,9 +245,8 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
     }
     if geometric is not None:
         meta.update({
-            "los_geometry": ("buildings" if footprints is not None else "") + (
-                " + terrain" if terrain is not None and footprints is not None else "terrain" if terrain is not None
-                else ""),
+            "los_geometry": " + ".join(name for name, given in (("buildings", footprints), ("terrain", terrain))
+                                       if given is not None),
             "los_range_m": geometric.range_m,
             "diffraction": "none",
         })
