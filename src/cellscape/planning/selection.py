@@ -281,8 +281,10 @@ def select_sites(classes: DemandClasses, cost, *, objective: Objective, budget: 
     t0 = time.perf_counter()
     start = greedy(classes, cost, objective=objective, budget=budget, target_fraction=target_fraction,
                    fixed=fixed).chosen                                # a feasible incumbent from the outset
-    _, _, lp_value, _, _ = _solve(classes, cost, fixed, objective, budget=budget, target_weight=target_weight,
-                                  integer=False, time_limit_s=time_limit_s)
+    _, lp_status, lp_value, _, _ = _solve(classes, cost, fixed, objective, budget=budget,
+                                          target_weight=target_weight, integer=False, time_limit_s=time_limit_s)
+    if lp_status != "Optimal":                 # no proven LP value: no bound from it
+        lp_value = math.inf if objective == "max_coverage" else -math.inf
     remaining = max(1.0, time_limit_s - (time.perf_counter() - t0))
     x, status, _, mip_bound, seconds = _solve(classes, cost, fixed, objective, budget=budget,
                                               target_weight=target_weight, integer=True, time_limit_s=remaining,
@@ -293,10 +295,12 @@ def select_sites(classes: DemandClasses, cost, *, objective: Objective, budget: 
         chosen = start
     if x is not None and objective == "min_cost" and cost[start].sum() < cost[chosen].sum():
         chosen = start
-    if objective == "max_coverage":
+    if objective == "max_coverage":            # an upper bound on the covered demand
         bound = min(lp_value, mip_bound) if math.isfinite(mip_bound) else lp_value
-    else:
+        bound = max(bound, _covered(classes, chosen))
+    else:                                      # a lower bound on the cost
         bound = max(lp_value, mip_bound) if math.isfinite(mip_bound) else lp_value
+        bound = min(bound, float(cost[chosen].sum()))
     label = "optimal" if status == "Optimal" else "time_limit" if "Time limit" in status else status
     return _result(classes, cost, chosen, objective, bound, label, seconds, "milp-highs")
 
