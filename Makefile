@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint bench clean
+.PHONY: run test test-all lint bench bench-los clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/coverage_bench.py
+
+## make bench-los: site-specific LOS benchmark (link marches/s, whole map vs naive, memory; ~7 min)
+bench-los: $(STAMP)
+	$(BIN)/python benchmarks/los_bench.py --naive-links 1000 --sizes-km 1,2,4,6
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
