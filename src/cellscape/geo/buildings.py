@@ -402,8 +402,8 @@ def _index_range(lo_m: np.ndarray, hi_m: np.ndarray, origin_m: float, res_m: flo
 
 
 def _pixel_blocks(geoms: np.ndarray, grid: RasterGrid, window: Window):
-    """For each geometry whose bounding box covers pixel centres of ``window``: the geometry and
-    the row/column slices (within the window) of those centres."""
+    """For each geometry whose bounding box covers pixel centres of ``window``: its index in
+    ``geoms``, the geometry and the row/column slices (within the window) of those centres."""
     if geoms.size == 0:
         return
     bounds = shapely.bounds(geoms)                                               # (n, 4)
@@ -415,7 +415,7 @@ def _pixel_blocks(geoms: np.ndarray, grid: RasterGrid, window: Window):
     # rows count southwards: row r has its centre at y0 - (r + 0.5) res
     r0, r1 = _index_range(-bounds[:, 3], -bounds[:, 1], -y0, res, n_rows)
     for i in np.flatnonzero((c1 > c0) & (r1 > r0)):
-        yield geoms[i], slice(int(r0[i]), int(r1[i])), slice(int(c0[i]), int(c1[i]))
+        yield int(i), geoms[i], slice(int(r0[i]), int(r1[i])), slice(int(c0[i]), int(c1[i]))
 
 
 def indoor_mask(footprints, grid: RasterGrid, window: Window | None = None) -> np.ndarray:
@@ -446,7 +446,7 @@ def indoor_mask(footprints, grid: RasterGrid, window: Window | None = None) -> n
     geoms = _geometries(footprints, grid)
     xs = grid.x_centers_m(window.cols)                                          # (n_cols,)
     ys = grid.y_centers_m(window.rows)                                          # (n_rows,)
-    for geom, rows, cols in _pixel_blocks(geoms, grid, window):
+    for _, geom, rows, cols in _pixel_blocks(geoms, grid, window):
         shapely.prepare(geom)
         xx, yy = np.meshgrid(xs[cols], ys[rows])                                 # (r, c) each
         inside[rows, cols] |= shapely.contains_xy(geom, xx, yy)
@@ -525,7 +525,7 @@ def indoor_distance_m(footprints, grid: RasterGrid, window: Window | None = None
     near = shapely.intersects(geoms, shapely.box(xs[0] - max_m, ys[-1] - max_m, xs[-1] + max_m, ys[0] + max_m))
     blocks = shapely.get_parts(shapely.union_all(geoms[near]))                   # city blocks (polygons)
     blocks = blocks[np.isin(shapely.get_type_id(blocks), _POLYGONAL)]
-    for block, rows, cols in _pixel_blocks(blocks, grid, window):
+    for _, block, rows, cols in _pixel_blocks(blocks, grid, window):
         sub = inside[rows, cols]                                                 # (r, c)
         if not sub.any():
             continue

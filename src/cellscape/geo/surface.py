@@ -197,7 +197,7 @@ def building_height_raster_m(buildings, grid: RasterGrid) -> np.ndarray:
     >>> building_height_raster_m(b, g).tolist()
     [[12.0, 12.0, 0.0], [12.0, 30.0, 0.0]]
     """
-    from cellscape.geo.buildings import _geometries, _pixel_blocks   # geopandas/shapely only when buildings exist
+    from cellscape.geo.buildings import _pixel_blocks   # geopandas/shapely only when buildings exist
 
     out = np.zeros(grid.shape, dtype=np.float32)
     if buildings is None or len(buildings) == 0:
@@ -214,15 +214,14 @@ def building_height_raster_m(buildings, grid: RasterGrid) -> np.ndarray:
     heights = np.asarray(buildings["height_m"], dtype=np.float32)
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     geoms, heights = geoms[keep], heights[keep]
-    index = {id(g): h for g, h in zip(geoms, heights)}
     xs = grid.x_centers_m()
     ys = grid.y_centers_m()
-    for geom, rows, cols in _pixel_blocks(_geometries(geoms, grid), grid, grid.full_window):
+    for i, geom, rows, cols in _pixel_blocks(geoms, grid, grid.full_window):
         shapely.prepare(geom)
         xx, yy = np.meshgrid(xs[cols], ys[rows])
         inside = shapely.contains_xy(geom, xx, yy)
         block = out[rows, cols]
-        np.maximum(block, np.where(inside, index[id(geom)], 0.0).astype(np.float32), out=block)
+        np.maximum(block, np.where(inside, heights[i], 0.0).astype(np.float32), out=block)
     return out
 
 
