@@ -2,7 +2,9 @@
 
 - :mod:`cellscape.planning.selection`: site selection as a mixed-integer program (HiGHS via highspy):
   maximum coverage under a budget and minimum cost for a coverage target, over demand points grouped
-  by which candidates cover them, with the LP-relaxation bound and a greedy baseline.
+  by which candidates cover them, with the LP-relaxation bound and a greedy baseline;
+- :mod:`cellscape.planning.rollout`: the build order of chosen sites (most covered demand per cost
+  first) and its phases under a budget per phase.
 
 Import the submodules directly.
 """
