@@ -4,7 +4,8 @@
   maximum coverage under a budget and minimum cost for a coverage target, over demand points grouped
   by which candidates cover them, with the LP-relaxation bound and a greedy baseline;
 - :mod:`cellscape.planning.rollout`: the build order of chosen sites (most covered demand per cost
-  first) and its phases under a budget per phase.
+  first) and its phases under a budget per phase;
+- :mod:`cellscape.planning.facilities`: data-centre / edge placement, p-median and p-center (HiGHS).
 
 Import the submodules directly.
 """
