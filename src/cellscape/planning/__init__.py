@@ -5,7 +5,9 @@
   by which candidates cover them, with the LP-relaxation bound and a greedy baseline;
 - :mod:`cellscape.planning.rollout`: the build order of chosen sites (most covered demand per cost
   first) and its phases under a budget per phase;
-- :mod:`cellscape.planning.facilities`: data-centre / edge placement, p-median and p-center (HiGHS).
+- :mod:`cellscape.planning.facilities`: data-centre / edge placement, p-median and p-center (HiGHS);
+- :mod:`cellscape.planning.fiber`: fibre trench plans, Steiner tree over a street graph (networkx)
+  and the ring (2-edge-connected) option.
 
 Import the submodules directly.
 """
