@@ -15,13 +15,13 @@ open_j are integer); p-center minimises z with z >= sum_j d_ij a_ij for every si
 from __future__ import annotations
 
 from dataclasses import dataclass
-import time
 from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 
 from cellscape.errors import CellscapeError
+from cellscape.planning import _highs as highs
 
 
 class PlacementError(CellscapeError, ValueError):
@@ -77,8 +77,6 @@ def place_facilities(distance, k: int, *, objective: Literal["p_median", "p_cent
     >>> p.chosen.tolist(), p.assignment.tolist()
     ([0, 2], [0, 0, 2])
     """
-    import highspy
-
     d = np.asarray(distance, dtype=float)
     if d.ndim != 2 or d.size == 0:
         raise PlacementError(f"distance must be a non-empty (n_sites, n_locations) matrix, got shape {d.shape}")
@@ -123,46 +121,27 @@ def place_facilities(distance, k: int, *, objective: Literal["p_median", "p_cent
         vals += [d[ii, jj], -np.ones(n)]
         n_row += n
     mat = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_row, n_col))
-    inf = highspy.kHighsInf
-    lo = np.concatenate([np.ones(n), np.full(n_a, -inf), [k]] + ([np.full(n, -inf)] if center else []))
+    lo = np.concatenate([np.ones(n), np.full(n_a, -np.inf), [k]] + ([np.full(n, -np.inf)] if center else []))
     hi = np.concatenate([np.ones(n), np.zeros(n_a), [k]] + ([np.zeros(n)] if center else []))
     col_cost = np.zeros(n_col)
     if center:
         col_cost[-1] = 1.0
     else:
         col_cost[a_cols] = w[ii] * d[ii, jj]
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_col, n_row
-    lp.col_cost_ = col_cost
-    lp.col_lower_ = np.zeros(n_col)
-    lp.col_upper_ = np.concatenate([np.ones(m + n_a)] + ([[big]] if center else []))
-    lp.row_lower_, lp.row_upper_ = lo, hi
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = mat.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = mat.indices.astype(np.int32)
-    lp.a_matrix_.value_ = mat.data.astype(float)
-    kinds = [highspy.HighsVarType.kInteger] * m
-    kinds += [highspy.HighsVarType.kInteger if center else highspy.HighsVarType.kContinuous] * n_a
-    kinds += [highspy.HighsVarType.kContinuous] * (1 if center else 0)
-    lp.integrality_ = kinds
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("threads", 1)
-    t = time.perf_counter()
-    h.passModel(lp)
-    h.run()
-    seconds = time.perf_counter() - t
-    status = h.modelStatusToString(h.getModelStatus())
-    if not h.getSolution().value_valid:
-        raise PlacementError(f"HiGHS found no placement ({status})")
-    x = np.asarray(h.getSolution().col_value)
+    integer = np.zeros(n_col, bool)
+    integer[:m] = True
+    if center:
+        integer[a_cols] = True
+    res = highs.solve(col_cost, np.zeros(n_col), np.concatenate([np.ones(m + n_a)] + ([[big]] if center else [])),
+                      mat, lo, hi, integer=integer, time_limit_s=time_limit_s)
+    if res.x is None:
+        raise PlacementError(f"HiGHS found no placement ({res.status})")
+    x = res.x
     chosen = np.flatnonzero(x[:m] > 0.5)
     # serve each site from its nearest chosen location (what the optimum does; exact on ties)
     sub = d[:, chosen]
     assignment = chosen[np.argmin(sub, axis=1)]
     dist = d[np.arange(n), assignment]
-    label = "optimal" if status == "Optimal" else "time_limit" if "Time limit" in status else status
     return Placement(chosen=chosen, assignment=assignment, distance=dist,
                      mean_distance=float(np.sum(w * dist) / np.sum(w)) if w.sum() else float("nan"),
-                     max_distance=float(dist.max()), status=label, seconds=seconds)
+                     max_distance=float(dist.max()), status=res.status, seconds=res.seconds)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cellscape.planning.selection import DemandClasses
+from cellscape.planning.selection import DemandClasses, MarginalGain
 
 
 @dataclass(frozen=True)
@@ -80,35 +80,28 @@ def rollout_order(classes: DemandClasses, cost, chosen, *, fixed=None, phase_bud
         raise ValueError(f"cost, chosen and fixed need one value per candidate ({classes.cover.shape[1]})")
     if phase_budget is not None and not phase_budget > 0:
         raise ValueError(f"phase_budget must be > 0, got {phase_budget}")
-    csc = classes.cover.tocsc()
     w = classes.weight
     total = float(w.sum())
-    covered = np.zeros(classes.n_classes, bool)
+    queue = MarginalGain(classes, cost, np.flatnonzero(chosen & ~fixed))
     order, cum_cost, cum_cov, phase = [], [], [], []
     spent = 0.0
-    for c in np.flatnonzero(fixed):
-        covered[csc.indices[csc.indptr[c]:csc.indptr[c + 1]]] = True
+
+    def build(c: int, p: int) -> None:
+        queue.take(c)
         order.append(int(c))
         cum_cost.append(spent)
-        cum_cov.append(float(w[covered].sum()) / total if total else np.nan)
-        phase.append(0)
-    todo = set(np.flatnonzero(chosen & ~fixed).tolist())
+        cum_cov.append(queue.covered_weight / total if total else np.nan)
+        phase.append(p)
+
+    for c in np.flatnonzero(fixed):          # standing sites: phase 0, no new cost
+        build(c, 0)
     current, phase_spent = 0, np.inf
-    while todo:
-        def gain(c):
-            rows = csc.indices[csc.indptr[c]:csc.indptr[c + 1]]
-            return float(w[rows[~covered[rows]]].sum())
-        c = max(sorted(todo), key=lambda k: (gain(k) / max(cost[k], 1e-12), -cost[k]))
-        todo.remove(c)
+    while (c := queue.pop()) is not None:    # then the new sites, best ratio first
         if phase_budget is None or phase_spent + cost[c] > phase_budget + 1e-9:
             current += 1
             phase_spent = 0.0
         phase_spent += cost[c]
         spent += float(cost[c])
-        covered[csc.indices[csc.indptr[c]:csc.indptr[c + 1]]] = True
-        order.append(int(c))
-        cum_cost.append(spent)
-        cum_cov.append(float(w[covered].sum()) / total if total else np.nan)
-        phase.append(current)
+        build(c, current)
     return Rollout(order=np.array(order, dtype=np.int64), cumulative_cost=np.array(cum_cost),
                    cumulative_covered_fraction=np.array(cum_cov), phase=np.array(phase, dtype=np.int64))

@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cellscape.errors import CellscapeError
+from cellscape.planning import _highs as highs
 
 Objective = Literal["max_coverage", "min_cost"]
 
@@ -156,62 +157,33 @@ def _check(classes: DemandClasses, cost, fixed) -> tuple[np.ndarray, np.ndarray]
 def _solve(classes: DemandClasses, cost: np.ndarray, fixed: np.ndarray, objective: Objective, *,
            budget: float | None, target_weight: float | None, integer: bool, time_limit_s: float,
            start: np.ndarray | None = None):
-    """Build and solve the model; returns (x, status, objective value, HiGHS MIP bound, seconds).
-    ``start``: a feasible choice of candidates handed to HiGHS as its first incumbent."""
-    import highspy
-
+    """Build and solve the model; returns (x, status, objective value, MIP bound, seconds), the
+    values in the problem's own sense (covered weight or cost). ``start``: a feasible choice of
+    candidates handed to HiGHS as its first incumbent."""
     n_c = cost.size
     a = classes.cover.tocsc().astype(float)                    # (n_k, n_c)
     n_k = a.shape[0]
     w = classes.weight
-    inf = highspy.kHighsInf
     # columns: x (n_c) then y (n_k); rows: y_k - sum x_c <= 0 (n_k), then the budget or target row
     link = sp.hstack([-a, sp.identity(n_k, format="csc")], format="csc")
     if objective == "max_coverage":
-        extra = sp.csr_matrix(np.concatenate([cost, np.zeros(n_k)])[None, :])
-        row_lo, row_hi = -inf, float(budget)
+        extra = np.concatenate([cost, np.zeros(n_k)])
+        row_lo, row_hi = -np.inf, float(budget)
         col_cost = np.concatenate([np.zeros(n_c), -w])               # maximise w . y
     else:
-        extra = sp.csr_matrix(np.concatenate([np.zeros(n_c), w])[None, :])
-        row_lo, row_hi = float(target_weight), inf
+        extra = np.concatenate([np.zeros(n_c), w])
+        row_lo, row_hi = float(target_weight), np.inf
         col_cost = np.concatenate([cost, np.zeros(n_k)])
-    m = sp.vstack([link, extra], format="csc")
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_c + n_k
-    lp.num_row_ = n_k + 1
-    lp.col_cost_ = col_cost
-    lp.col_lower_ = np.concatenate([fixed.astype(float), np.zeros(n_k)])
-    lp.col_upper_ = np.ones(n_c + n_k)
-    lp.row_lower_ = np.concatenate([np.full(n_k, -inf), [row_lo]])
-    lp.row_upper_ = np.concatenate([np.zeros(n_k), [row_hi]])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = m.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = m.indices.astype(np.int32)
-    lp.a_matrix_.value_ = m.data.astype(float)
-    if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_c + [highspy.HighsVarType.kContinuous] * n_k
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", 1e-6)
-    h.setOptionValue("threads", 1)
-    t = time.perf_counter()
-    h.passModel(lp)
+    x0 = None
     if start is not None:
-        y0 = np.asarray(classes.cover @ start.astype(np.int8) > 0).ravel().astype(float)
-        sol = highspy.HighsSolution()
-        sol.col_value = list(np.concatenate([start.astype(float), y0]))
-        sol.value_valid = True
-        h.setSolution(sol)
-    h.run()
-    seconds = time.perf_counter() - t
-    status = h.modelStatusToString(h.getModelStatus())
-    x = np.asarray(h.getSolution().col_value[:n_c], dtype=float) if h.getSolution().value_valid else None
-    info = h.getInfo()
-    obj = float(info.objective_function_value)
-    bound = float(info.mip_dual_bound) if integer else obj
+        x0 = np.concatenate([start.astype(float), np.asarray(classes.cover @ start.astype(np.int8) > 0).ravel()])
+    res = highs.solve(col_cost, np.concatenate([fixed.astype(float), np.zeros(n_k)]), np.ones(n_c + n_k),
+                      sp.vstack([link, sp.csr_matrix(extra[None, :])], format="csc"),
+                      np.concatenate([np.full(n_k, -np.inf), [row_lo]]), np.concatenate([np.zeros(n_k), [row_hi]]),
+                      integer=np.arange(n_c + n_k) < n_c if integer else None, time_limit_s=time_limit_s, start=x0)
     sign = -1.0 if objective == "max_coverage" else 1.0
-    return x, status, sign * obj, sign * bound, seconds
+    x = res.x[:n_c] if res.x is not None else None
+    return x, res.status, sign * res.objective, sign * res.mip_bound, res.seconds
 
 
 def _result(classes, cost, chosen, objective: Objective, bound: float, status: str, seconds: float,
@@ -283,7 +255,7 @@ def select_sites(classes: DemandClasses, cost, *, objective: Objective, budget: 
                    fixed=fixed).chosen                                # a feasible incumbent from the outset
     _, lp_status, lp_value, _, _ = _solve(classes, cost, fixed, objective, budget=budget,
                                           target_weight=target_weight, integer=False, time_limit_s=time_limit_s)
-    if lp_status != "Optimal":                 # no proven LP value: no bound from it
+    if lp_status != "optimal":                 # no proven LP value: no bound from it
         lp_value = math.inf if objective == "max_coverage" else -math.inf
     remaining = max(1.0, time_limit_s - (time.perf_counter() - t0))
     x, status, _, mip_bound, seconds = _solve(classes, cost, fixed, objective, budget=budget,
@@ -301,55 +273,82 @@ def select_sites(classes: DemandClasses, cost, *, objective: Objective, budget: 
     else:                                      # a lower bound on the cost
         bound = max(lp_value, mip_bound) if math.isfinite(mip_bound) else lp_value
         bound = min(bound, float(cost[chosen].sum()))
-    label = "optimal" if status == "Optimal" else "time_limit" if "Time limit" in status else status
-    return _result(classes, cost, chosen, objective, bound, label, seconds, "milp-highs")
+    return _result(classes, cost, chosen, objective, bound, status, seconds, "milp-highs")
+
+
+class MarginalGain:
+    """Demand covered so far, and the candidates in order of newly covered demand per unit cost.
+
+    The queue is lazy (Minoux 1978): a candidate's gain can only shrink as others are built, so a
+    popped candidate whose recomputed ratio still beats the next stored one is the true best. Ties
+    go to the cheaper candidate, then the lower index. Shared by :func:`greedy` and
+    :func:`cellscape.planning.rollout.rollout_order`.
+    """
+
+    def __init__(self, classes: DemandClasses, cost: np.ndarray, candidates: np.ndarray):
+        self._csc = classes.cover.tocsc()
+        self._w = classes.weight
+        self._cost = cost
+        self.covered = np.zeros(classes.n_classes, bool)
+        self._heap = [(-self.gain(c) / max(cost[c], 1e-12), float(cost[c]), int(c)) for c in candidates]
+        heapq.heapify(self._heap)
+
+    def _rows(self, c: int) -> np.ndarray:
+        return self._csc.indices[self._csc.indptr[c]:self._csc.indptr[c + 1]]
+
+    def gain(self, c: int) -> float:
+        """Demand ``c`` would newly cover."""
+        rows = self._rows(c)
+        return float(self._w[rows[~self.covered[rows]]].sum())
+
+    def take(self, c: int) -> None:
+        """Count ``c`` as built."""
+        self.covered[self._rows(c)] = True
+
+    @property
+    def covered_weight(self) -> float:
+        return float(self._w[self.covered].sum())
+
+    def pop(self) -> int | None:
+        """Remove and return the queued candidate with the best current ratio (None when empty)."""
+        while self._heap:
+            _, cost_c, c = heapq.heappop(self._heap)
+            key = (-self.gain(c) / max(cost_c, 1e-12), cost_c, c)
+            if self._heap and key > self._heap[0]:
+                heapq.heappush(self._heap, key)                      # stale: re-queue with its real gain
+                continue
+            return c
+        return None
 
 
 def greedy(classes: DemandClasses, cost, *, objective: Objective, budget: float | None = None,
            target_fraction: float | None = None, fixed=None) -> Selection:
     """The greedy baseline: repeatedly build the candidate with the largest newly covered demand
-    per unit cost (lazy evaluation: gains only shrink), until the budget is spent (``max_coverage``:
-    candidates that no longer fit are skipped) or the target is reached (``min_cost``).
+    per unit cost (:class:`MarginalGain`), until the budget is spent (``max_coverage``: candidates
+    that no longer fit are skipped) or the target is reached (``min_cost``).
 
     The bound reported is the LP-free trivial one (the objective itself) and the gap 0 is *not* a
     proof: compare with :func:`select_sites`.
     """
     cost, fixed = _check(classes, cost, fixed)
     t = time.perf_counter()
-    csc = classes.cover.tocsc()
-    covered = np.zeros(classes.n_classes, bool)
     chosen = fixed.copy()
+    queue = MarginalGain(classes, cost, np.flatnonzero(~fixed))
     for c in np.flatnonzero(fixed):
-        covered[csc.indices[csc.indptr[c]:csc.indptr[c + 1]]] = True
+        queue.take(c)
     total = float(classes.weight.sum())
     spent = float(cost[chosen].sum())
-    got = float(classes.weight[covered].sum())
-
-    def gain(c: int) -> float:
-        rows = csc.indices[csc.indptr[c]:csc.indptr[c + 1]]
-        return float(classes.weight[rows[~covered[rows]]].sum())
-
-    heap = [(-gain(c) / max(cost[c], 1e-12), c) for c in np.flatnonzero(~chosen)]
-    heapq.heapify(heap)
     target = None if target_fraction is None else target_fraction * total
-    while heap:
-        if objective == "min_cost" and got >= target * (1 - 1e-12):
-            break
-        neg, c = heapq.heappop(heap)
-        g = gain(c)
-        ratio = g / max(cost[c], 1e-12)
-        if heap and ratio < -heap[0][0] - 1e-15:
-            heapq.heappush(heap, (-ratio, c))                        # stale: re-queue with its real gain
-            continue
-        if g <= 0:
+    while objective != "min_cost" or queue.covered_weight < target * (1 - 1e-12):
+        c = queue.pop()
+        if c is None or queue.gain(c) <= 0:
             break
         if objective == "max_coverage" and spent + cost[c] > budget + 1e-9:
             continue                                                 # does not fit; try cheaper ones
         chosen[c] = True
         spent += float(cost[c])
-        rows = csc.indices[csc.indptr[c]:csc.indptr[c + 1]]
-        covered[rows] = True
-        got = float(classes.weight[covered].sum())
+        queue.take(c)
+    got = queue.covered_weight
     if objective == "min_cost" and got < target * (1 - 1e-12):
         raise InfeasibleTargetError(f"coverage target {100 * target_fraction:.4g} % of demand cannot be reached: "
                                     f"building every candidate covers {100 * got / total:.4g} %")
