@@ -73,7 +73,7 @@ def test_diffraction_takes_the_smaller_loss(geometric):
     d = np.maximum(np.hypot(x - xy[0, 0], y - xy[0, 1]), 10.0)
     pl_los = tr38901.path_loss_db("UMa", d, 25.0, 1.5, 3.5, True, out_of_range="extrapolate")
     pl_nlos = tr38901.path_loss_db("UMa", d, 25.0, 1.5, 3.5, False, out_of_range="extrapolate")
-    d_ref = float(run.meta["diffraction"].split("at ")[-1].split(" m")[0])
+    d_ref = run.meta["diffraction_d_ref_m"]
     l_b = bullington_correction_db(knife_edge_loss_db(np.clip(nu, -1.0, 100.0)), d_ref)
     expected_pl = np.where(nu < 0, pl_los + l_b, np.minimum(pl_nlos, pl_los + l_b))
     p_re = 46.0 - 10 * np.log10(12 * 273)

