@@ -9,6 +9,7 @@ Side by side in one run, as ratios (the machine is shared and noisy):
   (``reference_link_nu``: numpy finds the segment's grid crossings and evaluates the profile with
   ``propagation.diffraction.bullington_parameter``) on a random sample of links (rate extrapolated);
 - whole map: ``compute_coverage`` with ``los_mode: geometric`` (LOS, path loss, antennas, SINR);
+- diffraction: the per-pixel effect of ``diffraction: bullington`` on each city's map;
 - memory: the engine's tile loop on synthetic cities of growing size with the same site density and
   LOS range, each in its own process (peak RSS), with and without keeping the output maps.
 
@@ -194,6 +195,33 @@ def child_engine(args) -> dict:
             "line_of_sight": k.get("line_of_sight")}
 
 
+def child_diffraction(args) -> dict:
+    """Per-pixel effect of ``diffraction: bullington`` against ``none`` on one city: RSRP change of
+    outdoor pixels split by the state of the serving link, and the nu of obstructed serving links."""
+    from cellscape.coverage.engine import compute_coverage, prepare, tile_diffraction_parameter
+
+    sc0, grid, xy, b = load_city(args.city, args.side_km, diffraction="none")
+    sc1, *_ = load_city(args.city, args.side_km, diffraction="bullington")
+    plain = compute_coverage(sc0, grid, xy, footprints=b)
+    diff = compute_coverage(sc1, grid, xy, footprints=b)
+    nu = tile_diffraction_parameter(prepare(sc1, grid, xy, footprints=b), grid.full_window)
+    site_index = {s: i for i, s in enumerate(dict.fromkeys(plain.sectors.site_id))}
+    serving_site = np.array([site_index[s] for s in plain.sectors.site_id])[plain.best_sector]
+    nu_serving = np.take_along_axis(nu, serving_site[None], 0)[0]
+    outdoor = ~plain.indoor
+    change = diff.rsrp_dbm - plain.rsrp_dbm
+    out = {"outdoor_pixels": int(outdoor.sum()), "los_links_in_fresnel_zone": float(((nu < 0) & (nu > -0.78)).sum()
+                                                                                     / max(1, (nu < 0).sum()))}
+    for label, m in (("served_los", outdoor & (nu_serving < 0)), ("served_nlos", outdoor & (nu_serving >= 0))):
+        x = change[m]
+        out[label] = {"pixels": int(m.sum()), "gain_over_1db": float((x > 1).mean()), "loss_over_1db": float((x < -1).mean()),
+                      "p5_db": float(np.percentile(x, 5)), "p95_db": float(np.percentile(x, 95))}
+    out["nlos_serving_nu_median"] = float(np.median(nu_serving[outdoor & (nu_serving >= 0)]))
+    for name, a, c in (("rsrp_dbm", plain.rsrp_dbm, diff.rsrp_dbm), ("sinr_db", plain.sinr_db, diff.sinr_db)):
+        out[name + "_p5_none_bullington"] = [float(np.percentile(a, 5)), float(np.percentile(c, 5))]
+    return out
+
+
 def _rss_mb(field: str) -> float:
     """VmRSS (current) or VmHWM (peak since the last reset) of this process [MB]."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -275,7 +303,8 @@ def main() -> None:
     p.add_argument("--out", default=str(HERE / "out" / "los_bench.json"))
     args = p.parse_args()
     if args.child:
-        fn = {"kernel": child_kernel, "naive": child_naive, "engine": child_engine, "memory": child_memory}[args.child]
+        fn = {"kernel": child_kernel, "naive": child_naive, "engine": child_engine, "memory": child_memory,
+              "diffraction": child_diffraction}[args.child]
         print(json.dumps(fn(args)))
         return
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -286,7 +315,8 @@ def main() -> None:
         kern = run_child("kernel", city=city, side_km=args.side_km, dump=dump)
         naive = run_child("naive", city=city, side_km=args.side_km, naive_links=args.naive_links, dump=dump)
         engines = {d: run_child("engine", city=city, side_km=args.side_km, diffraction=d) for d in ("none", "bullington")}
-        report[city] = {"kernel": kern, "naive": naive, "engine": engines,
+        effect = run_child("diffraction", city=city, side_km=args.side_km)
+        report[city] = {"kernel": kern, "naive": naive, "engine": engines, "diffraction_effect": effect,
                         "kernel_vs_naive_los_only": kern["los_only_links_per_s"] / naive["links_per_s"],
                         "kernel_vs_naive_bullington": kern["bullington_links_per_s"] / naive["links_per_s"],
                         "naive_whole_map_estimate_s": kern["links"] / naive["links_per_s"]}
