@@ -163,12 +163,14 @@ def _max_link_distance_m(grid: RasterGrid, site_x: np.ndarray, site_y: np.ndarra
 
 
 def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
-            terrain: Terrain | None = None, mem_limit_mb: float | None = None) -> PreparedRun:
+            terrain: Terrain | None = None, mem_limit_mb: float | None = None, site_keys=None) -> PreparedRun:
     """Build the lookup tables, sector arrays and random fields of a run (once, before the tiles).
 
     ``site_xy_m``: (n_sites, 2) site positions in ``grid.crs`` [m]. ``footprints``: buildings in
     ``grid.crs`` (the GeoDataFrame of :func:`~cellscape.geo.buildings.load_buildings`; bare
     polygons are enough unless the LOS mode is geometric) or None. ``terrain``: a DEM for geometric LOS.
+    ``site_keys``: the random stream of each site's fields (default its index; planning keys sites
+    by candidate so a site draws the same shadowing in every run it takes part in).
     """
     sites = scenario.sites
     site_xy_m = np.asarray(site_xy_m, dtype=float).reshape(len(sites), 2)
@@ -226,7 +228,7 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
         [tr38901.sf_decorrelation_distance_m(e, False) for e in envs],
         [tr38901.los_decorrelation_distance_m(e) for e in envs],
         shadow_fading=scenario.shadow_fading, statistical_los=scenario.los_mode == "statistical",
-        inter_site_correlation=scenario.inter_site_sf_correlation)
+        inter_site_correlation=scenario.inter_site_sf_correlation, site_keys=site_keys)
     sectors = SectorTable(sector_id=tuple(sec_ids), site_id=tuple(site_ids),
                           x_m=static.site_x_m[static.sector_site], y_m=static.site_y_m[static.sector_site],
                           azimuth_deg=np.array(sec_az), height_m=h_bs[static.sector_site])
@@ -334,9 +336,35 @@ class LosHistogram:
                 "environments": envs}
 
 
+def _tiling(scenario: Scenario, grid: RasterGrid, site_xy_m, *, footprints, terrain, backend: str,
+            mem_limit_mb: float | None, extra_bytes_per_pixel_site: float = 0.0, los_statistics: bool = True,
+            site_keys=None):
+    """Prepare a run and cut its grid into tiles that fit the memory budget: (run, windows,
+    rows_per_tile, LOS histogram or None). Geometric runs use square blocks: the surface a block
+    needs (block + LOS range) is independent of the map's width."""
+    budget = scenario.mem_limit_mb if mem_limit_mb is None else mem_limit_mb
+    run = prepare(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, mem_limit_mb=budget,
+                  site_keys=site_keys)
+    per_site = (_BYTES_PER_PIXEL_SITE[backend] + (_BYTES_PER_PIXEL_SITE_GEOMETRIC if run.geometric else 0.0)
+                + extra_bytes_per_pixel_site)
+    rows = grid.rows_per_tile(bytes_per_row_per_unit=per_site, units=run.static.n_sites,
+                              mem_limit_mb=budget * (0.75 if run.geometric else 1.0))
+    hist = None
+    if run.geometric is not None and los_statistics:
+        site_xy = run.geometric.site_xyz_m[:, :2]
+        hist = LosHistogram([s.environment or scenario.environment for s in scenario.sites],
+                            min(run.geometric.range_m, _max_link_distance_m(grid, site_xy[:, 0], site_xy[:, 1])),
+                            h_bs_m=[s.height_m for s in scenario.sites], h_ut_m=scenario.receiver.height_m)
+    if run.geometric is not None:
+        windows = list(square_blocks(grid, max_pixels=rows * grid.n_cols))
+    else:
+        windows = list(grid.tiles(rows_per_tile=rows))
+    return run, windows, rows, hist
+
+
 def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
                      terrain: Terrain | None = None, backend: Backend = "numba", progress: Progress | None = None,
-                     mem_limit_mb: float | None = None) -> CoverageResult:
+                     mem_limit_mb: float | None = None, site_keys=None) -> CoverageResult:
     """Best-server RSRP, SINR, serving sector and throughput for every pixel of ``grid``.
 
     Parameters
@@ -358,28 +386,17 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
         ``progress(done, total)`` after each tile.
     mem_limit_mb : float, optional
         Working-memory budget per tile (default: ``scenario.mem_limit_mb``). [MB]
+    site_keys : sequence of int, optional
+        The random stream of each site's shadowing/LOS fields (default: the site's index).
 
     Returns
     -------
     CoverageResult
     """
     kernel = _kernel(backend)
-    budget = scenario.mem_limit_mb if mem_limit_mb is None else mem_limit_mb
-    run = prepare(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, mem_limit_mb=budget)
-    per_site = _BYTES_PER_PIXEL_SITE[backend] + (_BYTES_PER_PIXEL_SITE_GEOMETRIC if run.geometric else 0.0)
-    rows = grid.rows_per_tile(bytes_per_row_per_unit=per_site, units=run.static.n_sites,
-                              mem_limit_mb=budget * (0.75 if run.geometric else 1.0))
-    hist = None
-    if run.geometric is not None:
-        site_xy = run.geometric.site_xyz_m[:, :2]
-        hist = LosHistogram([s.environment or scenario.environment for s in scenario.sites],
-                            min(run.geometric.range_m, _max_link_distance_m(grid, site_xy[:, 0], site_xy[:, 1])),
-                            h_bs_m=[s.height_m for s in scenario.sites], h_ut_m=scenario.receiver.height_m)
-    if run.geometric is not None:
-        # square blocks: the surface a block needs (block + LOS range) is independent of the map's width
-        windows = list(square_blocks(grid, max_pixels=rows * grid.n_cols))
-    else:
-        windows = list(grid.tiles(rows_per_tile=rows))
+    run, windows, rows, hist = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain,
+                                       backend=backend, mem_limit_mb=mem_limit_mb, site_keys=site_keys)
+    site_xy = np.column_stack([run.static.site_x_m, run.static.site_y_m])
     shape = grid.shape
     rsrp = np.empty(shape, dtype=np.float32)
     sinr = np.empty(shape, dtype=np.float32)
@@ -406,3 +423,67 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
     return CoverageResult(grid=grid, rsrp_dbm=rsrp, sinr_db=sinr, best_sector=best, throughput_bps=throughput,
                           indoor=indoor, sectors=run.sectors, meta=meta,
                           los_statistics=hist.as_dict() if hist is not None else None)
+
+
+@dataclass(frozen=True)
+class SiteCoverage:
+    """What each site alone would give every pixel, for site selection (cellscape.planning).
+
+    ``rsrp_dbm``: CSR (n_pixels, n_sites) float32, pixels in row-major grid order; entry (p, i) is
+    the RSRP of site i's strongest sector at pixel p, stored only where it is >= ``threshold_dbm``
+    (so the sparsity pattern is the coverage relation). ``indoor``: (n_pixels,) bool. The same
+    tables, fields and seed as :func:`compute_coverage`: a site's entry equals the RSRP a map of
+    that site alone would show.
+    """
+
+    grid: RasterGrid
+    rsrp_dbm: "sp.csr_matrix"
+    indoor: np.ndarray
+    threshold_dbm: float
+    meta: dict
+
+    def cover(self):
+        """The coverage relation, CSR bool (n_pixels, n_sites)."""
+        c = self.rsrp_dbm.copy()
+        c.data = np.ones(c.data.size, dtype=bool)
+        return c.astype(bool)
+
+
+def site_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, threshold_dbm: float,
+                  footprints=None, terrain: Terrain | None = None, backend: Backend = "numba",
+                  progress: Progress | None = None, mem_limit_mb: float | None = None,
+                  site_keys=None) -> SiteCoverage:
+    """Per-site RSRP above ``threshold_dbm`` for every pixel of ``grid`` (sparse).
+
+    Same inputs as :func:`compute_coverage`; the scenario's sites are the candidates. Memory: the
+    tile working set grows by 4 bytes per pixel and site (the per-site RSRP of the tile); the result
+    holds one float32 and one int32 per covered (pixel, site) pair.
+    """
+    import scipy.sparse as sp
+
+    if not np.isfinite(threshold_dbm):
+        raise ValueError(f"threshold_dbm must be finite, got {threshold_dbm}")
+    kernel = _kernel(backend)
+    run, windows, _, _ = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
+                                 mem_limit_mb=mem_limit_mb, extra_bytes_per_pixel_site=4.0, los_statistics=False,
+                                 site_keys=site_keys)
+    n_sites = run.static.n_sites
+    indoor = np.zeros(grid.shape, dtype=bool)
+    pix, site, value = [], [], []
+    for done, window in enumerate(windows, start=1):
+        tile = tile_inputs(run, window)
+        out = kernel(run.static, tile, per_site=True)
+        indoor[window.rows, window.cols] = tile.o2i_db > 0
+        i, r, c = np.nonzero(out.site_rsrp_dbm >= threshold_dbm)
+        pix.append((r + window.row_start).astype(np.int64) * grid.n_cols + (c + window.col_start))
+        site.append(i.astype(np.int32))
+        value.append(out.site_rsrp_dbm[i, r, c])
+        del tile, out
+        if progress is not None:
+            progress(done, len(windows))
+    rsrp = sp.csr_matrix((np.concatenate(value) if value else np.zeros(0, np.float32),
+                          (np.concatenate(pix) if pix else np.zeros(0, np.int64),
+                           np.concatenate(site) if site else np.zeros(0, np.int32))),
+                         shape=(grid.n_pixels, n_sites), dtype=np.float32)
+    return SiteCoverage(grid=grid, rsrp_dbm=rsrp, indoor=indoor.ravel(), threshold_dbm=float(threshold_dbm),
+                        meta={**run.meta, "backend": backend, "n_tiles": len(windows)})

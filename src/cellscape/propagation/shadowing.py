@@ -176,21 +176,27 @@ class SiteFields:
 
 def site_fields(seed: int, sf_decorrelation_m, los_decorrelation_m, *, shadow_fading: bool,
                 statistical_los: bool, inter_site_correlation: float = 0.5,
-                n_features: int = DEFAULT_N_FEATURES) -> SiteFields:
+                n_features: int = DEFAULT_N_FEATURES, site_keys=None) -> SiteFields:
     """Draw the fields of a run from its seed: one SF and one LOS field per site.
 
     ``sf_decorrelation_m`` and ``los_decorrelation_m`` are per-site sequences (the site's environment
     sets them). The common SF field uses the largest SF correlation distance among the sites.
+    ``site_keys``: one integer >= 0 per site naming its random stream (default: its index), so that
+    a site keeps its fields in runs with other site sets (planning measures candidates alone, then
+    the chosen network).
     """
     check_range("inter_site_correlation", inter_site_correlation, 0.0, 1.0, source="cellscape shadowing model")
     sf_d = [float(d) for d in sf_decorrelation_m]
     los_d = [float(d) for d in los_decorrelation_m]
+    keys = list(range(max(len(sf_d), len(los_d)))) if site_keys is None else [int(k) for k in site_keys]
+    if len(keys) < max(len(sf_d), len(los_d)) or any(k < 0 for k in keys):
+        raise ValueError("site_keys needs one integer >= 0 per site")
     common = own = los = None
     if shadow_fading and sf_d:
         common = exponential_field(max(sf_d), rng=field_rng(seed, SF_COMMON), n_features=n_features)
-        own = tuple(exponential_field(d, rng=field_rng(seed, SF_SITE, i), n_features=n_features)
+        own = tuple(exponential_field(d, rng=field_rng(seed, SF_SITE, keys[i]), n_features=n_features)
                     for i, d in enumerate(sf_d))
     if statistical_los and los_d:
-        los = tuple(exponential_field(d, rng=field_rng(seed, LOS_SITE, i), n_features=n_features)
+        los = tuple(exponential_field(d, rng=field_rng(seed, LOS_SITE, keys[i]), n_features=n_features)
                     for i, d in enumerate(los_d))
     return SiteFields(float(inter_site_correlation), common, own, los)

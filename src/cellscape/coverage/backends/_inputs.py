@@ -86,8 +86,11 @@ class KernelTile:
 
 @dataclass(frozen=True)
 class KernelOutput:
-    """Per-tile outputs, shape (n_rows, n_cols): best-server RSRP [dBm], SINR [dB], best sector."""
+    """Per-tile outputs, shape (n_rows, n_cols): best-server RSRP [dBm], SINR [dB], best sector;
+    with ``per_site=True`` also ``site_rsrp_dbm`` (n_sites, n_rows, n_cols) float32, the RSRP of
+    each site's strongest sector (planning's per-candidate coverage sets), else None."""
 
     rsrp_dbm: np.ndarray
     sinr_db: np.ndarray
     best_sector: np.ndarray
+    site_rsrp_dbm: np.ndarray | None = None

@@ -55,7 +55,7 @@ def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_
             sec_site, sec_bearing, sec_pattern, sec_p_re, gain, theta_step, phi_step,
             noise_mw, load, los_mode, los_u, sf_unit, has_sf, o2i_lin,
             nu_t, use_diff, nu_min, nu_step, diff_gain,
-            out_rsrp, out_sinr, out_best):
+            out_rsrp, out_sinr, out_best, want_site, out_site):
     n_rows = y_m.size
     n_cols = x_m.size
     n_sites = site_x.size
@@ -81,6 +81,7 @@ def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_
         best = np.zeros(nb, dtype=np.float64)
         best_s = np.full(nb, -1, dtype=np.int64)
         total = np.zeros(nb, dtype=np.float64)
+        site_best = np.zeros((n_sites if want_site else 1, nb), dtype=np.float64)
         y = y_m[r]
         # per site: distance -> table index, LOS state, path gain, zenith and azimuth angle
         for i in range(n_sites):
@@ -154,14 +155,20 @@ def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_
                 if p_mw > best[j]:
                     best[j] = p_mw
                     best_s[j] = s
+                if want_site and p_mw > site_best[i, j]:
+                    site_best[i, j] = p_mw
         for j in range(nb):
             interf = max(total[j] - best[j], 0.0)
             out_rsrp[r, c0 + j] = 10.0 * math.log10(best[j])
             out_sinr[r, c0 + j] = 10.0 * math.log10(best[j] / (load * interf + noise_mw))
             out_best[r, c0 + j] = best_s[j]
+        if want_site:
+            for i in range(n_sites):
+                for j in range(nb):
+                    out_site[i, r, c0 + j] = 10.0 * math.log10(site_best[i, j])
 
 
-def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
+def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False) -> KernelOutput:
     n_rows, n_cols = tile.o2i_db.shape
     dummy = np.zeros((1, 1, 1), dtype=np.float32)
     los_u = tile.los_uniform if tile.los_uniform is not None else dummy
@@ -170,6 +177,7 @@ def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
     out_sinr = np.empty((n_rows, n_cols), dtype=np.float32)
     out_best = np.empty((n_rows, n_cols), dtype=np.int32)
     nu = tile.nu if tile.nu is not None else dummy
+    out_site = np.empty((st.n_sites, n_rows, n_cols) if per_site else (1, 1, 1), dtype=np.float32)
     if st.los_mode == 3 and tile.nu is None:
         raise ValueError("los_mode 3 (geometric) needs the tile's nu")
     _kernel(np.ascontiguousarray(tile.x_m, dtype=np.float64), np.ascontiguousarray(tile.y_m, dtype=np.float64),
@@ -181,5 +189,5 @@ def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
             los_u, sf, tile.sf_unit is not None, tile.o2i_lin,
             nu, bool(st.use_diffraction), float(st.diff_nu_min), float(st.diff_nu_step),
             np.ascontiguousarray(st.diff_gain_lin, dtype=np.float64),
-            out_rsrp, out_sinr, out_best)
-    return KernelOutput(out_rsrp, out_sinr, out_best)
+            out_rsrp, out_sinr, out_best, per_site, out_site)
+    return KernelOutput(out_rsrp, out_sinr, out_best, out_site if per_site else None)

@@ -21,7 +21,7 @@ def _lerp_rows(table: np.ndarray, idx: np.ndarray, frac: np.ndarray) -> np.ndarr
     return lo + (hi - lo) * frac
 
 
-def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
+def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False) -> KernelOutput:
     x = tile.x_m.astype(np.float64)[None, None, :]                          # (1, 1, n_cols)
     y = tile.y_m.astype(np.float64)[None, :, None]                          # (1, n_rows, 1)
     dx = x - st.site_x_m[:, None, None]                                     # (n_sites, 1, n_cols)
@@ -61,6 +61,7 @@ def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
     best = np.zeros(shape, dtype=np.float64)
     best_sector = np.full(shape, -1, dtype=np.int32)
     total_mw = np.zeros(shape, dtype=np.float64)
+    site_best = np.zeros((st.n_sites,) + shape, dtype=np.float64) if per_site else None
     for s in range(st.n_sectors):
         site = st.sector_site[s]
         rel = np.mod(phi[site] - st.sector_bearing_deg[s] + 180.0, 360.0)                # [0, 360)
@@ -73,9 +74,12 @@ def tile_kernel(st: KernelStatic, tile: KernelTile) -> KernelOutput:
         g_hi = g[a + 1, p0] + (g[a + 1, p0 + 1] - g[a + 1, p0]) * pf
         p_mw = st.sector_p_re_mw[s] * (g_lo + (g_hi - g_lo) * b) * path_gain[site]
         total_mw += p_mw
+        if per_site:
+            np.maximum(site_best[site], p_mw, out=site_best[site])
         better = p_mw > best
         best = np.where(better, p_mw, best)
         best_sector = np.where(better, np.int32(s), best_sector)
     interference = st.load_factor * np.maximum(total_mw - best, 0.0)
     sinr = 10.0 * np.log10(best / (interference + st.noise_mw))
-    return KernelOutput((10.0 * np.log10(best)).astype(np.float32), sinr.astype(np.float32), best_sector)
+    site_rsrp = (10.0 * np.log10(site_best)).astype(np.float32) if per_site else None
+    return KernelOutput((10.0 * np.log10(best)).astype(np.float32), sinr.astype(np.float32), best_sector, site_rsrp)
