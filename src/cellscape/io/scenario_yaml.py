@@ -26,7 +26,7 @@ from cellscape.io.sites_file import SitesTable, read_sites_table
 from cellscape.scenario.model import BUILT_IN_SOURCE_PREFIXES, is_geographic, parse_scenario
 from cellscape.scenario.records import Scenario
 
-__all__ = ["load_scenario", "read_scenario_mapping"]
+__all__ = ["load_scenario", "load_plan", "read_scenario_mapping"]
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -185,3 +185,54 @@ def _check_sites_crs(table: SitesTable, data: Mapping, path: Path) -> None:
     if not same:
         raise ScenarioError(f"sites_file: {table.path} has coordinates in {table.crs} but area.crs is {area_crs!r}; "
                             f"write the sites in the area's CRS (in {path})")
+
+
+def load_plan(path: str | os.PathLike):
+    """Read a plan file (docs/planning.md): ``scenario:`` (the radio scenario file, relative to the
+    plan file), an optional ``name``, and the ``plan:`` block.
+
+    The candidate site file, when given, is read here and validated like a scenario's sites
+    (errors say ``plan.candidates.file: ...``); the demand raster path is resolved.
+
+    Returns
+    -------
+    Plan
+    """
+    from cellscape.scenario.plan import parse_plan
+
+    path = Path(path)
+    data = read_scenario_mapping(path)
+    unknown = sorted(set(data) - {"name", "scenario", "plan"})
+    if unknown:
+        raise ScenarioError(f"{unknown[0]}: unknown key in a plan file (allowed: name, scenario, plan) (in {path})")
+    if not isinstance(data.get("scenario"), str) or not data["scenario"].strip():
+        raise ScenarioError(f"scenario: a plan file names its radio scenario file, e.g. scenario: city.yaml "
+                            f"(in {path})")
+    base = path.parent
+    scenario_path = _resolve(data["scenario"], base)
+    scenario = load_scenario(scenario_path)
+    plan = data.get("plan")
+    file_sites = ()
+    if isinstance(plan, Mapping):
+        plan = dict(plan)
+        cands = plan.get("candidates")
+        if isinstance(cands, Mapping) and isinstance(cands.get("file"), str):
+            cands = {**cands, "file": str(_resolve(cands["file"], base))}
+            plan["candidates"] = cands
+            table = read_sites_table(cands["file"])
+            raw = read_scenario_mapping(scenario_path)
+            _check_sites_crs(table, raw, path)
+            raw.pop("sites_file", None)
+            raw["sites"] = table.sites
+            try:
+                file_sites = parse_scenario(raw).sites
+            except ScenarioError as exc:
+                raise ScenarioError(f"plan.candidates.file: {exc} ({_origin(str(exc), table, path)})") from None
+        demand = plan.get("demand")
+        if isinstance(demand, Mapping) and isinstance(demand.get("raster"), str):
+            plan["demand"] = {**demand, "raster": str(_resolve(demand["raster"], base))}
+        data = {**data, "plan": plan}
+    try:
+        return parse_plan(data, scenario, file_sites=file_sites)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{exc} (in {path})") from None

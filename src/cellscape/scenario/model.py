@@ -326,14 +326,14 @@ def _short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _validation_message(exc: ValidationError) -> str:
+def _validation_message(exc: ValidationError, root: type[BaseModel] | None = None) -> str:
     errors = exc.errors(include_url=False)
     first = errors[0]
     loc = tuple(first["loc"])
     path = field_path(loc)
     kind = first["type"]
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        allowed = _allowed_keys(loc[:-1], root or ScenarioSpec)
         text = f"{path}: unknown key" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
     elif kind == "missing":
         text = f"{path}: Field required"
@@ -344,9 +344,9 @@ def _validation_message(exc: ValidationError) -> str:
     return text
 
 
-def _allowed_keys(loc: tuple) -> list[str]:
-    """The field names of the spec at ``loc`` (a path into ScenarioSpec), or [] if unknown."""
-    model: Any = ScenarioSpec
+def _allowed_keys(loc: tuple, root: type[BaseModel] | None = None) -> list[str]:
+    """The field names of the spec at ``loc`` (a path into ``root``, default ScenarioSpec), or [] if unknown."""
+    model: Any = root or ScenarioSpec
     for part in loc:
         if isinstance(part, int):
             continue
