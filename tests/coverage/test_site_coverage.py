@@ -57,3 +57,26 @@ def test_threshold_must_be_finite(make_scenario):
     grid, xy = localize(sc)
     with pytest.raises(ValueError, match="threshold_dbm"):
         site_coverage(sc, grid, xy, threshold_dbm=float("nan"))
+
+
+def test_tile_cache_reuses_inputs_for_new_sector_settings(make_scenario):
+    from cellscape.coverage.engine import TileCache
+
+    sc = make_scenario(los_mode="geometric", geometry=GeometryOptions(los_range_m=3000.0), shadow=True,
+                       resolution_m=20.0)
+    grid, xy = localize(sc)
+    b = city(grid)
+    cache = TileCache()
+    first = compute_coverage(sc, grid, xy, footprints=b, tile_cache=cache, mem_limit_mb=0.05)
+    assert first.meta["n_tiles"] > 1 and len(cache._tiles) == first.meta["n_tiles"]
+    turned = dataclasses.replace(sc, sites=tuple(
+        dataclasses.replace(s, sectors=tuple(dataclasses.replace(x, azimuth_deg=(x.azimuth_deg + 35) % 360,
+                                                                 elec_tilt_deg=3.0) for x in s.sectors))
+        for s in sc.sites))
+    cached = compute_coverage(turned, grid, xy, footprints=b, tile_cache=cache, mem_limit_mb=0.05)
+    fresh = compute_coverage(turned, grid, xy, footprints=b, mem_limit_mb=0.05)
+    np.testing.assert_array_equal(cached.rsrp_dbm, fresh.rsrp_dbm)
+    np.testing.assert_array_equal(cached.sinr_db, fresh.sinr_db)
+    moved = dataclasses.replace(sc, sites=(dataclasses.replace(sc.sites[0], height_m=30.0),) + sc.sites[1:])
+    with pytest.raises(ValueError, match="other sites"):
+        compute_coverage(moved, grid, xy, footprints=b, tile_cache=cache, mem_limit_mb=0.05)

@@ -362,9 +362,44 @@ def _tiling(scenario: Scenario, grid: RasterGrid, site_xy_m, *, footprints, terr
     return run, windows, rows, hist
 
 
+class TileCache:
+    """Per-tile inputs kept between runs of the same sites on the same grid (sector tuning).
+
+    The tile inputs (random fields, building entry loss, the marched Bullington parameter) depend
+    on the sites' positions and heights, the grid, the buildings and the seed, never on a sector's
+    azimuth, tilt or power: runs that change only those reuse them and skip the LOS march. The
+    cache checks the site geometry it was filled for and refuses other sites. ``max_mb``: inputs
+    beyond this are not kept (those tiles are recomputed each run).
+    """
+
+    def __init__(self, max_mb: float = 512.0):
+        self.max_mb = float(max_mb)
+        self._key = None
+        self._tiles: dict = {}
+        self._bytes = 0
+
+    def get(self, run: PreparedRun, window: Window) -> KernelTile:
+        key = (run.grid, tuple(map(float, run.static.site_x_m)), tuple(map(float, run.static.site_y_m)),
+               tuple(s.height_m for s in run.scenario.sites), run.scenario.seed, id(run.footprints))
+        if self._key is None:
+            self._key = key
+        elif key != self._key:
+            raise ValueError("TileCache: filled for other sites or another grid; use a new cache")
+        w = (window.row_start, window.row_stop, window.col_start, window.col_stop)
+        tile = self._tiles.get(w)
+        if tile is None:
+            tile = tile_inputs(run, window)
+            size = sum(a.nbytes for a in (tile.los_uniform, tile.sf_unit, tile.o2i_db, tile.nu) if a is not None)
+            if self._bytes + size <= self.max_mb * 1e6:
+                self._tiles[w] = tile
+                self._bytes += size
+        return tile
+
+
 def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
                      terrain: Terrain | None = None, backend: Backend = "numba", progress: Progress | None = None,
-                     mem_limit_mb: float | None = None, site_keys=None) -> CoverageResult:
+                     mem_limit_mb: float | None = None, site_keys=None,
+                     tile_cache: TileCache | None = None) -> CoverageResult:
     """Best-server RSRP, SINR, serving sector and throughput for every pixel of ``grid``.
 
     Parameters
@@ -388,6 +423,8 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
         Working-memory budget per tile (default: ``scenario.mem_limit_mb``). [MB]
     site_keys : sequence of int, optional
         The random stream of each site's shadowing/LOS fields (default: the site's index).
+    tile_cache : TileCache, optional
+        Keep the tile inputs for later runs of the same sites with other sector settings.
 
     Returns
     -------
@@ -403,7 +440,7 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
     best = np.empty(shape, dtype=np.int32)
     indoor = np.zeros(shape, dtype=bool)
     for done, window in enumerate(windows, start=1):
-        tile = tile_inputs(run, window)
+        tile = tile_cache.get(run, window) if tile_cache is not None else tile_inputs(run, window)
         out = kernel(run.static, tile)
         rsrp[window.rows, window.cols] = out.rsrp_dbm
         sinr[window.rows, window.cols] = out.sinr_db
