@@ -110,6 +110,58 @@ def candidates(
 
 @app.command()
 @one_line_errors
+def plan(
+    plan_file: Annotated[Path, typer.Argument(help="Plan YAML file (docs/planning.md).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/plan"),
+    backend: Annotated[str, typer.Option(help="Compute backend: numba or numpy.")] = "numba",
+    png: Annotated[bool, typer.Option(help="Also write PNG maps and the rollout curve.")] = True,
+) -> None:
+    """Plan a network: choose sites (MILP vs greedy), phase the rollout, tune sectors, plan fibre.
+
+    Writes plan.geojson, rollout.csv/.png, maps before/after, plan.json and a Markdown/HTML report.
+    """
+    from rich.console import Console
+
+    from cellscape.io.plan_outputs import write_plan_outputs
+    from cellscape.io.scenario_yaml import load_plan
+    from cellscape.pipeline import run_plan
+
+    p = load_plan(plan_file)
+    terrain = demand = None
+    if p.scenario.terrain is not None:
+        from cellscape.io.terrain import read_terrain
+
+        terrain = read_terrain(p.scenario.terrain.path)
+    if p.demand.raster is not None:
+        from cellscape.io.demand import read_demand_raster
+        from cellscape.pipeline import plan_grid
+
+        demand = read_demand_raster(p.demand.raster, plan_grid(p))
+    console = Console(stderr=True)
+    with console.status(f"planning {p.name}") as status:
+        result = run_plan(p, terrain=terrain, demand_raster=demand, backend=backend,
+                          progress=lambda stage: status.update(f"planning {p.name}: {stage}"))
+    paths = write_plan_outputs(result, out, png=png)
+    s, g = result.selection, result.greedy
+    unit = p.costs.unit
+    typer.echo(f"{p.name}: {len(result.candidates.sites)} candidates, {result.n_classes} demand classes")
+    typer.echo(f"  MILP ({s.status}): {int(s.chosen.sum())} sites, cost {s.cost:.1f} {unit}, bound {s.bound:.1f}, "
+               f"gap {100 * s.gap:.2f} %, {s.seconds:.1f} s")
+    typer.echo(f"  greedy: {int(g.chosen.sum())} sites, cost {g.cost:.1f} {unit}, {g.seconds:.2f} s")
+    for row in result.targets_after:
+        got = row["measured"]
+        shown = "n/a" if got is None else (f"{got:.2f}" if row.get("sense") == "max" else f"{100 * got:.1f} %")
+        typer.echo(f"  {row['target']}: {shown} ({'met' if row['met'] else 'NOT met'}, re-measured)")
+    if result.tuning is not None:
+        t = result.tuning
+        typer.echo(f"  tuning ({p.tuning.kpi}): {t.kpi_before:.2f} -> {t.kpi_after:.2f} in {t.evaluations} runs")
+    f = result.fiber
+    typer.echo(f"  fibre: {f['length_km']:.2f} km trench ({f['routing']}), data centres {', '.join(f['data_centers'])}")
+    typer.echo(f"wrote {len(paths)} files to {out}/")
+
+
+@app.command()
+@one_line_errors
 def calibrate(
     scenario: Annotated[str, typer.Option(help="UMa, UMi, InH-office-open or InH-office-mixed.")] = "UMa",
     fc_ghz: Annotated[float, typer.Option(help="Carrier frequency [GHz] (6, 30 or 70 in the published results).")] = 6.0,

@@ -1,7 +1,8 @@
 """One way into HiGHS (highspy) for the planning models: a sparse MILP/LP in, a solution out.
 
 Quiet, single-threaded (reproducible), with a time limit; an optional starting solution is handed
-to HiGHS as its first incumbent.
+to HiGHS as its first incumbent. Extra HiGHS options (e.g. ``{"solver": "pdlp"}`` for a first-order LP
+solve) pass through ``options``; the LP duals come back when HiGHS has them.
 """
 
 from __future__ import annotations
@@ -17,19 +18,46 @@ import scipy.sparse as sp
 class HighsResult:
     """``x``: column values (None when HiGHS has no feasible point); ``status``: "optimal",
     "time_limit" or HiGHS's own words; ``objective`` and ``mip_bound`` (the dual bound, = objective
-    for an LP) in the sense of the minimised objective; ``seconds``."""
+    for an LP) in the sense of the minimised objective; ``seconds``; ``row_dual`` and ``col_dual``
+    (HiGHS's sign convention for a minimisation: a binding ``<=`` row has a dual <= 0), None for a MIP
+    or when HiGHS has no dual values."""
 
     x: np.ndarray | None
     status: str
     objective: float
     mip_bound: float
     seconds: float
+    row_dual: np.ndarray | None = None
+    col_dual: np.ndarray | None = None
+
+
+def _new_highs(highspy):
+    """A Highs instance, without the licence banner HiGHS prints on stdout when the first one is
+    made (it would land in the middle of a CLI's or a benchmark's output): stdout's file
+    descriptor is pointed at /dev/null for the construction only."""
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):           # no real stdout (embedded interpreter): let it print
+        return highspy.Highs()
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def solve(col_cost, col_lower, col_upper, matrix, row_lower, row_upper, *, integer=None,
-          time_limit_s: float = 60.0, mip_rel_gap: float = 1e-6, start=None) -> HighsResult:
+          time_limit_s: float = 60.0, mip_rel_gap: float = 1e-6, start=None,
+          options: dict | None = None) -> HighsResult:
     """Minimise ``col_cost . x`` subject to ``row_lower <= matrix x <= row_upper`` and the column
-    bounds; columns where ``integer`` is True are integer. Infinite bounds are ``numpy.inf``."""
+    bounds; columns where ``integer`` is True are integer. Infinite bounds are ``numpy.inf``.
+    ``time_limit_s`` [s] counts HiGHS's own run; ``options``: further HiGHS options by name."""
     import highspy
 
     m = sp.csc_matrix(matrix, dtype=float)
@@ -49,11 +77,13 @@ def solve(col_cost, col_lower, col_upper, matrix, row_lower, row_upper, *, integ
     if mip:
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in np.asarray(integer, dtype=bool)]
-    h = highspy.Highs()
+    h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("threads", 1)
+    for name, value in (options or {}).items():
+        h.setOptionValue(name, value)
     t = time.perf_counter()
     h.passModel(lp)
     if start is not None:
@@ -69,5 +99,10 @@ def solve(col_cost, col_lower, col_upper, matrix, row_lower, row_upper, *, integ
     x = np.asarray(solution.col_value, dtype=float) if solution.value_valid else None
     info = h.getInfo()
     objective = float(info.objective_function_value)
+    row_dual = col_dual = None
+    if not mip and solution.dual_valid:
+        row_dual = np.asarray(solution.row_dual, dtype=float)
+        col_dual = np.asarray(solution.col_dual, dtype=float)
     return HighsResult(x=x, status=status, objective=objective,
-                       mip_bound=float(info.mip_dual_bound) if mip else objective, seconds=seconds)
+                       mip_bound=float(info.mip_dual_bound) if mip else objective, seconds=seconds,
+                       row_dual=row_dual, col_dual=col_dual)

@@ -153,3 +153,71 @@ def target_report(measured: dict, targets, *, coverage_of: tuple[CoverageOf, ...
         rows.append({"target": "busiest sector load", "required": targets.max_sector_load, "measured": got,
                      "met": got <= targets.max_sector_load + 1e-9, "sense": "max"})
     return rows
+
+
+def strongest(rsrp_dbm, k: int):
+    """The ``k`` strongest entries of each row of a sparse (n_points, n_candidates) RSRP matrix
+    (ties: lower candidate index), as a CSR matrix of the same shape and values.
+
+    With a load target a user is assumed served by one of its ``k`` strongest covering candidates
+    (a UE attaches to a strong cell, not to the 9th-best): this keeps the assignment model small.
+    Coverage counted this way never exceeds the full coverage relation (conservative).
+
+    >>> import scipy.sparse as sp
+    >>> m = sp.csr_matrix(np.array([[-90.0, -80.0, -85.0], [-99.0, 0.0, 0.0]]))
+    >>> strongest(m, 2).toarray().tolist()
+    [[0.0, -80.0, -85.0], [-99.0, 0.0, 0.0]]
+    """
+    import scipy.sparse as sp
+
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    m = sp.csr_matrix(rsrp_dbm)
+    m.sort_indices()
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    order = np.lexsort((m.indices, -m.data, rows))            # per row: strongest first
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size) - m.indptr[rows[order]]
+    keep = rank < k
+    out = sp.csr_matrix((m.data[keep], (rows[keep], m.indices[keep])), shape=m.shape)
+    out.sort_indices()
+    return out
+
+
+def resource_need(rsrp_dbm, traffic_bps: np.ndarray, interference_noise_dbm: np.ndarray, *, n_prb: int,
+                  scs_khz: float, frequency_range: str) -> "object":
+    """Share of a sector's resources each (point, candidate) pair would take: traffic / rate.
+
+    ``rsrp_dbm``: sparse (n_points, n_candidates) RSRP per RE [dBm] of each candidate;
+    ``traffic_bps``: (n_points,) busy-hour traffic; ``interference_noise_dbm``: (n_points,) the
+    interference plus noise per RE expected at each point [dBm]. The rate is the full-allocation
+    downlink rate at SINR = RSRP - (I + N) (TS 38.214 CQI table through TS 38.306,
+    :func:`cellscape.radio.throughput.downlink_throughput_bps`), the SINR raised to the lowest
+    CQI's threshold where it is below: a user in SINR outage is charged the most a served user can
+    take (conservative; its outage is the SINR target's business, and the re-measured load leaves
+    outage pixels out). Returns CSR of the same pattern.
+
+    >>> import scipy.sparse as sp
+    >>> need = resource_need(sp.csr_matrix([[-80.0]]), np.array([10e6]), np.array([-100.0]), n_prb=273,
+    ...                      scs_khz=30.0, frequency_range="FR1")
+    >>> from cellscape.radio.throughput import downlink_throughput_bps
+    >>> bool(np.isclose(need[0, 0], 10e6 / downlink_throughput_bps(20.0, 273, 30.0)))
+    True
+    """
+    import scipy.sparse as sp
+
+    from cellscape.radio.throughput import cqi_sinr_thresholds_db, downlink_throughput_bps
+
+    m = sp.csr_matrix(rsrp_dbm)
+    coo = m.tocoo()
+    sinr = coo.data - np.asarray(interference_noise_dbm, dtype=float).ravel()[coo.row]
+    sinr = np.maximum(sinr, float(cqi_sinr_thresholds_db()[0]) + 1e-6)
+    rate = downlink_throughput_bps(sinr, n_prb, scs_khz, frequency_range=frequency_range)
+    traffic = np.asarray(traffic_bps, dtype=float).ravel()[coo.row]
+    return sp.csr_matrix((traffic / rate, (coo.row, coo.col)), shape=m.shape)
+
+
+def interference_noise_dbm(rsrp_dbm: np.ndarray, sinr_db: np.ndarray) -> np.ndarray:
+    """Interference plus noise per RE at each pixel of a computed map [dBm]: RSRP - SINR (the
+    load-weighted interference and the noise the engine divided by)."""
+    return np.asarray(rsrp_dbm, dtype=float) - np.asarray(sinr_db, dtype=float)

@@ -162,7 +162,8 @@ class Plan:
     existing_sites: tuple[str, ...] | None = None
     budget: float | None = None
     phase_budget: float | None = None
-    interference_margin_db: float = 6.0
+    serving_candidates: int = 5
+    capacity_rounds: int = 3
     fiber: FiberOptions = field(default_factory=FiberOptions)
     tuning: TuningOptions = field(default_factory=TuningOptions)
     time_limit_s: float = 120.0
@@ -276,7 +277,8 @@ class PlanSpec(_Spec):
     targets: TargetsSpec | None = None
     budget: Float | None = Field(None, ge=0.0)
     phase_budget: Float | None = Field(None, gt=0.0)
-    interference_margin_db: Float = Field(6.0, ge=0.0, le=30.0)
+    serving_candidates: Int = Field(5, ge=1, le=50)
+    capacity_rounds: Int = Field(3, ge=1, le=20)
     fiber: FiberSpec | None = None
     tuning: TuningSpec | None = None
     time_limit_s: Float = Field(120.0, gt=0.0, le=86_400.0)
@@ -392,6 +394,6 @@ def _to_plan(name: str, scenario: Scenario, spec: PlanSpec, file_sites: tuple[Si
                 existing=spec.existing,
                 existing_sites=None if spec.existing_sites is None else tuple(spec.existing_sites), budget=None if spec.budget is None else float(spec.budget),
                 phase_budget=None if spec.phase_budget is None else float(spec.phase_budget),
-                interference_margin_db=float(spec.interference_margin_db), fiber=fiber, tuning=tuning,
+                serving_candidates=int(spec.serving_candidates), capacity_rounds=int(spec.capacity_rounds), fiber=fiber, tuning=tuning,
                 time_limit_s=float(spec.time_limit_s),
                 resolution_m=None if spec.resolution_m is None else float(spec.resolution_m))
