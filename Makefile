@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint bench bench-los clean
+.PHONY: run plan test test-all lint bench bench-los bench-plan clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/cellscape run examples/helsinki.yaml -o out/helsinki
 
+## make plan: the planning example (choose sites, phase, tune, fibre) on the same Helsinki scenario (~1 min)
+plan: $(STAMP)
+	$(BIN)/cellscape plan examples/helsinki-plan.yaml -o out/helsinki-plan
+
 ## make test: the fast test set plus the import contracts
 test: $(STAMP)
 	$(BIN)/lint-imports
@@ -30,6 +34,11 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -m ""
+
+## make bench-plan: site selection at 2,000 candidates x 1 M demand pixels, MILP vs greedy (~4 min)
+bench-plan: $(STAMP)
+	$(BIN)/python benchmarks/selection_bench.py --time-limit 300
+	$(BIN)/python benchmarks/selection_bench.py --objective max_coverage --time-limit 300
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/coverage_bench.py

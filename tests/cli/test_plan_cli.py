@@ -94,3 +94,48 @@ def test_capacity_rounds_run_when_the_busiest_sector_is_over_the_target(tmp_path
     load_row = [t for t in s["targets_after"] if t["target"] == "busiest sector load"][0]
     assert load_row["met"] == (load_row["measured"] <= 0.5 + 1e-9)
     assert "Capacity rounds" in (out / "plan.md").read_text()
+
+
+def test_budget_binds_max_coverage(tmp_path):
+    # a budget for one new site: the plan spends at most that and covers no less than greedy
+    p = plan_files(tmp_path, budget=100, tuning={"enabled": False},
+                   targets={"rsrp_dbm": -95, "coverage": [{"of": "outdoor_area", "fraction": 0.9}]})
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["plan", str(p), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "plan.json").read_text())
+    assert s["milp"]["cost"] <= 100 + 1e-9 and s["milp"]["new_sites"] <= 1
+    assert s["milp"]["covered_fraction"] >= s["greedy"]["covered_fraction"] - 1e-9
+    assert s["milp"]["bound"] >= s["milp"]["objective"] - 1e-9          # an upper bound on covered weight
+
+
+def test_plan_with_a_demand_raster(tmp_path):
+    import rasterio
+    from rasterio.transform import Affine
+
+    with rasterio.open(tmp_path / "users.tif", "w", driver="GTiff", width=12, height=9, count=1, dtype="float32",
+                       crs="EPSG:32635", transform=Affine(100.0, 0, X0, 0, -100.0, Y0 + 900)) as dst:
+        dst.write(np.full((9, 12), 3.0, np.float32), 1)
+    p = plan_files(tmp_path, demand={"outdoor_users_per_km2": 0, "indoor_users_per_km2": 0, "raster": "users.tif",
+                                     "rate_mbps": 0.1}, tuning={"enabled": False})
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["plan", str(p), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "plan.json").read_text())
+    assert s["users"] == pytest.approx(9 * 12 * 3.0, rel=1e-6)
+
+
+@pytest.mark.slow
+def test_helsinki_plan_example_meets_its_targets(tmp_path):
+    # the built-in example end to end (~1 min): real buildings, streets, geometric LOS, tuning
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "helsinki-plan.yaml"
+    out = tmp_path / "plan"
+    r = runner.invoke(app, ["plan", str(example), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "plan.json").read_text())
+    assert all(t["met"] for t in s["targets_after"])
+    assert s["milp"]["cost"] <= s["greedy"]["cost"] + 1e-9
+    assert s["fiber"]["routing"].startswith("OSM streets") and s["fiber"]["length_km"] > 1.0
+    assert s["tuning"]["after"] >= s["tuning"]["before"]

@@ -35,8 +35,7 @@ def read_demand_raster(path: str | os.PathLike, grid: RasterGrid) -> np.ndarray:
             raise DataFileError(f"{path}: use a projected CRS (metres) for a demand raster, got {src.crs}")
         density = data / src_area_m2
         out = np.zeros(grid.shape, dtype=np.float64)
-        dst_transform = rasterio.transform.from_origin(grid.x_min_m, grid.y_max_m, grid.resolution_m,
-                                                       grid.resolution_m)
+        dst_transform = rasterio.Affine(grid.resolution_m, 0.0, grid.x_min_m, 0.0, -grid.resolution_m, grid.y_max_m)
         reproject(density, out, src_transform=src.transform, src_crs=src.crs, dst_transform=dst_transform,
                   dst_crs=grid.crs, resampling=Resampling.average, src_nodata=None, dst_nodata=0.0)
     return out * grid.resolution_m ** 2

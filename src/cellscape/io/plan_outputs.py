@@ -95,8 +95,10 @@ def summary(run) -> dict:
            "seconds": run.seconds}
     if run.tuning is not None:
         t = run.tuning
+        ids = [sec.sector_id for site in run.network.sites for sec in site.sectors]
         out["tuning"] = {"kpi": run.plan.tuning.kpi, "before": t.kpi_before, "after": t.kpi_after,
-                         "evaluations": t.evaluations, "stopped": t.stopped, "changes": t.changes()}
+                         "evaluations": t.evaluations, "stopped": t.stopped,
+                         "changes": [{**row, "sector": ids[int(row["sector"])]} for row in t.changes()]}
     return out
 
 
@@ -166,6 +168,8 @@ def report_markdown(run, s: dict) -> str:
               f"{', ring (2-edge-connected: ' + str(f['two_edge_connected']) + ')' if f['ring'] else ''}. "
               f"Data centres: {', '.join(map(str, f['data_centers']))} ({f['placement_objective']}); "
               f"fibre latency to the nearest, mean {f['mean_latency_us']:.1f} us, worst {f['max_latency_us']:.1f} us.",
+              "", f"**Total: sites {m['cost']:.1f} + fibre {f['cost']:.1f} = {m['cost'] + f['cost']:.1f} {unit}** "
+              "(sites are chosen first, the trench after: fibre cost is not in the selection objective).",
               "", "## Maps", "", "![RSRP before](rsrp_before.png) ![RSRP after](rsrp_after.png)", "",
               "![rollout](rollout.png)", ""]
     return "\n".join(lines)
