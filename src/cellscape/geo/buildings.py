@@ -227,18 +227,25 @@ def _read_source(source: BuildingSource) -> tuple[gpd.GeoDataFrame, str]:
 
         return load_sionna_buildings(source.path[len(SIONNA_PREFIX):]), source.path
     path = Path(source.path)
+    return read_vector_file(path, what="building", read_osm_pbf=_read_osm_pbf), str(path)
+
+
+def read_vector_file(path: Path, *, what: str, read_osm_pbf) -> gpd.GeoDataFrame:
+    """A vector file as a GeoDataFrame: ``.osm.pbf`` through ``read_osm_pbf(path)``, GeoParquet, or
+    anything pyogrio reads (GeoJSON, GeoPackage, Shapefile); one clear DataFileError naming ``what``
+    ("building", "street") when it is missing or unreadable."""
     if not path.is_file():
-        raise DataFileError(f"building file {path} does not exist")
+        raise DataFileError(f"{what} file {path} does not exist")
     try:
-        if source.kind == "osm_pbf" or path.name.endswith(".osm.pbf"):
-            return _read_osm_pbf(path), str(path)
+        if path.name.endswith(".osm.pbf"):
+            return read_osm_pbf(path)
         if path.suffix in (".parquet", ".geoparquet"):
-            return gpd.read_parquet(path), str(path)
-        return gpd.read_file(path), str(path)
+            return gpd.read_parquet(path)
+        return gpd.read_file(path)
     except (GeometryError, DataFileError):
         raise
     except Exception as exc:   # pyogrio / pyarrow / pyrosm each raise their own types
-        raise DataFileError(f"cannot read buildings from {path}: {type(exc).__name__}: {exc}") from None
+        raise DataFileError(f"cannot read {what}s from {path}: {type(exc).__name__}: {exc}") from None
 
 
 def _polygonal_part(geom):

