@@ -9,7 +9,7 @@ import typer
 
 from cellscape.cli._errors import one_line_errors
 
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None,
                   help="Plan and simulate 5G/6G radio networks (TR 38.901 coverage maps and KPIs).")
 
 
@@ -215,6 +215,11 @@ def pathloss(
     nlos = float(tr38901.path_loss_db(scenario, d2d_m, h_bs_m, h_ut_m, fc_ghz, False))
     p = float(tr38901.los_probability(scenario, d2d_m, h_ut_m, h_bs_m=h_bs_m))
     typer.echo(f"{scenario} {fc_ghz:g} GHz d2d={d2d_m:g} m: LOS {los:.2f} dB, NLOS {nlos:.2f} dB, P(LOS)={p:.3f}")
+
+
+from cellscape.cli.report_cmd import report  # noqa: E402  (commands in their own modules)
+
+app.command()(report)
 
 
 def main() -> None:
