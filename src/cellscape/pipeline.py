@@ -252,7 +252,8 @@ def _network(scenario: Scenario, candidates: Candidates, idx) -> tuple[Scenario,
     import dataclasses
 
     idx = [int(i) for i in idx]
-    return dataclasses.replace(scenario, sites=tuple(candidates.sites[i] for i in idx)), candidates.xy_m[idx], idx
+    net = dataclasses.replace(scenario, sites=tuple(candidates.sites[i] for i in idx), site_keys=tuple(idx))
+    return net, candidates.xy_m[idx], idx
 
 
 def run_plan(plan, *, terrain: Terrain | None = None, demand_raster: np.ndarray | None = None,

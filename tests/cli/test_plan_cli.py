@@ -139,3 +139,33 @@ def test_helsinki_plan_example_meets_its_targets(tmp_path):
     assert s["milp"]["cost"] <= s["greedy"]["cost"] + 1e-9
     assert s["fiber"]["routing"].startswith("OSM streets") and s["fiber"]["length_km"] > 1.0
     assert s["tuning"]["after"] >= s["tuning"]["before"]
+
+
+def test_plan_folder_scenario_gives_the_link_budget_of_its_map(tmp_path):
+    # scenario.json of a plan holds the planned network with its site keys: a clicked point's link
+    # budget equals the plan's own coverage_after.tif there (same fields, same tables)
+    from cellscape.coverage.point import link_budget_at
+    from cellscape.io.coverage_outputs import read_scenario_json
+    from cellscape.io.geotiff import read_geotiff
+    from cellscape.pipeline import localize
+
+    p = plan_files(tmp_path, tuning={"enabled": False})
+    sc = yaml.safe_load(p.read_text())
+    base = yaml.safe_load((tmp_path / "s.yaml").read_text())
+    base["shadow_fading"] = True                        # shadowing on: the keys matter
+    base["los_mode"] = "statistical"
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(base))
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["plan", str(p), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    net = read_scenario_json(out / "scenario.json")
+    assert net.site_keys is not None and len(net.site_keys) == len(net.sites)
+    bands, grid = read_geotiff(out / "coverage_after.tif")
+    g, xy = localize(net)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        row, col = int(rng.integers(grid.n_rows)), int(rng.integers(grid.n_cols))
+        lb = link_budget_at(net, g, xy, float(grid.x_centers_m()[col]), float(grid.y_centers_m()[row]))
+        assert lb["rsrp_dbm"] == pytest.approx(float(bands["rsrp_dbm"][row, col]), abs=0.05)
+        assert lb["sinr_db"] == pytest.approx(float(bands["sinr_db"][row, col]), abs=0.05)
+    assert sc["name"] == "tiny-plan"

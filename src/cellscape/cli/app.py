@@ -218,8 +218,10 @@ def pathloss(
 
 
 from cellscape.cli.report_cmd import report  # noqa: E402  (commands in their own modules)
+from cellscape.cli.serve_cmd import serve  # noqa: E402
 
 app.command()(report)
+app.command()(serve)
 
 
 def main() -> None:

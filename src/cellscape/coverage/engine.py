@@ -169,11 +169,14 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
     ``site_xy_m``: (n_sites, 2) site positions in ``grid.crs`` [m]. ``footprints``: buildings in
     ``grid.crs`` (the GeoDataFrame of :func:`~cellscape.geo.buildings.load_buildings`; bare
     polygons are enough unless the LOS mode is geometric) or None. ``terrain``: a DEM for geometric LOS.
-    ``site_keys``: the random stream of each site's fields (default its index; planning keys sites
-    by candidate so a site draws the same shadowing in every run it takes part in).
+    ``site_keys``: the random stream of each site's fields (default ``scenario.site_keys``, else
+    the site's index; planning keys sites by candidate so a site draws the same shadowing in every
+    run it takes part in).
     """
     sites = scenario.sites
     site_xy_m = np.asarray(site_xy_m, dtype=float).reshape(len(sites), 2)
+    if site_keys is None:
+        site_keys = scenario.site_keys
     carrier, rx = scenario.carrier, scenario.receiver
     envs = [s.environment or scenario.environment for s in sites]
     h_bs = np.array([s.height_m for s in sites], dtype=float)

@@ -16,13 +16,16 @@ import numpy as np
 from cellscape._json import json_ready
 from cellscape.geo.grid import transform_xy
 from cellscape.io.atomic import write_atomic, write_json_atomic, write_text_atomic
-from cellscape.io.coverage_outputs import MAP_STYLES, building_attribution
+from cellscape.io.coverage_outputs import (
+    MAP_STYLES,
+    building_attribution,
+    buildings_geojson,
+    sector_wedge_xy_m,
+    sites_features,
+    write_scenario_json,
+)
 from cellscape.io.geotiff import write_geotiff
 from cellscape.io.plots import plot_map_png
-
-WEDGE_RADIUS_M = 60.0
-"""Radius of the sector wedges drawn in plan.geojson [m] (a symbol, not a coverage claim)."""
-
 
 def _lonlat(grid, x_m, y_m):
     return transform_xy(np.atleast_1d(np.asarray(x_m, float)), np.atleast_1d(np.asarray(y_m, float)),
@@ -45,10 +48,8 @@ def plan_features(run) -> dict:
                                      "status": "existing" if c.fixed[i] else "new", "phase": phase_of.get(int(i)),
                                      "cost": float(c.cost[i]), "height_m": s.height_m, "sectors": len(s.sectors)}})
         for sec in s.sectors:
-            a = np.radians(np.linspace(sec.azimuth_deg - 30.0, sec.azimuth_deg + 30.0, 9))
-            xs = np.concatenate([[c.xy_m[i, 0]], c.xy_m[i, 0] + WEDGE_RADIUS_M * np.sin(a), [c.xy_m[i, 0]]])
-            ys = np.concatenate([[c.xy_m[i, 1]], c.xy_m[i, 1] + WEDGE_RADIUS_M * np.cos(a), [c.xy_m[i, 1]]])
-            lo, la = _lonlat(grid, xs, ys)
+            wedge = sector_wedge_xy_m(float(c.xy_m[i, 0]), float(c.xy_m[i, 1]), sec.azimuth_deg)
+            lo, la = _lonlat(grid, wedge[:, 0], wedge[:, 1])
             feats.append({"type": "Feature",
                           "geometry": {"type": "Polygon", "coordinates": [np.column_stack([lo, la]).tolist()]},
                           "properties": {"layer": "sector", "sector_id": sec.sector_id, "site_id": s.site_id,
@@ -266,6 +267,12 @@ def write_plan_outputs(run, out_dir: str | Path, *, png: bool = True) -> list[Pa
     s = summary(run)
     written.append(write_json_atomic(out / "plan.json", json_ready(s)))
     res = run.result_after
+    # what `cellscape serve` and `cellscape report` read: the planned network as a scenario (on the
+    # planning grid: the link budget of a clicked point matches coverage_after.tif), its sites, the buildings
+    written.append(write_scenario_json(out / "scenario.json", run.network))
+    written.append(write_text_atomic(out / "sites.geojson", json.dumps(sites_features(run.network, res))))
+    if run.footprints is not None:
+        written.append(write_text_atomic(out / "buildings.geojson", buildings_geojson(run.footprints)))
     path = out / "coverage_after.tif"
     write_geotiff(path, {"rsrp_dbm": res.rsrp_dbm, "sinr_db": res.sinr_db}, res.grid)
     written.append(path)

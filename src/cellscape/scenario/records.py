@@ -174,6 +174,8 @@ class Scenario:
     seed: int = 0
     rsrp_thresholds_dbm: tuple[float, ...] = (-120.0, -110.0, -100.0, -90.0)
     mem_limit_mb: float = 512.0
+    site_keys: tuple[int, ...] | None = None   # random stream of each site's fields (None: its index);
+    # set by planning so that a site draws the same shadowing in every network it is part of
 
     @property
     def n_sectors(self) -> int:

@@ -88,9 +88,16 @@ class KernelTile:
 class KernelOutput:
     """Per-tile outputs, shape (n_rows, n_cols): best-server RSRP [dBm], SINR [dB], best sector;
     with ``per_site=True`` also ``site_rsrp_dbm`` (n_sites, n_rows, n_cols) float32, the RSRP of
-    each site's strongest sector (planning's per-candidate coverage sets), else None."""
+    each site's strongest sector (planning's per-candidate coverage sets), else None.
+    With ``per_sector=True`` (numpy kernel) also ``sector_terms``: every sector's link budget at
+    every pixel, each (n_sectors, n_rows, n_cols) float64: ``rsrp_dbm``, ``d2d_m``, ``los`` (bool),
+    ``path_loss_db`` (basic TR 38.901 loss, with the Bullington term when diffraction is on; no
+    shadowing, no O2I), ``antenna_gain_dbi`` (BS sector gain towards the pixel),
+    ``shadow_fading_db`` (positive = extra loss), ``o2i_loss_db``; such that rsrp_dbm = Tx power
+    per RE + UE gain + antenna_gain_dbi - path_loss_db - shadow_fading_db - o2i_loss_db."""
 
     rsrp_dbm: np.ndarray
     sinr_db: np.ndarray
     best_sector: np.ndarray
     site_rsrp_dbm: np.ndarray | None = None
+    sector_terms: dict | None = None

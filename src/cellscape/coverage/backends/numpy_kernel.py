@@ -21,7 +21,14 @@ def _lerp_rows(table: np.ndarray, idx: np.ndarray, frac: np.ndarray) -> np.ndarr
     return lo + (hi - lo) * frac
 
 
-def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False) -> KernelOutput:
+def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False, per_sector: bool = False) -> KernelOutput:
+    """Best server, RSRP and SINR of one tile.
+
+    ``per_site``: also the RSRP of each site's strongest sector (``site_rsrp_dbm``).
+    ``per_sector``: also every sector's link budget and its terms (``sector_terms``, see
+    :class:`~cellscape.coverage.backends._inputs.KernelOutput`); for a point's link budget
+    (coverage/point.py), on small windows: it keeps (n_sectors, n_rows, n_cols) arrays.
+    """
     x = tile.x_m.astype(np.float64)[None, None, :]                          # (1, 1, n_cols)
     y = tile.y_m.astype(np.float64)[None, :, None]                          # (1, n_rows, 1)
     dx = x - st.site_x_m[:, None, None]                                     # (n_sites, 1, n_cols)
@@ -48,9 +55,12 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False) -
         gain_los = np.where(nu > st.diff_nu_min, g_diff, gain_los)            # LOS: PL_LOS + L_b(nu)
         gain_nlos = np.where(nu < 1e29, np.maximum(gain_nlos, g_diff), gain_nlos)
     path_gain = np.where(los, gain_los, gain_nlos)
+    basic_gain = path_gain if per_sector else None                          # (n_sites, r, c), before SF/O2I
+    sf_db = None
     if tile.sf_unit is not None:
         sigma = np.where(los, _lerp_rows(st.sf_std_los_db, idx, frac), _lerp_rows(st.sf_std_nlos_db, idx, frac))
         path_gain = path_gain * np.exp(-sigma * tile.sf_unit * _LN10_10)
+        sf_db = sigma * tile.sf_unit if per_sector else None                # (n_sites, r, c) [dB]
     path_gain = path_gain * tile.o2i_lin[None]                              # (n_sites, r, c), linear
     ti = _lerp_rows(st.theta_deg, idx, frac) / st.theta_step_deg            # zenith angle index
     t0 = np.minimum(ti.astype(np.int64), st.gain_lin.shape[1] - 2)
@@ -62,6 +72,8 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False) -
     best_sector = np.full(shape, -1, dtype=np.int32)
     total_mw = np.zeros(shape, dtype=np.float64)
     site_best = np.zeros((st.n_sites,) + shape, dtype=np.float64) if per_site else None
+    sector_mw = np.zeros((st.n_sectors,) + shape, dtype=np.float64) if per_sector else None
+    sector_gain = np.zeros((st.n_sectors,) + shape, dtype=np.float64) if per_sector else None
     for s in range(st.n_sectors):
         site = st.sector_site[s]
         rel = np.mod(phi[site] - st.sector_bearing_deg[s] + 180.0, 360.0)                # [0, 360)
@@ -72,8 +84,12 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False) -
         a, b = t0[site], tf[site]
         g_lo = g[a, p0] + (g[a, p0 + 1] - g[a, p0]) * pf
         g_hi = g[a + 1, p0] + (g[a + 1, p0 + 1] - g[a + 1, p0]) * pf
-        p_mw = st.sector_p_re_mw[s] * (g_lo + (g_hi - g_lo) * b) * path_gain[site]
+        g_lin = g_lo + (g_hi - g_lo) * b
+        p_mw = st.sector_p_re_mw[s] * g_lin * path_gain[site]
         total_mw += p_mw
+        if per_sector:
+            sector_mw[s] = p_mw
+            sector_gain[s] = g_lin
         if per_site:
             np.maximum(site_best[site], p_mw, out=site_best[site])
         better = p_mw > best
@@ -82,4 +98,18 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False) -
     interference = st.load_factor * np.maximum(total_mw - best, 0.0)
     sinr = 10.0 * np.log10(best / (interference + st.noise_mw))
     site_rsrp = (10.0 * np.log10(site_best)).astype(np.float32) if per_site else None
-    return KernelOutput((10.0 * np.log10(best)).astype(np.float32), sinr.astype(np.float32), best_sector, site_rsrp)
+    terms = None
+    if per_sector:
+        sec_site = st.sector_site                                           # (n_sectors,)
+        with np.errstate(divide="ignore"):
+            terms = {
+                "rsrp_dbm": 10.0 * np.log10(sector_mw),
+                "d2d_m": d2d[sec_site],
+                "los": np.broadcast_to(los, d2d.shape)[sec_site],
+                "path_loss_db": -10.0 * np.log10(basic_gain[sec_site]),
+                "antenna_gain_dbi": 10.0 * np.log10(sector_gain),
+                "shadow_fading_db": (sf_db[sec_site] if sf_db is not None else np.zeros(sector_mw.shape)),
+                "o2i_loss_db": np.broadcast_to(tile.o2i_db.astype(np.float64), sector_mw.shape),
+            }
+    return KernelOutput((10.0 * np.log10(best)).astype(np.float32), sinr.astype(np.float32), best_sector, site_rsrp,
+                        terms)

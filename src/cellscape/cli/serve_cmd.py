@@ -1,0 +1,83 @@
+"""``cellscape serve``: the local web map of a run folder (registered in cli/app.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import socket
+from typing import Annotated
+
+import typer
+
+from cellscape.cli._errors import one_line_errors
+from cellscape.errors import CellscapeError
+
+ALL_INTERFACES = ("0.0.0.0", "::", "")
+
+
+def _url(host: str, port: int) -> str:
+    """The address to print: ``http://127.0.0.1:8000/``, IPv6 hosts in brackets.
+
+    >>> _url("127.0.0.1", 8000), _url("::1", 8080)
+    ('http://127.0.0.1:8000/', 'http://[::1]:8080/')
+    """
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+class ServeError(CellscapeError, OSError):
+    """The server cannot start (address in use, no permission)."""
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on (host, port) (port 0: a free one); ServeError when it cannot be had."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on such sockets; without it a
+    # keep-alive client waits ~40 ms (delayed ACK) for each response
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    return sock
+
+
+@one_line_errors
+def serve(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder: the output of `cellscape run -o` (or `cellscape plan -o`).")],
+    host: Annotated[str, typer.Option(help="Address to listen on; the default serves this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one.", min=0, max=65535)] = 8000,
+) -> None:
+    """Show a run on a local interactive map: coverage layers, sites, buildings, plan; click for a link budget."""
+    import warnings
+
+    from rio_tiler.errors import NoOverviewWarning
+    import uvicorn
+
+    from cellscape.web.app import LOOPBACK_HOSTS, create_app, vendor_missing
+
+    # not news to a user, and once per tile otherwise: small run maps have no overviews (rio-tiler reads the
+    # full band), and rasterio's affine arithmetic inside rio-tiler warns of a future deprecation
+    warnings.filterwarnings("ignore", category=NoOverviewWarning)
+    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+
+    allowed = None if host in ALL_INTERFACES else tuple(LOOPBACK_HOSTS) + (host,)
+    app = create_app(run_dir, allowed_hosts=allowed)
+    missing = vendor_missing()
+    if missing:
+        typer.echo(f"warning: the map page needs {', '.join(missing)} in cellscape/web/static/vendor "
+                   f"(run `make vendor`); the API works without them", err=True)
+    if host not in LOOPBACK_HOSTS:
+        typer.echo(f"warning: listening on {host or 'all interfaces'}: other machines can read this run folder",
+                   err=True)
+    sock = bind_socket(host, port)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    folder = app.state.folder
+    typer.echo(f"serving {folder.name} ({run_dir}) at {_url(shown, sock.getsockname()[1])} (Ctrl-C to stop)")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                           limit_concurrency=1000, timeout_keep_alive=30))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
