@@ -215,3 +215,19 @@ def test_several_weight_groups_each_target_one_row(seed):
     assert err.value.achievable_fraction == pytest.approx(w2[cover.any(axis=1)].sum() / w2.sum())
     with pytest.raises(ValueError, match="target_fraction has 3 values for 2 weight groups"):
         select_sites(d, cost, objective="min_cost", target_fraction=[0.1, 0.1, 0.1])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_add_drop_keeps_the_target_and_never_costs_more(seed):
+    from cellscape.planning import selection
+
+    cover, w, cost = instance(seed + 70, n_points=400, n_cand=14, density=0.3)
+    d = demand_classes(cover, w)
+    target = 0.9 * w[cover.any(axis=1)].sum() / w.sum()
+    pb = selection._problem(d, cost, "min_cost", None, target, None, None)
+    start = greedy(d, cost, objective="min_cost", target_fraction=target).chosen
+    better = selection._add_drop(pb, start, math.inf)
+    assert pb.feasible(better) and cost[better].sum() <= cost[start].sum() + 1e-12
+    assert selection._add_drop(pb, better, math.inf).tolist() == better.tolist()   # a local optimum, deterministic
+    opt = min(cost[s].sum() for s in subsets(cost.size) if covered(cover, w, s) >= target * w.sum())
+    assert cost[better].sum() >= opt - 1e-9
