@@ -518,8 +518,10 @@ def _fiber(plan, sc, grid: RasterGrid, cands: Candidates, chosen_idx) -> dict:
     if not dc_pts:
         # data centres at chosen sites: p-median / p-center over route lengths between sites
         k = min(fo.data_center_count, len(names))
-        dist = np.array([[nx.shortest_path_length(graph, a, b, weight="length_m") if a != b else 0.0 for b in names]
-                         for a in names])
+        dist = np.full((len(names), len(names)), np.inf)
+        for i, a in enumerate(names):         # one Dijkstra per site, not one per pair
+            reach = nx.single_source_dijkstra_path_length(graph, a, weight="length_m")
+            dist[i] = [reach.get(b, np.inf) for b in names]
         placement = place_facilities(dist, k, objective=fo.data_center_objective)
         dc_sites = [names[j] for j in placement.chosen]
         terminals = names

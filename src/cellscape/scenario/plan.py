@@ -18,7 +18,16 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from cellscape.errors import ScenarioError
-from cellscape.scenario.model import Bool, Float, Int, _Spec, _validation_message, estimate_pixels, is_geographic
+from cellscape.scenario.model import (
+    AntennaModelSpec,
+    Bool,
+    Float,
+    Int,
+    _Spec,
+    _validation_message,
+    estimate_pixels,
+    is_geographic,
+)
 from cellscape.scenario.records import AntennaSpec, Scenario, Site
 
 CoverageOf = Literal["area", "outdoor_area", "indoor_area", "demand", "outdoor_demand", "indoor_demand"]
@@ -174,22 +183,12 @@ class Plan:
 # specs
 
 
-class _AntennaSpec(_Spec):
-    model: Literal["tr38901", "isotropic"] = "tr38901"
-    max_gain_dbi: Float = Field(8.0, ge=-20.0, le=40.0)
-    hpbw_deg: Float = Field(65.0, gt=0.0, le=360.0)
-    sla_v_db: Float = Field(30.0, ge=0.0, le=100.0)
-    a_max_db: Float = Field(30.0, ge=0.0, le=100.0)
-    n_rows: Int = Field(8, ge=1, le=256)
-    row_spacing_wavelengths: Float = Field(0.5, gt=0.0, le=10.0)
-
-
 class SectorTemplateSpec(_Spec):
     azimuths_deg: list[Float] = Field([0.0, 120.0, 240.0], min_length=1, max_length=12)
     tx_power_dbm: Float = Field(46.0, le=80.0)
     elec_tilt_deg: Float = Field(6.0, ge=-90.0, le=90.0)
     mech_tilt_deg: Float = Field(0.0, ge=-90.0, le=90.0)
-    antenna: _AntennaSpec | None = None
+    antenna: AntennaModelSpec | None = None
 
 
 class RooftopSpec(_Spec):
@@ -356,11 +355,12 @@ def _check_inside(scenario: Scenario, x: float, y: float, path: str) -> None:
 def _to_plan(name: str, scenario: Scenario, spec: PlanSpec, file_sites: tuple[Site, ...]) -> Plan:
     c = spec.candidates
     tpl = c.sectors or SectorTemplateSpec()
-    ant = tpl.antenna or _AntennaSpec()
+    # the scenario's antenna keys; a template's panel defaults to 8 rows (a macro panel), not 1
+    given = {} if tpl.antenna is None else {k: getattr(tpl.antenna, k) for k in tpl.antenna.model_fields_set}
     template = SectorTemplate(
         azimuths_deg=tuple(float(a) % 360.0 for a in tpl.azimuths_deg), tx_power_dbm=float(tpl.tx_power_dbm),
         elec_tilt_deg=float(tpl.elec_tilt_deg), mech_tilt_deg=float(tpl.mech_tilt_deg),
-        antenna=AntennaSpec(**{k: getattr(ant, k) for k in type(ant).model_fields}))
+        antenna=AntennaSpec(**{"n_rows": SectorTemplate().antenna.n_rows, **given}))
     roof = None
     if c.rooftops is not None:
         roof = RooftopOptions(**{k: float(getattr(c.rooftops, k)) for k in type(c.rooftops).model_fields})
