@@ -80,3 +80,29 @@ def test_not_a_raster_is_data_file_error(tmp_path):
     bad.write_text("not a tiff")
     with pytest.raises(DataFileError, match="cannot read GeoTIFF"):
         read_geotiff(bad)
+
+
+def test_large_rasters_get_internal_overviews_and_keep_full_resolution(tmp_path):
+    import rasterio
+
+    from cellscape.geo.grid import RasterGrid
+    from cellscape.io.geotiff import read_geotiff, write_geotiff
+
+    grid = RasterGrid("EPSG:32635", x_min_m=0.0, y_max_m=2000.0, resolution_m=1.0, n_rows=1100, n_cols=600)
+    values = np.random.default_rng(0).normal(-90, 10, grid.shape).astype(np.float32)
+    sector = np.random.default_rng(1).integers(-1, 9, grid.shape).astype(np.int32)
+    write_geotiff(tmp_path / "c.tif", {"rsrp_dbm": values}, grid)
+    write_geotiff(tmp_path / "b.tif", {"best_sector": sector}, grid, nodata=-1)
+    with rasterio.open(tmp_path / "c.tif") as src:
+        assert src.overviews(1) == [2, 4]
+        half = src.read(1, out_shape=(550, 300))           # served from the first overview
+        np.testing.assert_allclose(half, values.reshape(550, 2, 300, 2).mean(axis=(1, 3)), atol=1e-3)
+    with rasterio.open(tmp_path / "b.tif") as src:
+        assert src.overviews(1) == [2, 4]
+        assert set(np.unique(src.read(1, out_shape=(275, 150)))) <= set(range(-1, 9))   # categories kept
+    bands, _ = read_geotiff(tmp_path / "c.tif")
+    np.testing.assert_array_equal(bands["rsrp_dbm"], values)
+    small = RasterGrid("EPSG:32635", x_min_m=0.0, y_max_m=100.0, resolution_m=1.0, n_rows=100, n_cols=100)
+    write_geotiff(tmp_path / "s.tif", {"rsrp_dbm": values[:100, :100]}, small)
+    with rasterio.open(tmp_path / "s.tif") as src:
+        assert src.overviews(1) == []

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import rasterio
 from rasterio.crs import CRS
+from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
 from rasterio.transform import Affine
 
@@ -38,6 +39,24 @@ def _unit_of(name: str) -> str:
         if name.endswith(suffix):
             return unit
     return ""
+
+
+OVERVIEW_MIN_PX = 512
+"""Internal overviews are built down to this size (the coarsest is the first under it); rasters
+no larger than this in both dimensions get none."""
+
+
+def overview_factors(n_rows: int, n_cols: int) -> list[int]:
+    """Decimation factors 2, 4, 8, ... of the internal overviews of an (n_rows, n_cols) raster.
+
+    >>> overview_factors(849, 532), overview_factors(300, 300), overview_factors(4096, 1000)
+    ([2], [], [2, 4, 8])
+    """
+    factors, f = [], 2
+    while max(n_rows, n_cols) // (f // 2) > OVERVIEW_MIN_PX:
+        factors.append(f)
+        f *= 2
+    return factors
 
 
 def write_geotiff(path: str | os.PathLike, bands: Mapping[str, np.ndarray], grid: RasterGrid, *,
@@ -99,6 +118,8 @@ def write_geotiff(path: str | os.PathLike, bands: Mapping[str, np.ndarray], grid
         "predictor": 3 if np.issubdtype(dtype, np.floating) else 2,
     }
 
+    factors = overview_factors(grid.n_rows, grid.n_cols)
+
     def write(tmp: Path) -> None:
         with rasterio.open(tmp, "w", **profile) as dst:
             for index, (name, arr) in enumerate(arrays.items(), start=1):
@@ -106,6 +127,10 @@ def write_geotiff(path: str | os.PathLike, bands: Mapping[str, np.ndarray], grid
                 dst.set_band_description(index, name)
                 dst.set_band_unit(index, _unit_of(name))
             dst.update_tags(software="cellscape")
+            if factors:   # zoomed-out reads (map tiles, previews) read these, not the full raster
+                floating = np.issubdtype(dtype, np.floating)
+                dst.build_overviews(factors, Resampling.average if floating else Resampling.nearest)
+                dst.update_tags(ns="rio_overview", resampling="average" if floating else "nearest")
 
     return write_atomic(path, write)
 
