@@ -80,7 +80,7 @@ def test_run_metadata_lists_layers_with_the_documented_ranges(client, run_dir):
     assert rasters["throughput_mbps"]["vmin"] == 0.0 and rasters["throughput_mbps"]["vmax"] > 100.0
     classes = rasters["best_sector"]["classes"]
     assert len(classes) == 32 and classes[0]["label"] == "HEL-M01-A"
-    assert {v["name"] for v in meta["vectors"]} == {"buildings", "sites"}
+    assert {v["name"] for v in meta["vectors"]} == {"buildings", "streets", "sites"}
     assert any("OpenStreetMap" in a for a in meta["attribution"])
     w, s, e, n = meta["bounds"]
     lon, lat = centre_lonlat(run_dir)

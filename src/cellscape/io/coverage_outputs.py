@@ -103,6 +103,9 @@ def write_coverage_outputs(run, out_dir: str | Path, *, png: bool = True) -> lis
     written.append(write_text_atomic(out / "sites.geojson", json.dumps(sites_features(run.scenario, res))))
     if run.footprints is not None:
         written.append(write_text_atomic(out / "buildings.geojson", buildings_geojson(run.footprints)))
+    streets = streets_geojson(run.scenario, grid)
+    if streets is not None:
+        written.append(write_text_atomic(out / "streets.geojson", streets))
     if png:
         sites_xy = np.column_stack([res.sectors.x_m, res.sectors.y_m])
         attribution = building_attribution(run.footprints)
@@ -274,4 +277,23 @@ def buildings_geojson(footprints) -> str:
     data = json.loads(gdf.to_json(drop_id=True))
     data["name"] = "buildings"
     data["attribution"] = building_attribution(footprints)
+    return json.dumps(data)
+
+
+def streets_geojson(scenario: Scenario, grid) -> str | None:
+    """The OSM streets of the scenario's building extract inside the map (driving network, WGS 84)
+    as GeoJSON text, for the web map's background; None when the buildings are not an OSM extract
+    or it holds no streets there."""
+    from cellscape.errors import CellscapeError
+    from cellscape.geo.streets import load_streets
+
+    if scenario.buildings is None or scenario.buildings.kind != "osm_pbf":
+        return None
+    try:
+        lines = load_streets(scenario.buildings.path, crs=grid.crs, bounds_m=grid.bounds_m)
+    except CellscapeError:
+        return None
+    data = json.loads(lines[["highway", "name", "length_m", "geometry"]].to_crs("EPSG:4326").to_json(drop_id=True))
+    data["name"] = "streets"
+    data["attribution"] = OSM_ATTRIBUTION.replace("Buildings", "Streets")
     return json.dumps(data)

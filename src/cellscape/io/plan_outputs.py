@@ -22,6 +22,7 @@ from cellscape.io.coverage_outputs import (
     buildings_geojson,
     sector_wedge_xy_m,
     sites_features,
+    streets_geojson,
     write_scenario_json,
 )
 from cellscape.io.geotiff import write_geotiff
@@ -273,6 +274,9 @@ def write_plan_outputs(run, out_dir: str | Path, *, png: bool = True) -> list[Pa
     written.append(write_text_atomic(out / "sites.geojson", json.dumps(sites_features(run.network, res))))
     if run.footprints is not None:
         written.append(write_text_atomic(out / "buildings.geojson", buildings_geojson(run.footprints)))
+    streets = streets_geojson(run.network, res.grid)
+    if streets is not None:
+        written.append(write_text_atomic(out / "streets.geojson", streets))
     path = out / "coverage_after.tif"
     write_geotiff(path, {"rsrp_dbm": res.rsrp_dbm, "sinr_db": res.sinr_db}, res.grid)
     written.append(path)

@@ -31,6 +31,7 @@ RASTER_FILES: dict[str, tuple[str, ...]] = {
 
 VECTOR_FILES: dict[str, str] = {
     "buildings": "buildings.geojson",
+    "streets": "streets.geojson",
     "sites": "sites.geojson",
     "plan": "plan.geojson",
 }

@@ -39,6 +39,10 @@ function groupsOf(meta) {
     groups.push({ id: "buildings", label: "Buildings (height)", layers: ["buildings-fill", "buildings-line"],
                   opacity: "fill-opacity", initial: 0.9, visible: true });
   }
+  if (vec.has("streets")) {
+    groups.push({ id: "streets", label: "Streets (OSM)", layers: ["streets-line"], opacity: "line-opacity",
+                  initial: 0.8, visible: true });
+  }
   if (vec.has("sites")) {
     groups.push({ id: "sites", label: "Sites and sector wedges", layers: ["sites-sector", "sites-sector-line", "sites-site"],
                   visible: true });
@@ -70,6 +74,11 @@ function addLayers(map, meta) {
   if (vec.has("buildings")) {
     map.addLayer({ id: "buildings-line", type: "line", source: "buildings",
                    paint: { "line-color": "#4a463f", "line-width": 0.6, "line-opacity": 0.7 } });
+  }
+  if (vec.has("streets")) {
+    map.addSource("streets", { type: "geojson", data: `${origin}/api/vector/streets` });
+    map.addLayer({ id: "streets-line", type: "line", source: "streets",
+                   paint: { "line-color": "#ffffff", "line-width": 1.2, "line-opacity": 0.8 } });
   }
   if (vec.has("plan")) {
     map.addSource("plan", { type: "geojson", data: `${origin}/api/vector/plan` });
@@ -154,6 +163,7 @@ function renderLegend() {
   }
   const vec = new Set((state.meta?.vectors || []).map((v) => v.name));
   if (vec.has("buildings")) box.append(el("div", { class: "muted", text: "Buildings: grey by height, 0 to 60 m" }));
+  if (vec.has("streets")) box.append(el("div", { class: "muted", text: "Streets: white lines (OSM driving network)" }));
   if (vec.has("sites")) box.append(el("div", { class: "muted", text: "Sites: red dots; sector wedges point along the azimuth" }));
   if (vec.has("plan")) box.append(el("div", { class: "muted", text: "Plan: blue existing / purple new sites, red fibre, red data centres" }));
 }
