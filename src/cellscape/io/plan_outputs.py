@@ -6,6 +6,7 @@ Every file is written atomically (io/atomic.py). GeoJSON is in WGS 84 longitude/
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -270,7 +271,7 @@ def write_plan_outputs(run, out_dir: str | Path, *, png: bool = True) -> list[Pa
     res = run.result_after
     # what `cellscape serve` and `cellscape report` read: the planned network as a scenario (on the
     # planning grid: the link budget of a clicked point matches coverage_after.tif), its sites, the buildings
-    written.append(write_scenario_json(out / "scenario.json", run.network))
+    written.append(write_scenario_json(out / "scenario.json", dataclasses.replace(run.network, name=run.plan.name)))
     written.append(write_text_atomic(out / "sites.geojson", json.dumps(sites_features(run.network, res))))
     if run.footprints is not None:
         written.append(write_text_atomic(out / "buildings.geojson", buildings_geojson(run.footprints)))
