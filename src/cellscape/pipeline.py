@@ -7,6 +7,7 @@ antenna, link budget per tile) -> KPIs. No file is written here: ``cellscape.io`
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 
 import numpy as np
 
@@ -248,6 +249,20 @@ def plan_grid(plan) -> RasterGrid:
     return localize(_plan_scenario(plan))[0]
 
 
+def default_phase_budget(new_costs) -> float:
+    """About a quarter of the new sites' cost per phase, rounded up to whole sites of the median cost
+    (so that equal-cost sites split into four phases, not one site per phase).
+
+    >>> default_phase_budget([100.0] * 7), default_phase_budget([120.0] * 19)
+    (200.0, 600.0)
+    """
+    c = np.asarray(new_costs, dtype=float)
+    if c.size == 0 or c.sum() <= 0:
+        return 1.0
+    unit = float(np.median(c[c > 0]))
+    return max(math.ceil(c.sum() / 4.0 / unit - 1e-9) * unit, float(c.max()))
+
+
 def _network(scenario: Scenario, candidates: Candidates, idx) -> tuple[Scenario, np.ndarray, list[int]]:
     import dataclasses
 
@@ -396,8 +411,7 @@ def run_plan(plan, *, terrain: Terrain | None = None, demand_raster: np.ndarray 
     lap("selection")
 
     say("rollout")
-    new_cost = float(cands.cost[sel.chosen & ~cands.fixed].sum())
-    phase_budget = plan.phase_budget or max(new_cost / 4.0, float(cands.cost[sel.chosen].max(initial=1.0)))
+    phase_budget = plan.phase_budget or default_phase_budget(cands.cost[sel.chosen & ~cands.fixed])
     roll = rollout_order(classes, cands.cost, sel.chosen, fixed=cands.fixed, phase_budget=phase_budget)
 
     say("re-measuring the plan")
