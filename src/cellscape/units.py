@@ -43,3 +43,22 @@ def mw_to_dbm(p_mw):
 def wavelength_m(fc_ghz):
     """Free-space wavelength [m] at carrier frequency ``fc_ghz`` [GHz]."""
     return SPEED_OF_LIGHT_M_S / (np.asarray(fc_ghz, dtype=float) * 1e9)
+
+
+UNIT_SUFFIXES = (("_dbm", "dBm"), ("_dbi", "dBi"), ("_db", "dB"), ("_mbps", "Mbit/s"), ("_bps", "bit/s"),
+                 ("_ghz", "GHz"), ("_mhz", "MHz"), ("_khz", "kHz"), ("_hz", "Hz"), ("_km2", "km²"),
+                 ("_m2", "m²"), ("_km", "km"), ("_us", "µs"), ("_m", "m"), ("_deg", "deg"), ("_s", "s"),
+                 ("_w", "W"))
+"""Name suffix -> unit (docs/glossary.md), longest suffix first where one ends another."""
+
+
+def unit_of(name: str) -> str:
+    """The unit a glossary name carries in its suffix, '' when none.
+
+    >>> unit_of("rsrp_dbm"), unit_of("sinr_db"), unit_of("los_range_m"), unit_of("best_sector")
+    ('dBm', 'dB', 'm', '')
+    """
+    for suffix, unit in UNIT_SUFFIXES:
+        if name.endswith(suffix):
+            return unit
+    return ""

@@ -21,24 +21,9 @@ from rasterio.transform import Affine
 from cellscape.errors import DataFileError, GeometryError
 from cellscape.geo.grid import RasterGrid
 from cellscape.io.atomic import write_atomic
+from cellscape.units import unit_of
 
 _BLOCK_PX = 256   # GeoTIFF tile edge (a multiple of 16, as the format requires)
-
-# unit suffix of a glossary name -> the unit string GDAL stores per band (longest suffix first)
-_UNIT_SUFFIXES = (("_dbm", "dBm"), ("_dbi", "dBi"), ("_db", "dB"), ("_mbps", "Mbit/s"), ("_bps", "bit/s"),
-                  ("_m2", "m2"), ("_km", "km"), ("_m", "m"), ("_deg", "deg"), ("_ghz", "GHz"), ("_hz", "Hz"))
-
-
-def _unit_of(name: str) -> str:
-    """The unit a band name carries in its suffix, '' when none.
-
-    >>> _unit_of("rsrp_dbm"), _unit_of("sinr_db"), _unit_of("best_sector")
-    ('dBm', 'dB', '')
-    """
-    for suffix, unit in _UNIT_SUFFIXES:
-        if name.endswith(suffix):
-            return unit
-    return ""
 
 
 OVERVIEW_MIN_PX = 512
@@ -125,7 +110,7 @@ def write_geotiff(path: str | os.PathLike, bands: Mapping[str, np.ndarray], grid
             for index, (name, arr) in enumerate(arrays.items(), start=1):
                 dst.write(arr, index)
                 dst.set_band_description(index, name)
-                dst.set_band_unit(index, _unit_of(name))
+                dst.set_band_unit(index, unit_of(name))
             dst.update_tags(software="cellscape")
             if factors:   # zoomed-out reads (map tiles, previews) read these, not the full raster
                 floating = np.issubdtype(dtype, np.floating)

@@ -7,7 +7,6 @@ Every file is written atomically (io/atomic.py). GeoJSON is in WGS 84 longitude/
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
 import math
 from pathlib import Path
@@ -178,40 +177,6 @@ def report_markdown(run, s: dict) -> str:
     return "\n".join(lines)
 
 
-def _markdown_table_html(md: str) -> str:
-    """The report's Markdown as simple HTML (headings, paragraphs, tables, images), offline."""
-    out, table = [], []
-
-    def flush():
-        if table:
-            rows = [r.strip("|").split("|") for r in table if not set(r) <= set("|-")]
-            out.append("<table>" + "".join(
-                "<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{html.escape(c.strip()).replace('**', '')}"
-                                 f"</{'th' if i == 0 else 'td'}>" for c in r) + "</tr>"
-                for i, r in enumerate(rows)) + "</table>")
-            table.clear()
-
-    for line in md.splitlines():
-        if line.startswith("|"):
-            table.append(line)
-            continue
-        flush()
-        if line.startswith("# "):
-            out.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            out.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("!["):
-            for part in line.split(" !["):
-                name = part[part.index("(") + 1: part.index(")")]
-                out.append(f'<img src="{html.escape(name)}" style="max-width:48%">')
-        elif line.strip():
-            out.append(f"<p>{html.escape(line)}</p>")
-    flush()
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}th{background:#eee}")
-    return f"<!doctype html><html><head><meta charset='utf-8'><style>{style}</style></head><body>{''.join(out)}</body></html>"
-
-
 def _rollout_png(path: Path, run) -> Path:
     import matplotlib
 
@@ -249,7 +214,10 @@ def write_plan_outputs(run, out_dir: str | Path, *, png: bool = True) -> list[Pa
     ``plan.geojson``, ``rollout.csv`` (one row per phase: sites, cost, cumulative cost, the
     optimiser's covered share and the re-measured shares, SINR share, busiest sector load),
     ``plan.json`` (all figures), ``coverage_after.tif`` (rsrp_dbm, sinr_db of the planned network),
-    ``plan.md`` and ``plan.html``; with ``png`` also ``rollout.png``, ``rsrp_before.png`` and
+    ``scenario.json``, ``sites.geojson``, ``buildings.geojson`` and ``streets.geojson`` (for
+    ``cellscape serve``), ``plan.md`` and ``plan.html`` (the self-contained report of the folder,
+    :func:`cellscape.io.report_html.write_report_html`, written last); with ``png`` also
+    ``rollout.png``, ``rsrp_before.png`` and
     ``rsrp_after.png``.
     """
     out = Path(out_dir)
@@ -293,7 +261,9 @@ def write_plan_outputs(run, out_dir: str | Path, *, png: bool = True) -> list[Pa
                                         sites_xy_m=np.column_stack([r.sectors.x_m, r.sectors.y_m]),
                                         sector_azimuth_deg=r.sectors.azimuth_deg, footprints=run.footprints,
                                         attribution=attribution, **style))
-    md = report_markdown(run, s)
-    written.append(write_text_atomic(out / "plan.md", md))
-    written.append(write_text_atomic(out / "plan.html", _markdown_table_html(md)))
+    written.append(write_text_atomic(out / "plan.md", report_markdown(run, s)))
+    # the HTML report is `cellscape report` of this folder: self-contained, figures embedded
+    from cellscape.io.report_html import write_report_html
+
+    written.append(write_report_html(out, out / "plan.html"))
     return written

@@ -48,6 +48,7 @@ from cellscape.io.coverage_outputs import MAP_STYLES, OSM_ATTRIBUTION, SIONNA_AT
 from cellscape.io.geotiff import read_geotiff
 from cellscape.io.plots import plot_cdf_png, plot_los_probability_png, plot_map_png
 from cellscape.scenario.records import SIONNA_PREFIX
+from cellscape.units import unit_of
 
 REPORT_NAME = "report.html"
 """Default file name of the report, inside the folder it describes."""
@@ -65,12 +66,6 @@ CDF_SPECS: dict[str, tuple[str, str, str]] = {
 
 LOS_TABLE_MAX_ROWS = 20
 """At most this many distance bins per environment in the LOS table (every k-th bin beyond it)."""
-
-# unit suffix of a glossary name -> unit shown in the tables (longest suffix first)
-_UNIT_SUFFIXES = (("_dbm", "dBm"), ("_dbi", "dBi"), ("_db", "dB"), ("_mbps", "Mbit/s"), ("_bps", "bit/s"),
-                  ("_ghz", "GHz"), ("_mhz", "MHz"), ("_khz", "kHz"), ("_hz", "Hz"), ("_km2", "km²"),
-                  ("_m2", "m²"), ("_km", "km"), ("_us", "µs"), ("_m", "m"), ("_deg", "deg"), ("_s", "s"),
-                  ("_w", "W"))
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;max-width:1150px;
@@ -117,18 +112,6 @@ class _Report:
 
 def _esc(value) -> str:
     return html.escape(str(value), quote=True)
-
-
-def _unit_of(name: str) -> str:
-    """The unit a glossary name carries in its suffix, '' when none.
-
-    >>> _unit_of("noise_per_re_dbm"), _unit_of("los_range_m"), _unit_of("shadow_fading")
-    ('dBm', 'm', '')
-    """
-    for suffix, unit in _UNIT_SUFFIXES:
-        if name.endswith(suffix):
-            return unit
-    return ""
 
 
 def _finite(v) -> bool:
@@ -501,7 +484,7 @@ def _scenario_rows(data, prefix: str = "") -> list[list[str]]:
         elif isinstance(v, dict) and v:
             rows += _scenario_rows(v, f"{name}.")
         else:
-            rows.append([name, _value_text(v), _unit_of(str(key))])
+            rows.append([name, _value_text(v), unit_of(str(key))])
     return rows
 
 
