@@ -358,6 +358,7 @@ def run_plan(plan, *, terrain: Terrain | None = None, demand_raster: np.ndarray 
 
     rounds = []
     last = None
+    best_round = None      # (measured busiest load, round, (classes, greedy, selection))
     # round 1: coverage only. With a load target and a busiest sector over it, capacity rounds:
     # each user may be served by one of its k strongest candidates, at the rate the interference
     # measured in the previous round allows, a site offering sectors x the load target.
@@ -367,7 +368,8 @@ def run_plan(plan, *, terrain: Terrain | None = None, demand_raster: np.ndarray 
         if capacity is not None:
             need = net.resource_need(rsrp_sets, traffic_bps, i_n, n_prb=n_prb, scs_khz=sc.carrier.scs_khz,
                                      frequency_range=fr)
-        classes = demand_classes(rsrp_sets.astype(bool), weights, need=need)
+        rank = None if need is None else net.preference_rank(rsrp_sets)
+        classes = demand_classes(rsrp_sets.astype(bool), weights, need=need, rank=rank)
         try:
             g = greedy(classes, cands.cost, fixed=cands.fixed, capacity=capacity, **kw)
             sel = select_sites(classes, cands.cost, fixed=cands.fixed, capacity=capacity,
@@ -375,7 +377,7 @@ def run_plan(plan, *, terrain: Terrain | None = None, demand_raster: np.ndarray 
         except InfeasibleTargetError as err:
             if last is not None:          # a capacity round asks too much: keep the last plan
                 rounds.append({"round": round_no, "sites": None, "cost": None, "max_sector_load": None,
-                               "status": f"infeasible, kept round {round_no - 1}: {err}"})
+                               "status": f"infeasible: {err}"})
                 classes, g, sel = last
                 break
             i = err.target_index
@@ -394,6 +396,8 @@ def run_plan(plan, *, terrain: Terrain | None = None, demand_raster: np.ndarray 
         rounds.append({"round": round_no, "model": "coverage" if capacity is None else "coverage + capacity",
                        "sites": int(sel.chosen.sum()), "cost": sel.cost, "max_sector_load": m["max_sector_load"],
                        "status": sel.status})
+        if best_round is None or m["max_sector_load"] < best_round[0]:
+            best_round = (m["max_sector_load"], round_no, last)
         if m["max_sector_load"] <= load_target + 1e-9:
             break
         measured = net.interference_noise_dbm(res.rsrp_dbm, res.sinr_db).ravel()
@@ -408,6 +412,12 @@ def run_plan(plan, *, terrain: Terrain | None = None, demand_raster: np.ndarray 
             rsrp_sets = net.strongest(cov.rsrp_dbm, plan.serving_candidates)
             capacity = np.array([len(s.sectors) for s in cands.sites], dtype=float) * load_target
         capacity = capacity * np.minimum(1.0, load_target / np.maximum(worst, 1e-9))
+    if best_round is not None and best_round[2] is not last:
+        # no round met the load target: keep the one whose busiest sector measured lowest
+        classes, g, sel = best_round[2]
+        rounds.append({"round": None, "model": f"kept round {best_round[1]} (lowest busiest-sector load)",
+                       "sites": int(sel.chosen.sum()), "cost": sel.cost, "max_sector_load": best_round[0],
+                       "status": sel.status})
     lap("selection")
 
     say("rollout")

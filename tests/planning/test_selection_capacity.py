@@ -10,6 +10,7 @@ Tolerance: both LPs are solved to HiGHS's default 1e-7 feasibility, hence rel=1e
 import itertools
 
 import numpy as np
+import scipy.sparse as sp
 import pytest
 from scipy.optimize import linprog
 
@@ -185,3 +186,69 @@ def test_bad_capacity_arguments(make, match):
     d = demand_classes(np.eye(2, dtype=bool), [1.0, 1.0], need=np.eye(2))
     with pytest.raises(ValueError, match=match):
         make(d)
+
+
+def _closest_brute_force(rsrp, weight, need_pc, cost, capacity, target):
+    """Cheapest subset where every covered point is served by its strongest built candidate and no
+    candidate's load exceeds its capacity; covered weight >= target x total."""
+    import itertools
+
+    n_p, n_c = rsrp.shape
+    best = (np.inf, None)
+    for r in range(n_c + 1):
+        for sub in itertools.combinations(range(n_c), r):
+            built = np.zeros(n_c, bool)
+            built[list(sub)] = True
+            load = np.zeros(n_c)
+            covered = 0.0
+            for p in range(n_p):
+                cands = [c for c in range(n_c) if built[c] and np.isfinite(rsrp[p, c])]
+                if not cands:
+                    continue
+                c = max(cands, key=lambda c: (rsrp[p, c], -c))
+                load[c] += need_pc[p, c]
+                covered += weight[p]
+            if np.all(load <= capacity + 1e-9) and covered >= target * weight.sum() - 1e-9:
+                best = min(best, (cost[built].sum(), tuple(np.flatnonzero(built))), key=lambda t: t[0])
+    return best
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_closest_assignment_matches_brute_force(seed):
+    # capacity 1.6: seeds 1 and 5 have no plan under closest assignment, the others cost more than
+    # the free assignment's optimum (users cannot be moved to a weaker cell to spare a loaded one)
+    rng = np.random.default_rng(seed)
+    n_p, n_c = 12, 5
+    rsrp = np.where(rng.random((n_p, n_c)) < 0.55, rng.uniform(-100, -60, (n_p, n_c)), np.inf * -1)
+    rsrp[np.arange(n_p), rng.integers(0, n_c, n_p)] = rng.uniform(-100, -60, n_p)   # each point covered once
+    covered = np.isfinite(rsrp)
+    weight = rng.uniform(1, 3, n_p)
+    need_pc = np.where(covered, rng.uniform(0.1, 0.6, (n_p, n_c)), 0.0)
+    cost = rng.uniform(1, 2, n_c)
+    capacity = np.full(n_c, 1.6)
+    order = np.argsort(np.argsort(-np.where(covered, rsrp, -np.inf) + 1e-9 * np.arange(n_c), axis=1), axis=1) + 1
+    rank = sp.csr_matrix(np.where(covered, order, 0))
+    classes = demand_classes(sp.csr_matrix(covered), weight, need=sp.csr_matrix(need_pc), rank=rank)
+    ref_cost, ref_set = _closest_brute_force(np.where(covered, rsrp, np.nan), weight, need_pc, cost, capacity, 0.8)
+    if not np.isfinite(ref_cost):
+        with pytest.raises(InfeasibleTargetError):
+            select_sites(classes, cost, objective="min_cost", target_fraction=0.8, capacity=capacity)
+        return
+    try:
+        sel = select_sites(classes, cost, objective="min_cost", target_fraction=0.8, capacity=capacity)
+    except InfeasibleTargetError:
+        pytest.fail(f"brute force found a plan of cost {ref_cost} ({ref_set})")
+    assert sel.cost == pytest.approx(ref_cost, abs=1e-6)
+    free = select_sites(demand_classes(sp.csr_matrix(covered), weight, need=sp.csr_matrix(need_pc)), cost,
+                        objective="min_cost", target_fraction=0.8, capacity=capacity)
+    assert free.cost <= sel.cost + 1e-9
+
+
+def test_ranked_classes_split_by_order_and_check_their_input():
+    cover = sp.csr_matrix(np.array([[1, 1], [1, 1], [1, 0]], bool))
+    rank = sp.csr_matrix(np.array([[1, 2], [2, 1], [1, 0]]))
+    d = demand_classes(cover, [1.0, 1.0, 1.0], rank=rank)
+    assert d.n_classes == 3 and d.rank is not None
+    assert sorted(map(tuple, d.rank.toarray().tolist())) == [(1, 0), (1, 2), (2, 1)]
+    with pytest.raises(ValueError, match="rank must have an entry"):
+        demand_classes(cover, [1.0, 1.0, 1.0], rank=sp.csr_matrix(np.array([[1, 0], [2, 1], [1, 0]])))

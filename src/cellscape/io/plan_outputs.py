@@ -141,7 +141,7 @@ def report_markdown(run, s: dict) -> str:
                   "", "| round | model | sites | cost | busiest sector load (re-measured) | solver |",
                   "|---|---|---|---|---|---|"]
         for r in s["capacity_rounds"]:
-            lines.append(f"| {r['round']} | {r.get('model', '-')} | {r['sites'] if r['sites'] is not None else '-'} | "
+            lines.append(f"| {r['round'] if r['round'] is not None else '-'} | {r.get('model', '-')} | {r['sites'] if r['sites'] is not None else '-'} | "
                          f"{_num(r['cost'])} | "
                          f"{_num(r['max_sector_load'], '{:.2f}')} | {r['status']} |")
     lines += ["", "## Phased rollout (each phase re-measured)", "",

@@ -184,6 +184,25 @@ def strongest(rsrp_dbm, k: int):
     return out
 
 
+def preference_rank(rsrp_dbm):
+    """Each point's order among its candidates, 1 = strongest (ties: lower index), CSR of the same
+    pattern: the cell a UE attaches to first (closest assignment in the capacity model).
+
+    >>> import scipy.sparse as sp
+    >>> preference_rank(sp.csr_matrix(np.array([[-90.0, -80.0, -85.0]]))).toarray().tolist()
+    [[3, 1, 2]]
+    """
+    import scipy.sparse as sp
+
+    m = sp.csr_matrix(rsrp_dbm)
+    m.sort_indices()
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    order = np.lexsort((m.indices, -m.data, rows))
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size) - m.indptr[rows[order]] + 1
+    return sp.csr_matrix((rank, m.indices.copy(), m.indptr.copy()), shape=m.shape)
+
+
 def resource_need(rsrp_dbm, traffic_bps: np.ndarray, interference_noise_dbm: np.ndarray, *, n_prb: int,
                   scs_khz: float, frequency_range: str) -> "object":
     """Share of a sector's resources each (point, candidate) pair would take: traffic / rate.

@@ -22,6 +22,14 @@ points of one class have needs that are not proportional to their weights the mo
 restriction of the per-point one: the demand it serves is always servable, it may miss a little
 that a per-point split would serve. Served shares are fluid (a point may be partly served).
 
+**Closest assignment** (optional, ``demand_classes(..., rank=)``): with each point's preference
+among its candidates (1 = strongest), classes are grouped by pattern and order, and one row per
+(class, candidate) entry e, sum over the entries ranked at or above e of z - x_c(e) >= 0 (Wagner &
+Falkson 1975; Church & Cohon 1976), makes every covered class fully served by its most preferred
+built candidate, as a UE attaches to its strongest cell: no load is moved to a weaker cell to spare
+a full one. The greedy start ignores it and is dropped when it breaks it. Checked against brute
+force over all subsets (tests/planning/test_selection_capacity.py).
+
 Demand points that the same set of candidates covers are one *class* (:func:`demand_classes`): the
 model has one y per class, not per pixel, which turns a million pixels into the tens of thousands of
 distinct coverage patterns a city has. Points covered by no candidate are kept as a class with no
@@ -126,6 +134,7 @@ class DemandClasses:
     point_class: np.ndarray
     need: sp.csr_matrix | None = None
     group_weight: np.ndarray | None = None
+    rank: sp.csr_matrix | None = None
 
     @property
     def n_classes(self) -> int:
@@ -177,7 +186,7 @@ class Service:
     load: np.ndarray
 
 
-def demand_classes(cover, weight, need=None) -> DemandClasses:
+def demand_classes(cover, weight, need=None, rank=None) -> DemandClasses:
     """Group demand points with identical coverage sets.
 
     Parameters
@@ -192,6 +201,11 @@ def demand_classes(cover, weight, need=None) -> DemandClasses:
         rate_{p,c}) [capacity units], >= 0, nonzero only where ``cover`` is True (missing entries
         are 0). Summed per class, aligned with the class's ``cover`` row. The grouping itself is by
         coverage pattern only.
+    rank : sparse matrix of int, shape (n_points, n_candidates), optional
+        Preference of each point among its covering candidates, 1 = strongest (same pattern as
+        ``cover``). Points are then grouped by coverage pattern *and* order, and the capacity model
+        serves every covered class by its most preferred built candidate (closest assignment,
+        :func:`select_sites`).
 
     Returns
     -------
@@ -222,6 +236,8 @@ def demand_classes(cover, weight, need=None) -> DemandClasses:
         raise ValueError(f"weight has {w.shape[0] if w.ndim else 1} values for {c.shape[0]} demand points")
     if np.any(~np.isfinite(w)) or np.any(w < 0):
         raise ValueError("demand weights must be finite and >= 0")
+    if rank is not None:
+        return _ranked_classes(c, w, need, rank)
     rng = np.random.default_rng(12345)
     m1, m2 = (rng.integers(1, 2**62, size=c.shape[1], dtype=np.int64) * 2 + 1 for _ in range(2))
     with np.errstate(over="ignore"):
@@ -243,6 +259,33 @@ def demand_classes(cover, weight, need=None) -> DemandClasses:
     group = np.column_stack([np.bincount(inverse, weights=w[:, g], minlength=first.size) for g in range(w.shape[1])])
     return DemandClasses(cover=classes, weight=group[:, 0].copy(), point_class=inverse, need=class_need,
                          group_weight=group if w.shape[1] > 1 else None)
+
+
+def _ranked_classes(c: sp.csr_matrix, w: np.ndarray, need, rank) -> DemandClasses:
+    """Classes by coverage pattern and preference order: the (candidate, rank) pairs of a point are
+    the columns of an expanded pattern grouped as usual, then mapped back."""
+    r = sp.csr_matrix(rank)
+    r.sum_duplicates()
+    r.sort_indices()
+    if r.shape != c.shape or r.nnz != c.nnz or np.any(r.indices != c.indices) or np.any(r.indptr != c.indptr):
+        raise ValueError("rank must have an entry (1 = strongest) exactly where cover is True")
+    k_max = int(r.data.max(initial=1))
+    if np.any(r.data < 1):
+        raise ValueError("rank values start at 1 (the strongest candidate)")
+    rows = np.repeat(np.arange(c.shape[0]), np.diff(c.indptr))
+    wide = sp.csr_matrix((np.ones(c.nnz, bool), (rows, c.indices.astype(np.int64) * k_max + r.data.astype(np.int64) - 1)),
+                         shape=(c.shape[0], c.shape[1] * k_max))
+    g = demand_classes(wide, w)
+    cw = g.cover.tocoo()
+    order = np.lexsort((cw.col // k_max, cw.row))
+    cand, rk, crow = (cw.col // k_max)[order], (cw.col % k_max + 1)[order], cw.row[order]
+    cover = sp.csr_matrix((np.ones(cand.size, bool), (crow, cand)), shape=(g.n_classes, c.shape[1]))
+    cover.sort_indices()
+    class_rank = sp.csr_matrix((rk.astype(np.int64), (crow, cand)), shape=cover.shape)
+    class_rank.sort_indices()
+    class_need = None if need is None else _class_need(c, cover, g.point_class, need)
+    return DemandClasses(cover=cover, weight=g.weight, point_class=g.point_class, need=class_need,
+                         group_weight=g.group_weight, rank=class_rank)
 
 
 def _class_need(c: sp.csr_matrix, classes: sp.csr_matrix, inverse: np.ndarray, need) -> sp.csr_matrix:
@@ -419,7 +462,30 @@ class _Problem:
         """Is objective value a strictly better than b."""
         return a < b - 1e-9 * max(1.0, abs(b)) if self.objective == "min_cost" else a > b + 1e-9 * max(1.0, abs(b))
 
+    def closest_loads(self, chosen: np.ndarray) -> np.ndarray:
+        """Load of each candidate when every covered class goes to its most preferred built
+        candidate (closest assignment; needs ``classes.rank``)."""
+        c = self.classes
+        a = c.cover.tocsr()
+        built = np.asarray(chosen, dtype=bool)[a.indices]
+        rk = np.where(built, c.rank.data, np.iinfo(np.int64).max)
+        load = np.zeros(self.cost.size)
+        for k in range(a.shape[0]):
+            lo, hi = a.indptr[k], a.indptr[k + 1]
+            if hi > lo and built[lo:hi].any():
+                e = lo + int(np.argmin(rk[lo:hi]))
+                load[a.indices[e]] += c.need.data[e]
+        return load
+
     def feasible(self, chosen: np.ndarray) -> bool:
+        if self.classes.rank is not None and self.capacity is not None:
+            if np.any(self.closest_loads(chosen) > self.capacity * (1 + 1e-9) + 1e-12):
+                return False
+            if self.objective == "min_cost":
+                hit = np.asarray(self.classes.cover @ chosen.astype(np.int8) > 0).ravel()
+                tw = self.tw if self.tw is not None else self.classes.weight[:, None]
+                return bool(np.all(tw[hit].sum(axis=0) >= self.targets * (1 - 1e-9)))
+            return float(self.cost[chosen].sum()) <= self.budget + 1e-9
         if self.objective == "min_cost":
             if self.capacity is None:
                 hit = np.asarray(self.classes.cover @ chosen.astype(np.int8) > 0).ravel()
@@ -469,6 +535,23 @@ def _model(pb: _Problem, start: np.ndarray | None):
         body = sp.vstack([assign, upper, cap_rows], format="csc")
         body_lo = np.concatenate([np.zeros(n_k), np.full(n_z + n_c, -np.inf)])
         body_hi = np.zeros(n_k + n_z + n_c)
+        if pb.classes.rank is not None:
+            # closest assignment (Wagner & Falkson 1975; Church & Cohon 1976): a class covered by a
+            # built candidate is served, by its most preferred built one:
+            # sum over entries ranked at or above e of z - x_c(e) >= 0, one row per entry e
+            rk = pb.classes.rank.data
+            rr, cc = [], []
+            for k in range(n_k):
+                lo, hi = a.indptr[k], a.indptr[k + 1]
+                for entry in range(lo, hi):
+                    better = np.arange(lo, hi)[rk[lo:hi] <= rk[entry]]
+                    rr.extend([entry] * better.size)
+                    cc.extend(better.tolist())
+            closest = sp.hstack([sp.csr_matrix((-np.ones(n_z), (e, c_of)), shape=(n_z, n_c)), sp.csr_matrix((n_z, n_k)),
+                                 sp.csr_matrix((np.ones(len(rr)), (rr, cc)), shape=(n_z, n_z))])
+            body = sp.vstack([body, closest], format="csc")
+            body_lo = np.concatenate([body_lo, np.zeros(n_z)])
+            body_hi = np.concatenate([body_hi, np.full(n_z, np.inf)])
     n = n_c + n_k + n_z
     if pb.objective == "max_coverage":
         extra = np.concatenate([pb.cost, np.zeros(n_k + n_z)])[None, :]
@@ -623,6 +706,8 @@ def select_sites(classes: DemandClasses, cost, *, objective: Objective, budget: 
                    fixed=pb.fixed, capacity=capacity).chosen          # a feasible incumbent from the outset
     if pb.capacity is None:
         start = _tidy(pb, start)
+    if pb.classes.rank is not None and pb.capacity is not None and not pb.feasible(start):
+        start = None             # the greedy ignores closest assignment: no incumbent from it
     single = pb.targets is None or pb.targets.size == 1
     if pb.capacity is None and single and pb.cost.size > _FULL_MILP_MAX_CANDIDATES:
         return _kernel_search(pb, start, t0, deadline)
@@ -650,7 +735,7 @@ def _whole(pb: _Problem, start: np.ndarray, t0: float, deadline: float) -> Selec
     """LP relaxation, then the MILP of the whole model from ``start``."""
     bound, kind = _worst_bound(pb), "none"
     status = "time_limit"
-    chosen = start
+    chosen = start if start is not None else pb.fixed.copy()
     if _left(deadline) > 0:
         lp, lp_value, _ = _run(pb, integer=False, time_limit_s=_left(deadline))
         if lp.status == "optimal":
@@ -658,9 +743,12 @@ def _whole(pb: _Problem, start: np.ndarray, t0: float, deadline: float) -> Selec
     if _left(deadline) > 0:
         res, _, mip_bound = _run(pb, integer=True, time_limit_s=_left(deadline), start=start)
         status = res.status
+        if pb.classes.rank is not None and pb.capacity is not None and status.lower().startswith("infeasible"):
+            raise _infeasible("no choice of candidates meets the targets when every covered class is served by "
+                              "its most preferred built candidate within capacity (closest assignment binds)")
         if res.x is not None:
             x = res.x[:pb.cost.size] > 0.5
-            if pb.feasible(x) and not pb.better(pb.value(start), pb.value(x)):
+            if pb.feasible(x) and (start is None or not pb.better(pb.value(start), pb.value(x))):
                 chosen = x
         if math.isfinite(mip_bound) and (kind == "none" or _tighter(pb, bound, mip_bound) == mip_bound):
             bound, kind = mip_bound, "milp"
