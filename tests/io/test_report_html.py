@@ -208,9 +208,10 @@ def test_plan_folder_gets_the_plan_section(plan_run, tmp_path):
     for heading in ("Site selection", "Targets, re-measured", "Phased rollout", "Fibre backhaul", "Maps"):
         assert f"<h3>{heading}" in plan
     assert "<th>method</th>" in plan and f"<td class=n>{s['milp']['cost']:.1f}</td>" in plan
-    # rsrp_before, rsrp_after, rollout + the RSRP and SINR CDFs after the plan
-    assert len(_payloads(plan)) == 5
+    # rsrp and sinr before/after, rollout + the RSRP and SINR CDFs after the plan
+    assert len(_payloads(plan)) == 7
     assert 'alt="rollout"' in plan and 'alt="RSRP before"' in plan and 'alt="RSRP after"' in plan
+    assert 'alt="SINR before"' in plan and 'alt="SINR after"' in plan
     assert "[dBm]" in plan and "[dB]" in plan
     assert not (plan_run / "report.html").exists()
     # without plan.md the section is built from plan.json and the PNGs
@@ -218,7 +219,7 @@ def test_plan_folder_gets_the_plan_section(plan_run, tmp_path):
     (bare / "plan.md").unlink()
     plan = re.search(r'<section id="plan">(.*?)</section>', build_report_html(bare, compact=False), re.S).group(1)
     assert "<th>method</th>" in plan and f"<td class=n>{s['milp']['cost']:.1f}</td>" in plan
-    assert "RSRP &gt;= -95 dBm on outdoor area" in plan and len(_payloads(plan)) == 5
+    assert "RSRP &gt;= -95 dBm on outdoor area" in plan and len(_payloads(plan)) == 7
 
 
 def test_a_folder_that_is_no_run_is_one_line_error(tmp_path):

@@ -173,6 +173,7 @@ def report_markdown(run, s: dict) -> str:
               "", f"**Total: sites {m['cost']:.1f} + fibre {f['cost']:.1f} = {m['cost'] + f['cost']:.1f} {unit}** "
               "(sites are chosen first, the trench after: fibre cost is not in the selection objective).",
               "", "## Maps", "", "![RSRP before](rsrp_before.png) ![RSRP after](rsrp_after.png)", "",
+              "![SINR before](sinr_before.png) ![SINR after](sinr_after.png)", "",
               "![rollout](rollout.png)", ""]
     return "\n".join(lines)
 
@@ -217,8 +218,8 @@ def write_plan_outputs(run, out_dir: str | Path, *, png: bool = True) -> list[Pa
     ``scenario.json``, ``sites.geojson``, ``buildings.geojson`` and ``streets.geojson`` (for
     ``cellscape serve``), ``plan.md`` and ``plan.html`` (the self-contained report of the folder,
     :func:`cellscape.io.report_html.write_report_html`, written last); with ``png`` also
-    ``rollout.png``, ``rsrp_before.png`` and
-    ``rsrp_after.png``.
+    ``rollout.png`` and the RSRP and SINR maps before and after the plan (``rsrp_before.png``,
+    ``rsrp_after.png``, ``sinr_before.png``, ``sinr_after.png``; no "before" without standing sites).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -255,12 +256,13 @@ def write_plan_outputs(run, out_dir: str | Path, *, png: bool = True) -> list[Pa
         for name, r in (("before", run.result_before), ("after", res)):
             if r is None:
                 continue
-            style = dict(MAP_STYLES["rsrp_dbm"])
-            style["title"] = f"Best-server RSRP, {name} the plan"
-            written.append(plot_map_png(out / f"rsrp_{name}.png", r.rsrp_dbm, r.grid,
-                                        sites_xy_m=np.column_stack([r.sectors.x_m, r.sectors.y_m]),
-                                        sector_azimuth_deg=r.sectors.azimuth_deg, footprints=run.footprints,
-                                        attribution=attribution, **style))
+            for band, label in (("rsrp_dbm", "rsrp"), ("sinr_db", "sinr")):
+                style = dict(MAP_STYLES[band])
+                style["title"] = f"{style['title']}, {name} the plan"
+                written.append(plot_map_png(out / f"{label}_{name}.png", getattr(r, band), r.grid,
+                                            sites_xy_m=np.column_stack([r.sectors.x_m, r.sectors.y_m]),
+                                            sector_azimuth_deg=r.sectors.azimuth_deg, footprints=run.footprints,
+                                            attribution=attribution, **style))
     written.append(write_text_atomic(out / "plan.md", report_markdown(run, s)))
     # the HTML report is `cellscape report` of this folder: self-contained, figures embedded
     from cellscape.io.report_html import write_report_html

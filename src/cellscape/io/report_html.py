@@ -12,7 +12,7 @@ any other file or server. It gathers what ``cellscape run`` and ``cellscape plan
 - **scenario** (``meta`` of ``kpis.json``, ``scenario.json`` when the folder has one): the models,
   policies and inputs of the run;
 - **plan** (``plan.json``, ``plan.md``, ``rollout.png``, ``rsrp_before.png``,
-  ``rsrp_after.png``, ``coverage_after.tif``): the plan report with its tables and figures.
+  ``rsrp_after.png``, ``sinr_before.png``, ``sinr_after.png``, ``coverage_after.tif``): the plan report with its tables and figures.
 
 Figures already in the folder are reused (they carry site markers and building outlines); a
 missing one is redrawn from the GeoTIFFs (without site markers or buildings: the rasters do not
@@ -621,6 +621,7 @@ def _plan_section(rep: _Report) -> None:
             parts.append(_table(["target", "required", "after the plan (re-measured)", ""], rows,
                                 numeric=(1, 2)))
         for name, caption in (("rsrp_before.png", "RSRP before the plan"), ("rsrp_after.png", "RSRP after the plan"),
+                              ("sinr_before.png", "SINR before the plan"), ("sinr_after.png", "SINR after the plan"),
                               ("rollout.png", "Phased rollout")):
             if (rep.folder / name).is_file():
                 parts.append(_figure(rep, rep.folder / name, caption))
