@@ -562,13 +562,10 @@ def _fiber(plan, sc, grid: RasterGrid, cands: Candidates, chosen_idx) -> dict:
             for n, d in nx.single_source_dijkstra_path_length(tree, dc, weight="length_m").items():
                 route[n] = min(route.get(n, np.inf), d)
     km = np.array([route.get(n, np.nan) for n in names]) / 1e3
-    coords = {n: (float(graph.nodes[n]["xy_m"][0]), float(graph.nodes[n]["xy_m"][1])) if "xy_m" in graph.nodes[n]
-              else None for n in names + list(dc_pts)}
+    named = {**pts, **dc_pts}
 
-    def node_xy(n):
-        if isinstance(n, tuple) and len(n) == 2 and all(isinstance(v, float) for v in n):
-            return n
-        return coords.get(n) or pts.get(n) or dc_pts.get(n)
+    def node_xy(n):                 # street nodes are their own (x, y); terminals are named
+        return named[n] if n in named else n
 
     edges = [(node_xy(u), node_xy(v), w) for u, v, w in fp.edges]
     ring_edges = [(node_xy(u), node_xy(v), w) for u, v, w in fp.ring_edges]

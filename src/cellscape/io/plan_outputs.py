@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from cellscape.io.coverage_outputs import (
 )
 from cellscape.io.geotiff import write_geotiff
 from cellscape.io.plots import plot_map_png
+from cellscape.io.report_html import num_text, pct_text, write_report_html
 
 def _lonlat(grid, x_m, y_m):
     return transform_xy(np.atleast_1d(np.asarray(x_m, float)), np.atleast_1d(np.asarray(y_m, float)),
@@ -70,14 +70,6 @@ def plan_features(run) -> dict:
     return {"type": "FeatureCollection", "name": plan.name, "features": feats}
 
 
-def _pct(v) -> str:
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f} %"
-
-
-def _num(v, fmt="{:.1f}") -> str:
-    return "n/a" if v is None or (isinstance(v, float) and not math.isfinite(v)) else fmt.format(v)
-
-
 def summary(run) -> dict:
     """Plain numbers of the plan for ``plan.json`` and the report."""
     sel, g, c = run.selection, run.greedy, run.candidates
@@ -107,7 +99,7 @@ def summary(run) -> dict:
 def _strip(m):
     if m is None:
         return None
-    return {k: v for k, v in m.items() if k != "loads"} | {"sectors_over_load": None}
+    return {k: v for k, v in m.items() if k != "loads"}
 
 
 def report_markdown(run, s: dict) -> str:
@@ -121,17 +113,17 @@ def report_markdown(run, s: dict) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for r in (m, g):
         lines.append(f"| {r['method']} | {r['status']} | {r['sites']} ({r['new_sites']}) | {r['cost']:.1f} | "
-                     f"{_pct(r['covered_fraction'])} | {_num(r['bound'])} | {_pct(r['gap'])} | {r['seconds']:.2f} |")
+                     f"{pct_text(r['covered_fraction'])} | {num_text(r['bound'])} | {pct_text(r['gap'])} | {r['seconds']:.2f} |")
     lines += ["", "The bound is the LP relaxation (or HiGHS's MIP bound); the gap is |plan - bound| / plan. "
               "Coverage below is re-measured by the coverage engine on the chosen network.", "",
               "## Targets, re-measured", "", "| target | required | before | after |", "|---|---|---|---|"]
     before = {r["target"]: r for r in (s["targets_before"] or [])}
     for r in s["targets_after"]:
         b = before.get(r["target"])
-        fmt = _num if r.get("sense") == "max" else _pct
-        lines.append(f"| {r['target']} | {fmt(r['required'], '{:.2f}') if fmt is _num else fmt(r['required'])} | "
-                     f"{(fmt(b['measured'], '{:.2f}') if fmt is _num else fmt(b['measured'])) if b else '-'} | "
-                     f"{fmt(r['measured'], '{:.2f}') if fmt is _num else fmt(r['measured'])} "
+        fmt = num_text if r.get("sense") == "max" else pct_text
+        lines.append(f"| {r['target']} | {fmt(r['required'], '{:.2f}') if fmt is num_text else fmt(r['required'])} | "
+                     f"{(fmt(b['measured'], '{:.2f}') if fmt is num_text else fmt(b['measured'])) if b else '-'} | "
+                     f"{fmt(r['measured'], '{:.2f}') if fmt is num_text else fmt(r['measured'])} "
                      f"{'met' if r['met'] else '**not met**'} |")
     if s["capacity_rounds"]:
         lines += ["", "## Capacity rounds", "",
@@ -142,17 +134,17 @@ def report_markdown(run, s: dict) -> str:
                   "|---|---|---|---|---|---|"]
         for r in s["capacity_rounds"]:
             lines.append(f"| {r['round'] if r['round'] is not None else '-'} | {r.get('model', '-')} | {r['sites'] if r['sites'] is not None else '-'} | "
-                         f"{_num(r['cost'])} | "
-                         f"{_num(r['max_sector_load'], '{:.2f}')} | {r['status']} |")
+                         f"{num_text(r['cost'])} | "
+                         f"{num_text(r['max_sector_load'], '{:.2f}')} | {r['status']} |")
     lines += ["", "## Phased rollout (each phase re-measured)", "",
               "| phase | sites | cost | cumulative cost | covered (optimiser) | re-measured coverage | SINR share | "
               "busiest sector load |", "|---|---|---|---|---|---|---|---|"]
     for p in s["phases"]:
-        cov = ", ".join(f"{k.replace('_', ' ')} {_pct(v)}" for k, v in p["measured_coverage"].items()
+        cov = ", ".join(f"{k.replace('_', ' ')} {pct_text(v)}" for k, v in p["measured_coverage"].items()
                         if v is not None and k in {t.of for t in run.plan.targets.coverage})
         lines.append(f"| {p['phase']} | {p['sites']} | {p['cost']:.1f} | {p['cumulative_cost']:.1f} | "
-                     f"{_pct(p['covered_fraction'])} | {cov} | {_pct(p['sinr_share'])} | "
-                     f"{_num(p['max_sector_load'], '{:.2f}')} |")
+                     f"{pct_text(p['covered_fraction'])} | {cov} | {pct_text(p['sinr_share'])} | "
+                     f"{num_text(p['max_sector_load'], '{:.2f}')} |")
     if "tuning" in s:
         t = s["tuning"]
         lines += ["", "## Sector tuning", "",
@@ -162,7 +154,7 @@ def report_markdown(run, s: dict) -> str:
             keys = list(t["changes"][0])
             lines += ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
             for row in t["changes"]:
-                lines.append("| " + " | ".join(_num(v, "{:.1f}") if isinstance(v, float) else str(v)
+                lines.append("| " + " | ".join(num_text(v, "{:.1f}") if isinstance(v, float) else str(v)
                                                for v in row.values()) + " |")
     f = s["fiber"]
     lines += ["", "## Fibre backhaul", "",
@@ -265,7 +257,5 @@ def write_plan_outputs(run, out_dir: str | Path, *, png: bool = True) -> list[Pa
                                             attribution=attribution, **style))
     written.append(write_text_atomic(out / "plan.md", report_markdown(run, s)))
     # the HTML report is `cellscape report` of this folder: self-contained, figures embedded
-    from cellscape.io.report_html import write_report_html
-
     written.append(write_report_html(out, out / "plan.html"))
     return written

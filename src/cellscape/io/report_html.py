@@ -118,16 +118,16 @@ def _finite(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _pct(v, digits: int = 1) -> str:
+def pct_text(v, digits: int = 1) -> str:
     """A fraction in [0, 1] as a percentage; 'n/a' when undefined.
 
-    >>> _pct(0.9420833), _pct(None)
+    >>> pct_text(0.9420833), pct_text(None)
     ('94.2 %', 'n/a')
     """
     return f"{100.0 * v:.{digits}f} %" if _finite(v) else "n/a"
 
 
-def _num(v, fmt: str = "{:.1f}") -> str:
+def num_text(v, fmt: str = "{:.1f}") -> str:
     return fmt.format(v) if _finite(v) else "n/a"
 
 
@@ -362,22 +362,22 @@ def _kpi_section(rep: _Report) -> None:
         return
     parts = []
     g = k.get("grid") or {}
-    rows = [["map area", _num(k.get("map_area_km2"), "{:.3f}"), "km²"],
+    rows = [["map area", num_text(k.get("map_area_km2"), "{:.3f}"), "km²"],
             ["pixels (all / outdoor / indoor)",
              f"{k.get('n_pixels', 'n/a')} / {k.get('n_pixels_outdoor', 'n/a')} / {k.get('n_pixels_indoor', 'n/a')}",
              "pixels"],
             ["pixels with no usable sector", k.get("n_pixels_unserved", "n/a"), "pixels"],
-            ["pixel size", _num(g.get("resolution_m"), "{:g}"), "m"],
+            ["pixel size", num_text(g.get("resolution_m"), "{:g}"), "m"],
             ["grid (rows x columns)", f"{g.get('n_rows', 'n/a')} x {g.get('n_cols', 'n/a')}", "pixels"],
             ["CRS", g.get("crs", "n/a"), ""]]
     if isinstance(g.get("bounds_m"), list) and len(g["bounds_m"]) == 4:
-        rows.append(["bounds (x min, y min, x max, y max)", ", ".join(_num(v, "{:.1f}") for v in g["bounds_m"]), "m"])
+        rows.append(["bounds (x min, y min, x max, y max)", ", ".join(num_text(v, "{:.1f}") for v in g["bounds_m"]), "m"])
     parts.append("<h3>Map</h3>" + _table(["quantity", "value", "unit"], rows, numeric=(1,)))
 
     cov = k.get("coverage") or {}
     if cov:
-        rows = [[f"≥ {_num(e.get('threshold_dbm'), '{:g}')}" if "threshold_dbm" in e else key,
-                 _pct(e.get("all")), _pct(e.get("outdoor")), _pct(e.get("indoor")), _num(e.get("area_km2"), "{:.4f}")]
+        rows = [[f"≥ {num_text(e.get('threshold_dbm'), '{:g}')}" if "threshold_dbm" in e else key,
+                 pct_text(e.get("all")), pct_text(e.get("outdoor")), pct_text(e.get("indoor")), num_text(e.get("area_km2"), "{:.4f}")]
                 for key, e in cov.items() if isinstance(e, dict)]
         parts.append("<h3>Covered area per RSRP threshold</h3>"
                      + _table(["RSRP threshold [dBm]", "all pixels [%]", "outdoor [%]", "indoor [%]",
@@ -396,7 +396,7 @@ def _kpi_section(rep: _Report) -> None:
             if not isinstance(p, dict):
                 continue
             qs = qs or list(p)
-            rows.append([f"{label} [{unit}]", where] + [_num(p.get(q), fmt) for q in qs])
+            rows.append([f"{label} [{unit}]", where] + [num_text(p.get(q), fmt) for q in qs])
     if rows:
         parts.append("<h3>Percentiles</h3>" + _table(["quantity [unit]", "pixels"] + [f"p{q}" for q in qs], rows,
                                                      numeric=tuple(range(2, 2 + len(qs))))
@@ -406,8 +406,8 @@ def _kpi_section(rep: _Report) -> None:
     sectors = k.get("sectors") or []
     if sectors:
         rows = [[i, s.get("sector_id", ""), s.get("site_id", ""), s.get("served_pixels", "n/a"),
-                 _num(s["served_area_m2"] / 1e6 if _finite(s.get("served_area_m2")) else None, "{:.4f}"),
-                 _pct(s.get("served_fraction"))] for i, s in enumerate(sectors)]
+                 num_text(s["served_area_m2"] / 1e6 if _finite(s.get("served_area_m2")) else None, "{:.4f}"),
+                 pct_text(s.get("served_fraction"))] for i, s in enumerate(sectors)]
         parts.append("<h3>Sectors (best server)</h3>"
                      + _table(["index (serving-sector map)", "sector", "site", "served pixels", "served area [km²]",
                                "share of map [%]"], rows, numeric=(0, 3, 4, 5)))
@@ -438,9 +438,9 @@ def _los_section(rep: _Report) -> None:
         return
     parts = []
     if los:
-        rows = [[env, e.get("outdoor_links", "n/a"), _pct(e.get("los_fraction")),
-                 _num(e.get("vs_tr38901_mean_abs_diff"), "{:.3f}"), _num(e.get("vs_tr38901_max_abs_diff"), "{:.3f}"),
-                 _num(e.get("vs_tr38901_bias"), "{:+.3f}"), _num(e.get("compared_up_to_m"), "{:g}")]
+        rows = [[env, e.get("outdoor_links", "n/a"), pct_text(e.get("los_fraction")),
+                 num_text(e.get("vs_tr38901_mean_abs_diff"), "{:.3f}"), num_text(e.get("vs_tr38901_max_abs_diff"), "{:.3f}"),
+                 num_text(e.get("vs_tr38901_bias"), "{:+.3f}"), num_text(e.get("compared_up_to_m"), "{:g}")]
                 for env, e in los.items()]
         parts.append(_table(["environment", "outdoor links", "LOS share of links [%]",
                              "mean |P - P_38.901|", "max |P - P_38.901|", "bias P - P_38.901",
@@ -498,11 +498,11 @@ def _sector_table(sc: dict) -> str:
             if not isinstance(sec, dict):
                 continue
             ant = sec.get("antenna") if isinstance(sec.get("antenna"), dict) else {}
-            rows.append([sec.get("sector_id", ""), site.get("site_id", ""), _num(site.get("x"), "{:.1f}"),
-                         _num(site.get("y"), "{:.1f}"), _num(site.get("height_m"), "{:g}"),
-                         _num(sec.get("azimuth_deg"), "{:g}"), _num(sec.get("mech_tilt_deg"), "{:g}"),
-                         _num(sec.get("elec_tilt_deg"), "{:g}"), _num(sec.get("tx_power_dbm"), "{:g}"),
-                         ant.get("model", ""), _num(ant.get("max_gain_dbi"), "{:g}")])
+            rows.append([sec.get("sector_id", ""), site.get("site_id", ""), num_text(site.get("x"), "{:.1f}"),
+                         num_text(site.get("y"), "{:.1f}"), num_text(site.get("height_m"), "{:g}"),
+                         num_text(sec.get("azimuth_deg"), "{:g}"), num_text(sec.get("mech_tilt_deg"), "{:g}"),
+                         num_text(sec.get("elec_tilt_deg"), "{:g}"), num_text(sec.get("tx_power_dbm"), "{:g}"),
+                         ant.get("model", ""), num_text(ant.get("max_gain_dbi"), "{:g}")])
     if not rows:
         return ""
     crs = (sc.get("area") or {}).get("crs", "") if isinstance(sc.get("area"), dict) else ""
@@ -609,13 +609,13 @@ def _plan_section(rep: _Report) -> None:
         parts.append(body)
     else:
         unit = plan.get("cost_unit", "")
-        rows = [[r.get("method"), r.get("status"), r.get("sites"), _num(r.get("cost")), _pct(r.get("covered_fraction"))]
+        rows = [[r.get("method"), r.get("status"), r.get("sites"), num_text(r.get("cost")), pct_text(r.get("covered_fraction"))]
                 for r in (plan.get("milp"), plan.get("greedy")) if isinstance(r, dict)]
         parts.append(_table(["method", "status", "sites", f"cost [{unit}]", "covered (optimiser) [%]"], rows,
                             numeric=(2, 3, 4)))
-        rows = [[t.get("target"), _num(t.get("required"), "{:.2f}") if t.get("sense") == "max" else
-                 _pct(t.get("required")), _num(t.get("measured"), "{:.2f}") if t.get("sense") == "max" else
-                 _pct(t.get("measured")), "met" if t.get("met") else "not met"]
+        rows = [[t.get("target"), num_text(t.get("required"), "{:.2f}") if t.get("sense") == "max" else
+                 pct_text(t.get("required")), num_text(t.get("measured"), "{:.2f}") if t.get("sense") == "max" else
+                 pct_text(t.get("measured")), "met" if t.get("met") else "not met"]
                 for t in plan.get("targets_after") or [] if isinstance(t, dict)]
         if rows:
             parts.append(_table(["target", "required", "after the plan (re-measured)", ""], rows,

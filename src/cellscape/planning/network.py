@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from cellscape.scenario.plan import CoverageOf, DemandLayer
+from cellscape.scenario.plan import DemandLayer
 
 GROUPS: tuple[str, ...] = ("area", "outdoor_area", "indoor_area", "demand", "outdoor_demand", "indoor_demand")
 
@@ -137,7 +137,7 @@ def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> fl
     return float(v[order][min(int(np.searchsorted(cdf, q / 100.0 - 1e-12)), v.size - 1)])
 
 
-def target_report(measured: dict, targets, *, coverage_of: tuple[CoverageOf, ...] | None = None) -> list[dict]:
+def target_report(measured: dict, targets) -> list[dict]:
     """Each target against the measured value: rows ``target``, ``required``, ``measured``, ``met``."""
     rows = []
     for t in targets.coverage:
