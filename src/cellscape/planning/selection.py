@@ -97,6 +97,12 @@ _SUBGRADIENT_TIME_SHARE = 0.1
 """Share of the time limit the subgradient steps may take when the LP duals are not tight."""
 _LOCAL_TIME_SHARE = 0.05
 """Share of the time left that the local search on the greedy start may take (:func:`_add_drop`)."""
+MIP_REL_GAP = 1e-6
+"""Relative gap at which HiGHS stops, and within which this module calls a plan "optimal": its
+re-computed value and the best valid bound known may differ by this share (or by
+:data:`MIP_ABS_GAP`), HiGHS's own tolerance (its ``mip_abs_gap`` default is 1e-6)."""
+MIP_ABS_GAP = 1e-6
+"""Absolute gap within which a plan is "optimal" [objective units] (HiGHS's ``mip_abs_gap``)."""
 
 
 class InfeasibleTargetError(CellscapeError, ValueError):
@@ -149,9 +155,11 @@ class Selection:
     total demand; with capacity, the demand the chosen sites can serve, :func:`served_demand`);
     ``objective`` (covered weight or cost, as the problem says); ``bound``: the best bound known on
     the objective of the whole model, valid whatever the status; ``gap``: |objective - bound| /
-    |objective| (0 = proven optimal); ``status``: "optimal" (proven: gap 0 up to HiGHS's
-    tolerance), "time_limit" (stopped by the time limit), "feasible" (finished before the limit
-    without a proof: the kernel MILP was solved but not the whole model) or "greedy"; ``seconds``;
+    |objective| (0 = proven optimal); ``status``: "optimal" (proven: the plan's re-computed value
+    meets ``bound`` within :data:`MIP_REL_GAP`, HiGHS's tolerance), "time_limit" (stopped by the
+    time limit), "feasible" (finished before the limit without a proof: the kernel MILP was solved
+    but not the whole model, or HiGHS's answers contradicted themselves and were discarded) or
+    "greedy"; ``seconds``;
     ``method``; ``bound_kind``: where the bound comes from: "milp" (HiGHS's MIP dual bound on the
     whole model), "lp" (HiGHS's LP relaxation of the whole model), "lagrangian" (L(u) of
     :mod:`cellscape.planning._lagrange`, evaluated here from LP duals or subgradient steps) or
@@ -586,13 +594,16 @@ def _start_assignment(pb: _Problem, chosen: np.ndarray) -> np.ndarray:
 
 
 def _run(pb: _Problem, *, integer: bool, time_limit_s: float, start: np.ndarray | None = None,
-         mip_rel_gap: float = 1e-6, options: dict | None = None):
+         mip_rel_gap: float = MIP_REL_GAP, options: dict | None = None, known_bound: float | None = None):
     """Solve the model (or its LP relaxation); returns the HiGHS result with ``objective`` and
-    ``mip_bound`` turned to the problem's own sense (covered weight or cost)."""
+    ``mip_bound`` turned to the problem's own sense (covered weight or cost). ``known_bound``: a
+    valid bound on the optimum in that sense (the LP relaxation's), against which HiGHS's answer is
+    checked (:func:`cellscape.planning._highs.contradiction`)."""
     args, mask, x0 = _model(pb, start if integer else None)
-    res = highs.solve(*args, integer=mask if integer else None, time_limit_s=time_limit_s, start=x0,
-                      mip_rel_gap=mip_rel_gap, options=options)
     sign = -1.0 if pb.objective == "max_coverage" else 1.0
+    res = highs.solve(*args, integer=mask if integer else None, time_limit_s=time_limit_s, start=x0,
+                      mip_rel_gap=mip_rel_gap, options=options,
+                      known_bound=None if known_bound is None else sign * known_bound)
     return res, sign * res.objective, sign * res.mip_bound
 
 
@@ -726,35 +737,65 @@ def _tighter(pb: _Problem, a: float, b: float) -> float:
     return min(a, b) if pb.objective == "max_coverage" else max(a, b)
 
 
-def _clip_bound(pb: _Problem, bound: float, value: float) -> float:
-    """A bound never better than a plan that exists (rounding noise of the solvers)."""
-    return max(bound, value) if pb.objective == "max_coverage" else min(bound, value)
+def _closed(pb: _Problem, value: float, bound: float, rel_gap: float = MIP_REL_GAP) -> bool:
+    """Does the bound prove the plan's value optimal, within HiGHS's tolerance."""
+    return math.isfinite(bound) and abs(value - bound) <= max(rel_gap * abs(value), MIP_ABS_GAP)
+
+
+def _clip_bound(pb: _Problem, bound: float, value: float) -> float | None:
+    """A bound never better than a plan that exists: a crossing within the solvers' tolerance is
+    rounding noise and is clipped to the plan's value; a larger one means the bound is not valid
+    (None)."""
+    crossed = bound < value if pb.objective == "max_coverage" else bound > value
+    if not crossed:
+        return bound
+    return value if _closed(pb, value, bound) else None
 
 
 def _whole(pb: _Problem, start: np.ndarray, t0: float, deadline: float) -> Selection:
-    """LP relaxation, then the MILP of the whole model from ``start``."""
-    bound, kind = _worst_bound(pb), "none"
-    status = "time_limit"
+    """LP relaxation, then the MILP of the whole model from ``start``.
+
+    The plan's value is always re-computed from the chosen sites (:meth:`_Problem.value`), and
+    "optimal" is claimed only when it meets the best valid bound known (the LP's, or HiGHS's MIP
+    bound from an answer that passed :func:`cellscape.planning._highs.contradiction`) within
+    :data:`MIP_REL_GAP`; HiGHS's own status word is not taken for it.
+    """
+    bounds: list[tuple[float, str]] = []                               # valid bounds, (value, kind)
+    lp_bound = None
+    mip_status = "time_limit"
     chosen = start if start is not None else pb.fixed.copy()
     if _left(deadline) > 0:
         lp, lp_value, _ = _run(pb, integer=False, time_limit_s=_left(deadline))
         if lp.status == "optimal":
-            bound, kind = lp_value, "lp"
+            lp_bound = lp_value
+            bounds.append((lp_value, "lp"))
     if _left(deadline) > 0:
-        res, _, mip_bound = _run(pb, integer=True, time_limit_s=_left(deadline), start=start)
-        status = res.status
-        if pb.classes.rank is not None and pb.capacity is not None and status.lower().startswith("infeasible"):
+        res, _, mip_bound = _run(pb, integer=True, time_limit_s=_left(deadline), start=start, known_bound=lp_bound)
+        mip_status = res.status
+        if pb.classes.rank is not None and pb.capacity is not None and mip_status.lower().startswith("infeasible"):
             raise _infeasible("no choice of candidates meets the targets when every covered class is served by "
                               "its most preferred built candidate within capacity (closest assignment binds)")
-        if res.x is not None:
+        trusted = not mip_status.startswith("inconsistent")
+        if trusted and res.x is not None:
             x = res.x[:pb.cost.size] > 0.5
             if pb.feasible(x) and (start is None or not pb.better(pb.value(start), pb.value(x))):
                 chosen = x
-        if math.isfinite(mip_bound) and (kind == "none" or _tighter(pb, bound, mip_bound) == mip_bound):
-            bound, kind = mip_bound, "milp"
+        if trusted and math.isfinite(mip_bound):
+            bounds.append((mip_bound, "milp"))
     if pb.capacity is None:
         chosen = _tidy(pb, chosen)
-    bound = _clip_bound(pb, bound, pb.value(chosen))
+    value = pb.value(chosen)
+    bound, kind = _worst_bound(pb), "none"
+    for b, k in bounds:
+        b = _clip_bound(pb, b, value)
+        if b is not None and (kind == "none" or _tighter(pb, bound, b) == b):
+            bound, kind = b, k
+    if _closed(pb, value, bound):
+        status = "optimal"
+    elif mip_status == "time_limit" or _left(deadline) <= 0:
+        status = "time_limit"
+    else:
+        status = "feasible"           # finished, without a proof: HiGHS's answer contradicted itself
     return _result(pb, chosen, bound, status, time.perf_counter() - t0, "milp-highs", kind)
 
 
@@ -800,21 +841,26 @@ def _kernel_search(pb: _Problem, start: np.ndarray, t0: float, deadline: float) 
     if _left(deadline) > 0:
         sub = pb.restricted(kernel)
         res, _, sub_bound = _run(sub, integer=True, time_limit_s=max(0.0, _left(deadline) - 0.04 * time_limit_s),
-                                 start=start[kernel], mip_rel_gap=1e-4)
-        if res.x is not None:
+                                 start=start[kernel], mip_rel_gap=1e-4, known_bound=bound)
+        trusted = not res.status.startswith("inconsistent")
+        if trusted and res.x is not None:
             x = np.zeros(n_c, bool)
             x[kernel] = res.x[:kernel.size] > 0.5
             if pb.feasible(x) and pb.better(pb.value(x), pb.value(chosen)):
                 chosen = x
-        status = "feasible" if res.status == "optimal" else res.status
-        if kernel.size == n_c and math.isfinite(sub_bound) and _tighter(pb, bound, sub_bound) == sub_bound:
+        status = "feasible" if res.status == "optimal" or not trusted else res.status
+        if trusted and kernel.size == n_c and math.isfinite(sub_bound) and _tighter(pb, bound, sub_bound) == sub_bound:
             bound, kind = sub_bound, "milp"                            # the kernel was the whole model
     chosen = _tidy(pb, chosen)
     if pb.objective == "min_cost" and _left(deadline) > 0:
         chosen = _tidy(pb, _add_drop(pb, chosen, deadline))
     value = pb.value(chosen)
-    bound = _clip_bound(pb, bound, value)
-    if abs(value - bound) <= 1e-9 * max(1.0, abs(value)):
+    clipped = _clip_bound(pb, bound, value)
+    if clipped is None:                      # cannot happen with a valid L(u); never claim a proof from it
+        bound, kind = _worst_bound(pb), "none"
+    else:
+        bound = clipped
+    if _closed(pb, value, bound):
         status = "optimal"
     elif status not in ("feasible", "time_limit"):
         status = "time_limit" if _left(deadline) <= 0 else "feasible"
