@@ -102,7 +102,7 @@ def test_pathloss_out_of_range_one_line():
 def test_warnings_are_one_line(tmp_path, monkeypatch):
     import warnings
 
-    import cellscape.pipeline as pipeline
+    import cellscape.pipeline.coverage as pipeline
 
     def noisy(scenario, grid):
         warnings.warn("repaired 2 invalid building footprint(s)", UserWarning, stacklevel=2)
