@@ -118,14 +118,46 @@ def attenuated_shannon_efficiency_bps_hz(sinr_db, *, alpha=ALPHA, sinr_min_db=SI
     return np.where(s < sinr_min_db, 0.0, eff)              # NaN < x is False: NaN stays NaN
 
 
+def efficiency_sinr_threshold_db(efficiency_bps_hz, *, alpha=ALPHA, sinr_min_db=SINR_MIN_DB) -> np.ndarray:
+    """
+    Lowest SINR at which the attenuated Shannon bound reaches each efficiency.
+
+    alpha log2(1 + x) >= e  <=>  x >= 2^(e / alpha) - 1, and nothing is reached below SINR_MIN;
+    the CQI thresholds of the maps and the MCS thresholds of the simulator's link adaptation
+    (cellscape.radio.link_abstraction) are both this function of their table's efficiencies.
+
+    Parameters
+    ----------
+    efficiency_bps_hz : array_like
+        Spectral efficiencies per RE, > 0. [bit/s/Hz]
+    alpha : float, default 0.6
+        Attenuation of the bound (TR 36.942 A.1), 0 < alpha <= 1.
+    sinr_min_db : float, default -10.0
+        SINR_MIN of the bound. [dB]
+
+    Returns
+    -------
+    sinr_threshold_db : ndarray
+        Shape of ``efficiency_bps_hz``. [dB]
+
+    References
+    ----------
+    .. [1] 3GPP TR 36.942 V17, Annex A.1.
+
+    Examples
+    --------
+    >>> round(float(efficiency_sinr_threshold_db(0.6)), 3)      # 0.6 log2(1 + 1) = 0.6 at 0 dB
+    0.0
+    """
+    check_range("alpha", alpha, np.nextafter(0.0, 1.0), 1.0, source=_STANDARDS["shannon"])
+    eff = np.asarray(efficiency_bps_hz, dtype=float)
+    return np.maximum(10.0 * np.log10(np.exp2(eff / alpha) - 1.0), sinr_min_db)
+
+
 @lru_cache(maxsize=64)
 def _cqi_thresholds_db(table: int, alpha: float, sinr_min_db: float) -> np.ndarray:
-    """Lowest SINR at which each CQI of ``table`` is reached, shape (15,) [dB], increasing.
-
-    alpha log2(1 + x) >= e  <=>  x >= 2^(e / alpha) - 1, and nothing is reached below SINR_MIN.
-    """
-    eff = _cqi_table(table)[:, EFFICIENCY_BPS_HZ]
-    thr = np.maximum(10.0 * np.log10(np.exp2(eff / alpha) - 1.0), sinr_min_db)
+    """Lowest SINR at which each CQI of ``table`` is reached, shape (15,) [dB], increasing."""
+    thr = efficiency_sinr_threshold_db(_cqi_table(table)[:, EFFICIENCY_BPS_HZ], alpha=alpha, sinr_min_db=sinr_min_db)
     thr.setflags(write=False)
     return thr
 
