@@ -527,3 +527,76 @@ def site_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *
                          shape=(grid.n_pixels, n_sites), dtype=np.float32)
     return SiteCoverage(grid=grid, rsrp_dbm=rsrp, indoor=indoor.ravel(), threshold_dbm=float(threshold_dbm),
                         meta={**run.meta, "backend": backend, "n_tiles": len(windows)})
+
+
+@dataclass(frozen=True)
+class SectorMaps:
+    """Every sector's RSRP at every pixel, for the system-level simulator (cellscape.simulation).
+
+    ``rsrp_dbm``: (n_sectors, n_rows, n_cols) float32, the RSRP per resource element of each
+    sector (the same link budget as :func:`compute_coverage`'s best server: same tables, fields,
+    O2I and LOS, receiver of ``scenario.receiver``); ``los``: (n_sites, n_rows, n_cols) bool, the
+    LOS state of each site-pixel link; ``indoor``: (n_rows, n_cols) bool; ``tx_power_per_re_dbm``:
+    (n_sectors,) the sectors' power per RE plus the receiver antenna gain of the maps (so the
+    coupling loss of a link, BS antenna gain included, is ``tx_power_per_re_dbm - rsrp_dbm``);
+    ``sectors``: the sector table; ``sector_site``: (n_sectors,) the site index of each sector.
+    """
+
+    grid: RasterGrid
+    rsrp_dbm: np.ndarray
+    los: np.ndarray
+    indoor: np.ndarray
+    tx_power_per_re_dbm: np.ndarray
+    sectors: SectorTable
+    sector_site: np.ndarray
+    n_prb: int
+    noise_per_re_dbm: float
+    meta: dict
+
+    @property
+    def n_sectors(self) -> int:
+        return int(self.rsrp_dbm.shape[0])
+
+    def pixel_index(self, x_m, y_m) -> tuple[np.ndarray, np.ndarray]:
+        """(row, col) of the pixels holding the points (``grid.crs``, [m]), clipped to the grid."""
+        g = self.grid
+        col = np.clip(((np.asarray(x_m, dtype=float) - g.x_min_m) // g.resolution_m).astype(np.int64), 0, g.n_cols - 1)
+        row = np.clip(((g.y_max_m - np.asarray(y_m, dtype=float)) // g.resolution_m).astype(np.int64), 0, g.n_rows - 1)
+        return row, col
+
+
+def sector_maps(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
+                terrain: Terrain | None = None, backend: Backend = "numba", progress: Progress | None = None,
+                mem_limit_mb: float | None = None, max_output_mb: float = 4096.0) -> SectorMaps:
+    """Every sector's RSRP (and every site's LOS state) at every pixel of ``grid``.
+
+    Same inputs, tile loop, tables and random fields as :func:`compute_coverage`, so a sector's
+    map is the RSRP that sector contributes to the coverage map (tested equal). The output holds
+    4 bytes per pixel and sector plus 1 per pixel and site; ``max_output_mb`` refuses maps larger
+    than that (coarser pixels or a smaller area are the remedy) [MB].
+    """
+    n_sec, n_sites = scenario.n_sectors, len(scenario.sites)
+    need_mb = grid.n_pixels * (4.0 * n_sec + n_sites + 1) / 1e6
+    if need_mb > max_output_mb:
+        raise GeometryError(f"per-sector maps of {n_sec} sectors on {grid.n_rows} x {grid.n_cols} pixels need "
+                            f"{need_mb:.0f} MB (limit {max_output_mb:.0f} MB): use coarser pixels or a smaller area")
+    kernel = _kernel(backend)
+    run, windows, _, _ = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
+                                 mem_limit_mb=mem_limit_mb, los_statistics=False)
+    rsrp = np.empty((n_sec,) + grid.shape, dtype=np.float32)
+    los = np.empty((n_sites,) + grid.shape, dtype=bool)
+    indoor = np.zeros(grid.shape, dtype=bool)
+    for done, window in enumerate(windows, start=1):
+        tile = tile_inputs(run, window)
+        out = kernel(run.static, tile, per_sector_rsrp=True)
+        rsrp[:, window.rows, window.cols] = out.sector_rsrp_dbm
+        los[:, window.rows, window.cols] = out.site_los
+        indoor[window.rows, window.cols] = tile.o2i_db > 0
+        del tile, out
+        if progress is not None:
+            progress(done, len(windows))
+    p_re = 10.0 * np.log10(run.static.sector_p_re_mw)
+    return SectorMaps(grid=grid, rsrp_dbm=rsrp, los=los, indoor=indoor, tx_power_per_re_dbm=p_re,
+                      sectors=run.sectors, sector_site=run.static.sector_site.copy(), n_prb=run.n_prb,
+                      noise_per_re_dbm=float(10.0 * np.log10(run.static.noise_mw)),
+                      meta={**run.meta, "backend": backend, "n_tiles": len(windows)})

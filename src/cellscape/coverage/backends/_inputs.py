@@ -94,10 +94,15 @@ class KernelOutput:
     ``path_loss_db`` (basic TR 38.901 loss, with the Bullington term when diffraction is on; no
     shadowing, no O2I), ``antenna_gain_dbi`` (BS sector gain towards the pixel),
     ``shadow_fading_db`` (positive = extra loss), ``o2i_loss_db``; such that rsrp_dbm = Tx power
-    per RE + UE gain + antenna_gain_dbi - path_loss_db - shadow_fading_db - o2i_loss_db."""
+    per RE + UE gain + antenna_gain_dbi - path_loss_db - shadow_fading_db - o2i_loss_db.
+    With ``per_sector_rsrp=True`` (both kernels) ``sector_rsrp_dbm`` (n_sectors, n_rows, n_cols)
+    float32, every sector's RSRP, and ``site_los`` (n_sites, n_rows, n_cols) bool, each link's
+    LOS state (the system-level simulator samples both at its users)."""
 
     rsrp_dbm: np.ndarray
     sinr_db: np.ndarray
     best_sector: np.ndarray
     site_rsrp_dbm: np.ndarray | None = None
     sector_terms: dict | None = None
+    sector_rsrp_dbm: np.ndarray | None = None
+    site_los: np.ndarray | None = None

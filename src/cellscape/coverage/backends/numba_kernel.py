@@ -55,7 +55,7 @@ def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_
             sec_site, sec_bearing, sec_pattern, sec_p_re, gain, theta_step, phi_step,
             noise_mw, load, los_mode, los_u, sf_unit, has_sf, o2i_lin,
             nu_t, use_diff, nu_min, nu_step, diff_gain,
-            out_rsrp, out_sinr, out_best, want_site, out_site):
+            out_rsrp, out_sinr, out_best, want_site, out_site, want_sector, out_sector, out_los):
     n_rows = y_m.size
     n_cols = x_m.size
     n_sites = site_x.size
@@ -122,6 +122,8 @@ def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_
                         g *= math.exp(-(sf_nlos[i, k] + (sf_nlos[i, k + 1] - sf_nlos[i, k]) * f)
                                       * sf_unit[i, r, c] * _LN10_10)
                 path[i, j] = g * o2i_lin[r, c]
+                if want_sector:
+                    out_los[i, r, c] = is_los
                 ti = (theta_tab[i, k] + (theta_tab[i, k + 1] - theta_tab[i, k]) * f) * inv_t
                 kt = min(int(ti), n_t - 2)
                 t_idx[i, j] = kt
@@ -157,6 +159,8 @@ def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_
                     best_s[j] = s
                 if want_site and p_mw > site_best[i, j]:
                     site_best[i, j] = p_mw
+                if want_sector:
+                    out_sector[s, r, c0 + j] = 10.0 * math.log10(p_mw)
         for j in range(nb):
             interf = max(total[j] - best[j], 0.0)
             out_rsrp[r, c0 + j] = 10.0 * math.log10(best[j])
@@ -168,7 +172,8 @@ def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_
                     out_site[i, r, c0 + j] = 10.0 * math.log10(site_best[i, j])
 
 
-def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False) -> KernelOutput:
+def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False,
+                per_sector_rsrp: bool = False) -> KernelOutput:
     n_rows, n_cols = tile.o2i_db.shape
     dummy = np.zeros((1, 1, 1), dtype=np.float32)
     los_u = tile.los_uniform if tile.los_uniform is not None else dummy
@@ -178,6 +183,8 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False) -
     out_best = np.empty((n_rows, n_cols), dtype=np.int32)
     nu = tile.nu if tile.nu is not None else dummy
     out_site = np.empty((st.n_sites, n_rows, n_cols) if per_site else (1, 1, 1), dtype=np.float32)
+    out_sector = np.empty((st.n_sectors, n_rows, n_cols) if per_sector_rsrp else (1, 1, 1), dtype=np.float32)
+    out_los = np.empty((st.n_sites, n_rows, n_cols) if per_sector_rsrp else (1, 1, 1), dtype=np.bool_)
     if st.los_mode == 3 and tile.nu is None:
         raise ValueError("los_mode 3 (geometric) needs the tile's nu")
     _kernel(np.ascontiguousarray(tile.x_m, dtype=np.float64), np.ascontiguousarray(tile.y_m, dtype=np.float64),
@@ -189,5 +196,7 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False) -
             los_u, sf, tile.sf_unit is not None, tile.o2i_lin,
             nu, bool(st.use_diffraction), float(st.diff_nu_min), float(st.diff_nu_step),
             np.ascontiguousarray(st.diff_gain_lin, dtype=np.float64),
-            out_rsrp, out_sinr, out_best, per_site, out_site)
-    return KernelOutput(out_rsrp, out_sinr, out_best, out_site if per_site else None)
+            out_rsrp, out_sinr, out_best, per_site, out_site, per_sector_rsrp, out_sector, out_los)
+    return KernelOutput(out_rsrp, out_sinr, out_best, out_site if per_site else None,
+                        sector_rsrp_dbm=out_sector if per_sector_rsrp else None,
+                        site_los=out_los if per_sector_rsrp else None)

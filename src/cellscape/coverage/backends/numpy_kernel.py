@@ -21,10 +21,13 @@ def _lerp_rows(table: np.ndarray, idx: np.ndarray, frac: np.ndarray) -> np.ndarr
     return lo + (hi - lo) * frac
 
 
-def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False, per_sector: bool = False) -> KernelOutput:
+def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False, per_sector: bool = False,
+                per_sector_rsrp: bool = False) -> KernelOutput:
     """Best server, RSRP and SINR of one tile.
 
     ``per_site``: also the RSRP of each site's strongest sector (``site_rsrp_dbm``).
+    ``per_sector_rsrp``: also every sector's RSRP (``sector_rsrp_dbm``, float32) and every site's
+    LOS state (``site_los``), as the simulator samples them at its users.
     ``per_sector``: also every sector's link budget and its terms (``sector_terms``, see
     :class:`~cellscape.coverage.backends._inputs.KernelOutput`); for a point's link budget
     (coverage/point.py), on small windows: it keeps (n_sectors, n_rows, n_cols) arrays.
@@ -72,7 +75,7 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False, p
     best_sector = np.full(shape, -1, dtype=np.int32)
     total_mw = np.zeros(shape, dtype=np.float64)
     site_best = np.zeros((st.n_sites,) + shape, dtype=np.float64) if per_site else None
-    sector_mw = np.zeros((st.n_sectors,) + shape, dtype=np.float64) if per_sector else None
+    sector_mw = np.zeros((st.n_sectors,) + shape, dtype=np.float64) if per_sector or per_sector_rsrp else None
     sector_gain = np.zeros((st.n_sectors,) + shape, dtype=np.float64) if per_sector else None
     for s in range(st.n_sectors):
         site = st.sector_site[s]
@@ -87,8 +90,9 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False, p
         g_lin = g_lo + (g_hi - g_lo) * b
         p_mw = st.sector_p_re_mw[s] * g_lin * path_gain[site]
         total_mw += p_mw
-        if per_sector:
+        if sector_mw is not None:
             sector_mw[s] = p_mw
+        if per_sector:
             sector_gain[s] = g_lin
         if per_site:
             np.maximum(site_best[site], p_mw, out=site_best[site])
@@ -111,5 +115,9 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False, p
                 "shadow_fading_db": (sf_db[sec_site] if sf_db is not None else np.zeros(sector_mw.shape)),
                 "o2i_loss_db": np.broadcast_to(tile.o2i_db.astype(np.float64), sector_mw.shape),
             }
+    sector_rsrp = site_los = None
+    if per_sector_rsrp:
+        sector_rsrp = (10.0 * np.log10(sector_mw)).astype(np.float32)
+        site_los = np.broadcast_to(los, d2d.shape).copy()
     return KernelOutput((10.0 * np.log10(best)).astype(np.float32), sinr.astype(np.float32), best_sector, site_rsrp,
-                        terms)
+                        terms, sector_rsrp_dbm=sector_rsrp, site_los=site_los)
