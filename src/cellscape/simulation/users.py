@@ -1,0 +1,178 @@
+"""Users of the system-level simulator: where they are dropped and how they move.
+
+Drops (``DropSpec``) all become a weight per map pixel, then users are drawn from the weights,
+uniformly inside the pixel drawn:
+
+* ``uniform``: every pixel alike; ``hotspot``: the density weight / area of each disk covering the
+  pixel centre; ``buildings``: uniform with ``indoor_fraction`` (default 0.8, the indoor share of
+  TR 38.901 Table 7.8-1) of the users under a roof; ``raster``: users per pixel from a GeoTIFF.
+* ``indoor_fraction`` (any drop): that share of the users is drawn among the indoor pixels (under a
+  building footprint, where the maps carry TR 38.901 O2I loss), the rest among the outdoor ones.
+
+Moving users start outdoors and follow a trajectory of knots (time, x, y) built once for the whole
+run (a simulation lasts seconds to minutes, so a trajectory is short):
+
+* ``random_waypoint`` (Johnson & Maltz 1996): straight legs to uniformly drawn outdoor pixels at a
+  speed drawn per leg in the speed range, then a pause drawn in ``pause_s``;
+* ``streets``: a random walk on the OSM street graph (cellscape.geo.streets): from a point drawn on
+  the streets (by length) to one end of its street, then at every junction a street drawn among
+  those not just walked (a dead end turns back), at the drawn speed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cellscape.errors import ScenarioError
+from cellscape.geo.grid import RasterGrid
+
+
+def drop_weights(kind: str, grid: RasterGrid, *, hotspots_m=(), demand: np.ndarray | None = None) -> np.ndarray:
+    """Weight per pixel (n_rows, n_cols) of a drop ``kind``; ``hotspots_m``: (x_m, y_m, radius_m,
+    weight) in the grid CRS; ``demand``: users per pixel for ``raster``."""
+    if kind in ("uniform", "buildings"):
+        return np.ones(grid.shape)
+    if kind == "raster":
+        if demand is None or demand.shape != grid.shape:
+            raise ScenarioError("a raster drop needs its users-per-pixel raster read onto the simulation grid")
+        return np.asarray(demand, dtype=float)
+    if kind == "hotspot":
+        x = grid.x_centers_m()[None, :]
+        y = grid.y_centers_m()[:, None]
+        w = np.zeros(grid.shape)
+        for hx, hy, r, weight in hotspots_m:
+            inside = (x - hx) ** 2 + (y - hy) ** 2 <= r * r
+            if inside.any():
+                w += inside * (weight / inside.sum())
+        return w
+    raise ScenarioError(f"drop kind {kind!r} is not one of uniform, hotspot, buildings, raster")
+
+
+def drop_users(n: int, weights: np.ndarray, indoor: np.ndarray, grid: RasterGrid, rng: np.random.Generator, *,
+               indoor_fraction: float | None, where: str = "drop") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw ``n`` positions (x_m, y_m) in the grid CRS from pixel ``weights``, with
+    ``indoor_fraction`` of them among the ``indoor`` pixels (None: wherever the weights put them).
+    Returns x_m, y_m and whether each user is indoors."""
+    w = np.where(np.isfinite(weights) & (weights > 0), weights, 0.0).ravel()
+    ind = indoor.ravel()
+    if indoor_fraction is None:
+        pools = [(w, n)]
+    else:
+        n_in = int(rng.binomial(n, indoor_fraction))
+        pools = [(w * ind, n_in), (w * ~ind, n - n_in)]
+    picks = []
+    for pool, k in pools:
+        if k == 0:
+            continue
+        total = pool.sum()
+        if total <= 0:
+            what = "indoor" if pool is pools[0][0] and indoor_fraction is not None else "outdoor"
+            raise ScenarioError(f"{where}: no {what} pixel to drop users in (indoor pixels are under building "
+                                f"footprints; set indoor_fraction to match the map)")
+        picks.append(rng.choice(w.size, size=k, p=pool / total))
+    pix = np.concatenate(picks) if picks else np.zeros(0, dtype=np.int64)
+    pix = rng.permutation(pix)
+    row, col = np.divmod(pix, grid.n_cols)
+    x = grid.x_min_m + (col + rng.random(pix.size)) * grid.resolution_m
+    y = grid.y_max_m - (row + rng.random(pix.size)) * grid.resolution_m
+    return x, y, ind[pix]
+
+
+@dataclass
+class Trajectories:
+    """Piecewise-linear trajectories: user u's knots are rows ``start[u]:start[u + 1]`` of
+    (``t_s``, ``x_m``, ``y_m``), times increasing; before the first knot a user stands at it,
+    after the last one at the last."""
+
+    start: np.ndarray
+    t_s: np.ndarray
+    x_m: np.ndarray
+    y_m: np.ndarray
+
+    def __post_init__(self):
+        self._ptr = self.start[:-1].copy()
+
+    @classmethod
+    def static(cls, x_m, y_m) -> "Trajectories":
+        n = len(x_m)
+        return cls(start=np.arange(n + 1), t_s=np.zeros(n), x_m=np.asarray(x_m, float), y_m=np.asarray(y_m, float))
+
+    @classmethod
+    def from_lists(cls, knots: list[list[tuple[float, float, float]]]) -> "Trajectories":
+        counts = np.array([len(k) for k in knots], dtype=np.int64)
+        flat = np.array([p for k in knots for p in k], dtype=float).reshape(-1, 3)
+        return cls(start=np.concatenate([[0], np.cumsum(counts)]), t_s=flat[:, 0], x_m=flat[:, 1], y_m=flat[:, 2])
+
+    def positions(self, t_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Positions at ``t_s`` (calls must not go back in time)."""
+        last = self.start[1:] - 1
+        while True:
+            nxt = np.minimum(self._ptr + 1, last)
+            adv = (nxt > self._ptr) & (self.t_s[nxt] <= t_s)
+            if not adv.any():
+                break
+            self._ptr[adv] = nxt[adv]
+        i = self._ptr
+        j = np.minimum(i + 1, last)
+        dt = self.t_s[j] - self.t_s[i]
+        frac = np.where(dt > 0, np.clip((t_s - self.t_s[i]) / np.where(dt > 0, dt, 1.0), 0.0, 1.0), 0.0)
+        return (self.x_m[i] + frac * (self.x_m[j] - self.x_m[i]),
+                self.y_m[i] + frac * (self.y_m[j] - self.y_m[i]))
+
+
+def random_waypoint(x0_m, y0_m, speed_m_s: tuple[float, float], pause_s: tuple[float, float], duration_s: float,
+                    outdoor: np.ndarray, grid: RasterGrid, rng: np.random.Generator) -> list[list[tuple]]:
+    """Knots of random-waypoint trajectories from (x0, y0) covering ``duration_s``."""
+    pool = np.flatnonzero(outdoor.ravel()) if outdoor.any() else np.arange(grid.n_pixels)
+    out = []
+    for x, y in zip(np.asarray(x0_m, float), np.asarray(y0_m, float)):
+        t = 0.0
+        knots = [(t, x, y)]
+        while t < duration_s:
+            row, col = np.divmod(int(rng.choice(pool)), grid.n_cols)
+            nx_ = grid.x_min_m + (col + rng.random()) * grid.resolution_m
+            ny_ = grid.y_max_m - (row + rng.random()) * grid.resolution_m
+            v = rng.uniform(*speed_m_s)
+            d = float(np.hypot(nx_ - x, ny_ - y))
+            t += d / v if v > 0 else duration_s
+            x, y = nx_, ny_
+            knots.append((t, x, y))
+            pause = rng.uniform(*pause_s)
+            if pause > 0:
+                t += pause
+                knots.append((t, x, y))
+        out.append(knots)
+    return out
+
+
+def street_walks(graph, n: int, speed_m_s: tuple[float, float], duration_s: float,
+                 rng: np.random.Generator) -> list[list[tuple]]:
+    """Knots of ``n`` random walks on a street graph (nodes (x_m, y_m), edges ``length_m``)."""
+    edges = list(graph.edges(data="length_m"))
+    if not edges:
+        raise ScenarioError("the street graph has no edges to walk along")
+    lengths = np.array([e[2] for e in edges], dtype=float)
+    p = lengths / lengths.sum()
+    out = []
+    for _ in range(n):
+        a, b, _len = edges[int(rng.choice(len(edges), p=p))]
+        f = rng.random()
+        x, y = a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])
+        v = rng.uniform(*speed_m_s)
+        t = 0.0
+        knots = [(t, x, y)]
+        prev, node = (a, b) if rng.random() < 0.5 else (b, a)
+        while t < duration_s and v > 0:
+            d = float(np.hypot(node[0] - x, node[1] - y))
+            t += d / v
+            x, y = node
+            knots.append((t, x, y))
+            nbrs = [m for m in graph.neighbors(node) if m != prev] or [prev]
+            prev, node = node, nbrs[int(rng.integers(len(nbrs)))]
+        out.append(knots)
+    return out
+
+
+__all__ = ["Trajectories", "drop_users", "drop_weights", "random_waypoint", "street_walks"]
