@@ -162,6 +162,59 @@ def plan(
 
 @app.command()
 @one_line_errors
+def simulate(
+    simulation_file: Annotated[Path, typer.Argument(help="Simulation YAML file (docs/simulation.md).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/simulation"),
+    backend: Annotated[str, typer.Option(help="Map backend: numba or numpy.")] = "numba",
+    png: Annotated[bool, typer.Option(help="Also write CDF, time-series and user plots.")] = True,
+) -> None:
+    """Simulate users and devices on the network: scheduling, link adaptation, mobility, handover.
+
+    Writes ue_kpis/cell_kpis/timeseries/events parquet files, summary.json and plots.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from cellscape.io.scenario_yaml import load_simulation
+    from cellscape.io.simulation_outputs import write_simulation_outputs
+    from cellscape.pipeline.simulate import run_simulate, simulation_grid
+
+    sim = load_simulation(simulation_file)
+    terrain = None
+    if sim.scenario.terrain is not None:
+        from cellscape.io.terrain import read_terrain
+
+        terrain = read_terrain(sim.scenario.terrain.path)
+    demand = {}
+    for g in sim.users:
+        if g.drop.kind == "raster":
+            from cellscape.io.demand import read_demand_raster
+
+            demand[g.name] = read_demand_raster(g.drop.raster, simulation_grid(sim)[0])
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{sim.name}: {stage}", total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        result = run_simulate(sim, terrain=terrain, demand=demand, backend=backend, progress=progress)
+    paths = write_simulation_outputs(result, out, png=png)
+    s = result.result.summary
+    thr = s["user_throughput_mbps"]
+    typer.echo(f"{sim.name}: {s['users']} users, {s['sectors']} sectors, {s['measured_s']:g} s measured")
+    typer.echo(f"  DL user throughput [Mbit/s]: p5={thr['p5']:.2f} p50={thr['p50']:.2f} p95={thr['p95']:.2f}; "
+               f"cell spectral efficiency {s['cell_spectral_efficiency_bps_hz']:.2f} bit/s/Hz")
+    typer.echo(f"  handovers {s['handovers']} (ping-pong {100 * s['ping_pong_rate']:.0f} %), "
+               f"RLF rate {s['rlf_rate_per_user_s']:.3f} /user/s")
+    for name, sl in s["slices"].items():
+        typer.echo(f"  slice {name}: {sl['users']} users, SLA met by {100 * sl['sla_satisfaction']:.1f} %")
+    typer.echo(f"wrote {len(paths)} files to {out}/")
+
+
+@app.command()
+@one_line_errors
 def calibrate(
     scenario: Annotated[str, typer.Option(help="UMa, UMi, InH-office-open or InH-office-mixed.")] = "UMa",
     fc_ghz: Annotated[float, typer.Option(help="Carrier frequency [GHz] (6, 30 or 70 in the published results).")] = 6.0,

@@ -242,3 +242,49 @@ def plot_los_probability_png(path: str | os.PathLike, table: Mapping[str, Mappin
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     return _save_png(fig, path)
+
+
+def plot_timeseries_png(path: str | os.PathLike, t_s: np.ndarray, series: Mapping[str, np.ndarray], *, ylabel: str,
+                        title: str) -> Path:
+    """Lines of one quantity over time, one per label (e.g. per sector, or mean and max).
+
+    ``t_s``: (n,) times [s]; ``series``: label -> (n,) values. Replaced atomically.
+    """
+    fig = Figure(figsize=(6.5, 4.0))
+    ax = fig.add_subplot()
+    for label, values in series.items():
+        ax.plot(np.asarray(t_s, float), np.asarray(values, float), label=label, lw=1.2)
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    if series:
+        ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return _save_png(fig, path)
+
+
+def plot_points_png(path: str | os.PathLike, x_m: np.ndarray, y_m: np.ndarray, values: np.ndarray, grid: RasterGrid, *,
+                    title: str, units_label: str, cmap: str = "viridis", sites_xy_m: np.ndarray | None = None,
+                    footprints=None) -> Path:
+    """Points (users) coloured by a value over the grid's extent, with building outlines and sites.
+
+    Coordinates in the grid CRS [m], drawn in km like :func:`plot_map_png`."""
+    x0, y0, x1, y1 = grid.bounds_m
+    fig = Figure(figsize=(6.5, 6.5 * max(0.4, min(2.0, (y1 - y0) / max(x1 - x0, 1e-9)))))
+    ax = fig.add_subplot()
+    for ring in _footprint_lines_km(footprints) if footprints is not None else []:
+        ax.plot(ring[:, 0], ring[:, 1], color="0.7", lw=0.3)
+    sc = ax.scatter(np.asarray(x_m) / 1000.0, np.asarray(y_m) / 1000.0, c=np.asarray(values, float), s=9, cmap=cmap,
+                    edgecolors="none")
+    fig.colorbar(sc, ax=ax, label=units_label, shrink=0.8)
+    if sites_xy_m is not None and len(sites_xy_m):
+        ax.plot(sites_xy_m[:, 0] / 1000.0, sites_xy_m[:, 1] / 1000.0, "k^", ms=6, label="sites")
+    ax.set_xlim(x0 / 1000.0, x1 / 1000.0)
+    ax.set_ylim(y0 / 1000.0, y1 / 1000.0)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [km]")
+    ax.set_ylabel("y [km]")
+    ax.set_title(title)
+    fig.tight_layout()
+    return _save_png(fig, path)

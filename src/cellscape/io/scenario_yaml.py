@@ -236,3 +236,40 @@ def load_plan(path: str | os.PathLike):
         return parse_plan(data, scenario, file_sites=file_sites)
     except ScenarioError as exc:
         raise ScenarioError(f"{exc} (in {path})") from None
+
+
+def load_simulation(path: str | os.PathLike):
+    """Read a simulation file (docs/simulation.md): ``scenario:`` (the radio scenario file,
+    relative to the simulation file), an optional ``name``, and the ``simulation:`` block.
+
+    Drop rasters named by user groups are resolved relative to the file.
+
+    Returns
+    -------
+    Simulation
+    """
+    from cellscape.scenario.simulation import parse_simulation
+
+    path = Path(path)
+    data = read_scenario_mapping(path)
+    unknown = sorted(set(data) - {"name", "scenario", "simulation"})
+    if unknown:
+        raise ScenarioError(f"{unknown[0]}: unknown key in a simulation file (allowed: name, scenario, simulation) "
+                            f"(in {path})")
+    if not isinstance(data.get("scenario"), str) or not data["scenario"].strip():
+        raise ScenarioError(f"scenario: a simulation file names its radio scenario file, e.g. scenario: city.yaml "
+                            f"(in {path})")
+    base = path.parent
+    scenario = load_scenario(_resolve(data["scenario"], base))
+    block = data.get("simulation")
+    if isinstance(block, Mapping) and isinstance(block.get("users"), list):
+        users = []
+        for g in block["users"]:
+            if isinstance(g, Mapping) and isinstance(g.get("drop"), Mapping) and isinstance(g["drop"].get("raster"), str):
+                g = {**g, "drop": {**g["drop"], "raster": str(_resolve(g["drop"]["raster"], base))}}
+            users.append(g)
+        data = {**data, "simulation": {**block, "users": users}}
+    try:
+        return parse_simulation(data, scenario)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{exc} (in {path})") from None

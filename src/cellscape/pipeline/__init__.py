@@ -16,8 +16,10 @@ from cellscape.pipeline.coverage import (
     run_coverage,
 )
 from cellscape.pipeline.plan import Candidates, PlanError, PlanRun, default_phase_budget, plan_candidates, plan_grid, run_plan
+from cellscape.pipeline.simulate import SimulationRun, run_simulate, simulation_grid
 
 __all__ = [
     "CoverageRun", "check_scenario", "load_footprints", "localize", "rooftop_candidates", "run_coverage",
     "Candidates", "PlanError", "PlanRun", "default_phase_budget", "plan_candidates", "plan_grid", "run_plan",
+    "SimulationRun", "run_simulate", "simulation_grid",
 ]

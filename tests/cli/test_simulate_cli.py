@@ -1,0 +1,56 @@
+"""``cellscape simulate`` end to end on a tiny network: files, summary keys, one-line errors."""
+
+import json
+
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from cellscape.cli.app import app
+
+from .test_app import scenario_dict, write
+
+runner = CliRunner()
+
+
+def sim_file(tmp_path, **over):
+    write(tmp_path, scenario_dict(), "radio.yaml")
+    block = {"duration_s": 0.2, "warmup_s": 0.02,
+             "slices": [{"name": "embb", "prb_share": 0.8}, {"name": "urllc", "prb_share": 0.2, "priority": 0,
+                                                              "latency_budget_ms": 5}],
+             "users": [{"name": "phones", "count": 12, "traffic": {"model": "full_buffer", "direction": "both"}},
+                       {"name": "walkers", "count": 4, "mobility": {"model": "random_waypoint", "speed_kmh": [3, 30]},
+                        "traffic": {"model": "ftp3", "arrival_rate_per_s": 5}},
+                       {"name": "sensors", "count": 4, "slice": "urllc", "device": "redcap",
+                        "traffic": {"model": "urllc", "arrival_rate_per_s": 100, "periodic": True}}]}
+    block.update(over)
+    return write(tmp_path, {"scenario": "radio.yaml", "name": "tiny-sim", "simulation": block}, "sim.yaml")
+
+
+def test_simulate_writes_everything(tmp_path):
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["simulate", str(sim_file(tmp_path)), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "tiny-sim: 20 users, 4 sectors" in r.output
+    for name in ("ue_kpis.parquet", "cell_kpis.parquet", "timeseries.parquet", "events.parquet", "summary.json",
+                 "simulation.json", "user_throughput_cdf.png", "cell_load.png", "users.png", "latency_hist.parquet"):
+        assert (out / name).is_file(), name
+    s = json.loads((out / "summary.json").read_text())
+    for key in ("cell_spectral_efficiency_bps_hz", "user_throughput_mbps", "user_spectral_efficiency_p5_bps_hz",
+                "slices", "handover_rate_per_user_s", "ping_pong_rate", "rlf_rate_per_user_s"):
+        assert key in s
+    assert set(s["user_throughput_mbps"]) == {"p5", "p50", "p95"}
+    ue = pq.read_table(out / "ue_kpis.parquet").to_pandas()
+    assert len(ue) == 20 and {"serving_sector_id", "dl_throughput_mbps", "latency_p99_ms", "handovers",
+                              "rlfs", "indoor", "device", "slice"} <= set(ue.columns)
+    cells = pq.read_table(out / "cell_kpis.parquet").to_pandas()
+    assert len(cells) == 4 and (cells["prb_utilisation_dl"] <= 1).all()
+    assert not list(out.glob(".*partial"))
+
+
+def test_bad_simulation_file_is_one_line(tmp_path):
+    p = sim_file(tmp_path, users=[{"name": "x", "count": 1, "slice": "nope"}])
+    r = runner.invoke(app, ["simulate", str(p), "-o", str(tmp_path / "o")])
+    assert r.exit_code != 0
+    lines = [ln for ln in r.output.strip().splitlines() if ln]
+    assert len(lines) == 1 and "simulation.users[0].slice: no slice 'nope'" in lines[0]
+    assert not (tmp_path / "o").exists()
