@@ -141,7 +141,7 @@ class FadingOptions:
     nlos_profile: str = "TDL-C"
     los_profile: str = "TDL-D"
     delay_spread_ns: float = 300.0
-    bank_samples: int = 16384
+    bank_samples: int = 4096
 
 
 @dataclass(frozen=True)
@@ -332,7 +332,7 @@ class FadingSpec(_Spec):
     nlos_profile: Literal["TDL-A", "TDL-B", "TDL-C"] = "TDL-C"
     los_profile: Literal["TDL-D", "TDL-E"] = "TDL-D"
     delay_spread_ns: Float = Field(300.0, gt=0.0, le=10_000.0)
-    bank_samples: Int = Field(16384, ge=256, le=1_048_576)
+    bank_samples: Int = Field(4096, ge=256, le=1_048_576)
 
 
 class UplinkSpec(_Spec):

@@ -179,14 +179,14 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
 
     # ---- fading bank -------------------------------------------------------------------------
     fad = sim.fading
-    n_cols = rbg_size * (2 * n_rbg)
+    n_cols = rbg_size * n_rbg          # users differ by their time offsets: no frequency shift needed
     bank = build_fading_bank(scs_khz=scs, n_cols=n_cols, rbg_size=rbg_size, delay_spread_ns=fad.delay_spread_ns,
                              profiles=(fad.nlos_profile, fad.los_profile), n_samples=fad.bank_samples, rng=rng)
     period_cycles = bank.n_samples * bank.cycles_per_sample
     fd_step = doppler_hz(speed_kmh / 3.6, sc.carrier.fc_ghz) * slot_s
     toff_dl = rng.uniform(0.0, period_cycles, (n_u, 8))
     toff_ul = rng.uniform(0.0, period_cycles, (n_u, 8))
-    fshift = rng.integers(0, n_rbg + 1, n_u) * rbg_size
+    fshift = np.zeros(n_u, dtype=np.int64)
 
     # ---- state ---------------------------------------------------------------------------------
     uf = np.zeros((n_u, S.N_UF))
