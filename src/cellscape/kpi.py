@@ -335,3 +335,29 @@ def coverage_kpis(result: CoverageResult, *, rsrp_thresholds_dbm) -> dict:
         "meta": json_ready(dict(result.meta)),
         **({"line_of_sight": los_kpis(result.los_statistics)} if result.los_statistics else {}),
     }
+
+
+def uplink_kpis(uplink, result: CoverageResult, *, sinr_min_db: float | None = None) -> dict:
+    """KPIs of the uplink map (cellscape.coverage.uplink): percentiles of the UE's power, uplink SINR
+    and throughput, and the share of the area where each direction reaches the lowest CQI
+    (``sinr_min_db``, default the first threshold of CQI table 1), and where both do.
+
+    >>> # see tests/coverage/test_uplink.py for worked cases
+    """
+    from cellscape.radio.throughput import cqi_sinr_thresholds_db
+
+    thr = float(cqi_sinr_thresholds_db(table=1)[0]) if sinr_min_db is None else float(sinr_min_db)
+    n = max(int(np.asarray(result.sinr_db).size), 1)
+    dl_ok = np.asarray(result.sinr_db) >= thr
+    ul_ok = np.asarray(uplink.sinr_db) >= thr
+    return {
+        "n_prb": int(uplink.n_prb),
+        "sinr_threshold_db": thr,
+        "area_fraction_dl_covered": float(np.count_nonzero(dl_ok)) / n,
+        "area_fraction_ul_covered": float(np.count_nonzero(ul_ok)) / n,
+        "area_fraction_both_covered": float(np.count_nonzero(dl_ok & ul_ok)) / n,
+        "ul_sinr_db_percentiles": _percentile_dict(uplink.sinr_db),
+        "ul_throughput_mbps_percentiles": _percentile_dict(uplink.throughput_bps, scale=1e-6),
+        "ul_tx_power_dbm_percentiles": _percentile_dict(uplink.tx_power_dbm),
+        "coupling_loss_db_percentiles": _percentile_dict(uplink.coupling_loss_db),
+    }

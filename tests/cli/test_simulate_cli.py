@@ -54,3 +54,18 @@ def test_bad_simulation_file_is_one_line(tmp_path):
     lines = [ln for ln in r.output.strip().splitlines() if ln]
     assert len(lines) == 1 and "simulation.users[0].slice: no slice 'nope'" in lines[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_run_with_a_device_writes_the_uplink_map(tmp_path):
+    import rasterio
+
+    p = write(tmp_path, scenario_dict(), "radio.yaml")
+    r = runner.invoke(app, ["run", str(p), "-o", str(tmp_path / "o"), "--device", "redcap", "--no-png"])
+    assert r.exit_code == 0, r.output
+    assert "device redcap" in r.output and "uplink (51 PRB)" in r.output
+    with rasterio.open(tmp_path / "o" / "uplink.tif") as ds:
+        assert ds.descriptions == ("ul_sinr_db", "ul_throughput_mbps", "ul_tx_power_dbm", "coupling_loss_db")
+    k = json.loads((tmp_path / "o" / "kpis.json").read_text())
+    assert k["uplink"]["n_prb"] == 51 and k["meta"]["device"] == "redcap"
+    bad = runner.invoke(app, ["run", str(p), "-o", str(tmp_path / "o2"), "--device", "toaster"])
+    assert bad.exit_code != 0 and len(bad.output.strip().splitlines()) == 1 and "toaster" in bad.output

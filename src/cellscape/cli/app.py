@@ -33,8 +33,10 @@ def run(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     backend: Annotated[str, typer.Option(help="Compute backend: numba or numpy.")] = "numba",
     png: Annotated[bool, typer.Option(help="Also write PNG maps and CDF plots.")] = True,
+    device: Annotated[str | None, typer.Option(help="Device profile to map for: smartphone, redcap, cpe, vehicle "
+                                                    "(docs/simulation.md); default the scenario's receiver.")] = None,
 ) -> None:
-    """Compute coverage maps and KPIs for a scenario and write them to OUT."""
+    """Compute downlink and uplink coverage maps and KPIs for a scenario and write them to OUT."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cellscape.io.coverage_outputs import write_coverage_outputs
@@ -42,6 +44,11 @@ def run(
     from cellscape.pipeline import run_coverage
 
     sc = load_scenario(scenario)
+    profile = None
+    if device is not None:
+        from cellscape.scenario.devices import device_profile
+
+        profile = device_profile(device)
     terrain = None
     if sc.terrain is not None:
         from cellscape.io.terrain import read_terrain
@@ -50,13 +57,13 @@ def run(
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
                   TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task(f"coverage {sc.name}", total=None)
-        result = run_coverage(sc, terrain=terrain, backend=backend,
+        result = run_coverage(sc, terrain=terrain, backend=backend, device=profile,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
     paths = write_coverage_outputs(result, out, png=png)
     k = result.kpis
     grid = result.result.grid
     typer.echo(f"{sc.name}: {grid.n_rows} x {grid.n_cols} pixels of {grid.resolution_m:g} m, "
-               f"{sc.n_sectors} sectors, CRS {grid.crs}")
+               f"{sc.n_sectors} sectors, CRS {grid.crs}" + (f", device {device}" if device else ""))
     for line in _kpi_lines(k):
         typer.echo(f"  {line}")
     typer.echo(f"wrote {len(paths)} files to {out}/")
@@ -72,6 +79,11 @@ def _kpi_lines(k: dict) -> list[str]:
     if sinr:
         lines.append("SINR percentiles [dB]: " + ", ".join(
             f"p{q}={v:.1f}" if v is not None else f"p{q}=n/a" for q, v in sinr.items()))
+    ul = k.get("uplink")
+    if ul:
+        lines.append(f"area reaching CQI 1 (SINR >= {ul['sinr_threshold_db']:.1f} dB): downlink "
+                     f"{100 * ul['area_fraction_dl_covered']:.1f} %, uplink ({ul['n_prb']} PRB) "
+                     f"{100 * ul['area_fraction_ul_covered']:.1f} %, both {100 * ul['area_fraction_both_covered']:.1f} %")
     return lines
 
 

@@ -234,7 +234,8 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
         inter_site_correlation=scenario.inter_site_sf_correlation, site_keys=site_keys)
     sectors = SectorTable(sector_id=tuple(sec_ids), site_id=tuple(site_ids),
                           x_m=static.site_x_m[static.sector_site], y_m=static.site_y_m[static.sector_site],
-                          azimuth_deg=np.array(sec_az), height_m=h_bs[static.sector_site])
+                          azimuth_deg=np.array(sec_az), height_m=h_bs[static.sector_site],
+                          tx_power_per_re_dbm=np.array(sec_p_re, dtype=float))
     meta = {
         "spec": tr38901.SPEC,
         "los_mode": scenario.los_mode,
@@ -595,7 +596,7 @@ def sector_maps(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, 
         del tile, out
         if progress is not None:
             progress(done, len(windows))
-    p_re = 10.0 * np.log10(run.static.sector_p_re_mw)
+    p_re = run.sectors.tx_power_per_re_dbm
     return SectorMaps(grid=grid, rsrp_dbm=rsrp, los=los, indoor=indoor, tx_power_per_re_dbm=p_re,
                       sectors=run.sectors, sector_site=run.static.sector_site.copy(), n_prb=run.n_prb,
                       noise_per_re_dbm=float(10.0 * np.log10(run.static.noise_mw)),

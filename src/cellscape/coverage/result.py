@@ -19,6 +19,8 @@ class SectorTable:
     y_m: np.ndarray
     azimuth_deg: np.ndarray
     height_m: np.ndarray
+    tx_power_per_re_dbm: np.ndarray | None = None   # power per RE plus the receiver's antenna gain, so
+    # that coupling loss = tx_power_per_re_dbm - RSRP (both antenna gains in it)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from cellscape.scenario.records import (
     Sector,
     Site,
     TerrainSource,
+    UplinkMapOptions,
 )
 
 SCENARIO_JSON_VERSION = 1
@@ -63,13 +64,18 @@ MAP_STYLES = {
     "throughput_mbps": dict(title="Downlink throughput (full allocation)", units_label="throughput [Mbit/s]",
                             cmap="magma", vmin=0.0, vmax=None),
     "best_sector": dict(title="Serving sector", units_label="sector index", cmap="tab20", vmin=None, vmax=None),
+    "ul_sinr_db": dict(title="Uplink SINR (open-loop power control)", units_label="SINR [dB]", cmap="RdYlGn",
+                       vmin=-10.0, vmax=30.0),
+    "ul_throughput_mbps": dict(title="Uplink throughput (one UE)", units_label="throughput [Mbit/s]", cmap="magma",
+                               vmin=0.0, vmax=None),
 }
 
 
 def write_coverage_outputs(run, out_dir: str | Path, *, png: bool = True) -> list[Path]:
     """Write ``run`` (a :class:`cellscape.pipeline.CoverageRun`) into ``out_dir``; return the paths.
 
-    Files: ``coverage.tif`` (float32 bands rsrp_dbm, sinr_db, throughput_mbps), ``best_sector.tif``
+    Files: ``coverage.tif`` (float32 bands rsrp_dbm, sinr_db, throughput_mbps), ``uplink.tif`` (float32
+    bands ul_sinr_db, ul_throughput_mbps, ul_tx_power_dbm, coupling_loss_db; cellscape.coverage.uplink), ``best_sector.tif``
     (int32, -1 = none), ``kpis.json``, ``scenario.json`` (:func:`write_scenario_json`),
     ``sites.geojson`` (:func:`sites_features`), ``buildings.geojson`` when the run has buildings
     (:func:`buildings_geojson`), and with ``png`` a heat map per quantity plus the RSRP and
@@ -89,6 +95,12 @@ def write_coverage_outputs(run, out_dir: str | Path, *, png: bool = True) -> lis
     path = out / "best_sector.tif"
     write_geotiff(path, {"best_sector": res.best_sector.astype(np.int32)}, grid, nodata=-1)
     written.append(path)
+    ul = getattr(run, "uplink", None)
+    if ul is not None:
+        path = out / "uplink.tif"
+        write_geotiff(path, {"ul_sinr_db": ul.sinr_db, "ul_throughput_mbps": (ul.throughput_bps / 1e6).astype(np.float32),
+                             "ul_tx_power_dbm": ul.tx_power_dbm, "coupling_loss_db": ul.coupling_loss_db}, grid)
+        written.append(path)
     path = out / "kpis.json"
     write_kpis(path, run.kpis)
     written.append(path)
@@ -111,9 +123,11 @@ def write_coverage_outputs(run, out_dir: str | Path, *, png: bool = True) -> lis
         attribution = building_attribution(run.footprints)
         arrays = {"rsrp_dbm": res.rsrp_dbm, "sinr_db": res.sinr_db, "throughput_mbps": thr_mbps,
                   "best_sector": res.best_sector}
+        if ul is not None:
+            arrays.update({"ul_sinr_db": ul.sinr_db, "ul_throughput_mbps": (ul.throughput_bps / 1e6).astype(np.float32)})
         for name, arr in arrays.items():
             style = dict(MAP_STYLES[name])
-            if name == "throughput_mbps":
+            if name in ("throughput_mbps", "ul_throughput_mbps"):
                 style["vmax"] = float(np.nanmax(arr)) if np.isfinite(arr).any() else 1.0
             if name == "best_sector":
                 style["vmin"], style["vmax"] = -0.5, max(res.sectors.x_m.size - 0.5, 0.5)
@@ -186,6 +200,8 @@ def scenario_from_dict(data: dict) -> Scenario:
         d["area"] = Area(**{**d["area"], "bounds": tuple(d["area"]["bounds"])})
         d["carrier"] = Carrier(**d["carrier"])
         d["receiver"] = Receiver(**d["receiver"])
+        if "uplink" in d:                    # absent in files written before the uplink map
+            d["uplink"] = UplinkMapOptions(**d["uplink"])
         d["sites"] = tuple(site(s) for s in d["sites"])
         d["geometry"] = GeometryOptions(**d["geometry"])
         d["buildings"] = BuildingSource(**d["buildings"]) if d.get("buildings") else None

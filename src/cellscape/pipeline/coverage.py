@@ -5,18 +5,21 @@ tile) -> KPIs. No file is written here: ``cellscape.io`` writes results.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from cellscape.coverage.engine import Backend, Progress, compute_coverage
 from cellscape.coverage.result import CoverageResult
+from cellscape.coverage.uplink import UplinkResult, uplink_coverage
 from cellscape.coverage.tables import distance_tables
-from cellscape.errors import GeometryError
+from cellscape.errors import GeometryError, ScenarioError
 from cellscape.geo.grid import RasterGrid, grid_for_bounds, transform_xy
 from cellscape.geo.surface import Terrain
-from cellscape.kpi import coverage_kpis
-from cellscape.radio.nr import resolve_n_prb
+from cellscape.kpi import coverage_kpis, uplink_kpis
+from cellscape.radio.nr import frequency_range, max_n_rb, resolve_n_prb
+from cellscape.radio.throughput import downlink_throughput_bps
+from cellscape.scenario.devices import DeviceProfile
 from cellscape.scenario.records import Scenario
 
 
@@ -28,6 +31,8 @@ class CoverageRun:
     result: CoverageResult
     kpis: dict
     footprints: object | None      # building polygons in the grid CRS (for plots), or None
+    uplink: UplinkResult | None = None
+    device: str | None = None      # the device profile the maps were computed for (None: the receiver)
 
 
 def localize(scenario: Scenario) -> tuple[RasterGrid, np.ndarray]:
@@ -63,22 +68,68 @@ def check_scenario(scenario: Scenario) -> dict:
             "crs": grid.crs, "pixels": f"{grid.n_rows} x {grid.n_cols}", "n_prb": resolve_n_prb(scenario.carrier)}
 
 
+def for_device(scenario: Scenario, device: DeviceProfile) -> Scenario:
+    """The scenario with its receiver replaced by a device profile's height, noise figure, antenna
+    gain and maximum power (the O2I model and indoor share stay the scenario's).
+
+    Raises
+    ------
+    ScenarioError
+        For NB-IoT and LTE-M devices: their narrow-band carrier is not the scenario's NR carrier.
+    """
+    if device.category != "nr":
+        raise ScenarioError(f"--device {device.name}: a {device.category} device is served on its own narrow-band "
+                            f"carrier, not on the scenario's NR carrier; choose an NR device "
+                            f"(smartphone, redcap, cpe, vehicle)")
+    rx = replace(scenario.receiver, height_m=device.height_m, noise_figure_db=device.noise_figure_db,
+                 antenna_gain_dbi=device.antenna_gain_dbi, max_tx_power_dbm=device.max_tx_power_dbm)
+    return replace(scenario, receiver=rx)
+
+
+def device_prbs(device: DeviceProfile | None, scenario: Scenario) -> int:
+    """PRBs a device can use on the scenario's carrier: the carrier's, or fewer for a narrower
+    device (RedCap: 20 MHz; TS 38.101-1 Table 5.3.2-1 at the carrier's SCS)."""
+    n_prb = resolve_n_prb(scenario.carrier)
+    if device is None or device.max_bandwidth_mhz is None or device.max_bandwidth_mhz >= scenario.carrier.bandwidth_mhz:
+        return n_prb
+    fr = frequency_range(scenario.carrier.fc_ghz)
+    return min(n_prb, max_n_rb(device.max_bandwidth_mhz, scenario.carrier.scs_khz, frequency_range=fr))
+
+
 def run_coverage(scenario: Scenario, *, terrain: Terrain | None = None, backend: Backend = "numba",
-                 progress: Progress | None = None) -> CoverageRun:
-    """Maps and KPIs of a scenario.
+                 progress: Progress | None = None, device: DeviceProfile | None = None) -> CoverageRun:
+    """Maps and KPIs of a scenario, downlink and uplink.
 
     ``terrain``: the DEM the scenario's ``terrain`` block names, read at the edge
-    (``cellscape.io.terrain.read_terrain``); required when the scenario has one.
+    (``cellscape.io.terrain.read_terrain``); required when the scenario has one. ``device``: compute
+    the maps for this device profile (:func:`for_device`); a device narrower than the carrier
+    (RedCap) gets the throughput of its own PRBs.
     """
     if scenario.terrain is not None and terrain is None:
         raise GeometryError(f"the scenario names terrain {scenario.terrain.path}; read it with "
                             f"cellscape.io.terrain.read_terrain and pass terrain=")
+    if device is not None:
+        scenario = for_device(scenario, device)
     grid, site_xy_m = localize(scenario)
     footprints = load_footprints(scenario, grid)
     result = compute_coverage(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
                               progress=progress)
+    n_dev = device_prbs(device, scenario)
+    if n_dev < result.meta["n_prb"]:
+        fr = frequency_range(scenario.carrier.fc_ghz)
+        result = replace(result, throughput_bps=downlink_throughput_bps(result.sinr_db, n_dev, scenario.carrier.scs_khz,
+                                                                        frequency_range=fr),
+                         meta={**result.meta, "device": device.name, "device_n_prb": n_dev})
+    elif device is not None:
+        result = replace(result, meta={**result.meta, "device": device.name})
+    ul_scenario = scenario
+    if n_dev < result.meta["n_prb"] and scenario.uplink.n_prb is None:
+        ul_scenario = replace(scenario, uplink=replace(scenario.uplink, n_prb=n_dev))
+    uplink = uplink_coverage(ul_scenario, result)
     kpis = coverage_kpis(result, rsrp_thresholds_dbm=scenario.rsrp_thresholds_dbm)
-    return CoverageRun(scenario=scenario, result=result, kpis=kpis, footprints=footprints)
+    kpis["uplink"] = uplink_kpis(uplink, result)
+    return CoverageRun(scenario=scenario, result=result, kpis=kpis, footprints=footprints, uplink=uplink,
+                       device=None if device is None else device.name)
 
 
 def rooftop_candidates(scenario: Scenario, *, min_roof_m: float = 15.0, max_roof_m: float = 60.0,

@@ -960,7 +960,9 @@ def uma_los_probability(d2d_out_m, h_ut_m):
     -------
     los_probability : ndarray
         1 for d <= 18 m, else [18/d + exp(-d/63)(1 - 18/d)] (1 + C'(h_UT) 5/4 (d/100)^3 exp(-d/150)),
-        C'(h_UT) = 0 for h_UT <= 13 m and ((h_UT - 13)/10)^1.5 for 13 m < h_UT <= 23 m.
+        C'(h_UT) = 0 for h_UT <= 13 m and ((h_UT - 13)/10)^1.5 for 13 m < h_UT <= 23 m, capped at 1:
+        for high UTs the table's product exceeds 1 just beyond 18 m (1.0006 at d = 18.1 m,
+        h_UT = 18 m), which no probability may.
 
     Raises
     ------
@@ -982,7 +984,7 @@ def uma_los_probability(d2d_out_m, h_ut_m):
     dd = np.maximum(d, 18.0)
     p = (18.0 / dd + np.exp(-dd / 63.0) * (1.0 - 18.0 / dd)) * (
         1.0 + c * 1.25 * (dd / 100.0) ** 3 * np.exp(-dd / 150.0))
-    return np.where(d <= 18.0, 1.0, p)
+    return np.where(d <= 18.0, 1.0, np.minimum(p, 1.0))
 
 
 def inh_mixed_los_probability(d2d_m):

@@ -46,6 +46,7 @@ from cellscape.scenario.records import (
     Sector,
     Site,
     TerrainSource,
+    UplinkMapOptions,
 )
 
 __all__ = [
@@ -142,6 +143,15 @@ class ReceiverSpec(_Spec):
     antenna_gain_dbi: Float = Field(0.0, ge=-20.0, le=40.0)
     o2i_model: O2IModel = "low"
     indoor_fraction: Float = Field(0.0, ge=0.0, le=1.0)
+    max_tx_power_dbm: Float = Field(23.0, ge=-40.0, le=33.0)
+
+
+class UplinkMapSpec(_Spec):
+    p0_dbm: Float = Field(-90.0, ge=-202.0, le=24.0)
+    alpha: Float = Field(0.8, ge=0.0, le=1.0)
+    gnb_noise_figure_db: Float = Field(5.0, ge=0.0, le=20.0)
+    interference_margin_db: Float = Field(3.0, ge=0.0, le=40.0)
+    n_prb: Int | None = Field(None, ge=1, le=275)
 
 
 class BuildingsSpec(_Spec):
@@ -181,6 +191,7 @@ class ScenarioSpec(_Spec):
     area: AreaSpec
     carrier: CarrierSpec
     receiver: ReceiverSpec | None = None          # None (or an empty block): all defaults
+    uplink: UplinkMapSpec | None = None
     buildings: BuildingsSpec | None = None
     terrain: TerrainSpec | None = None
     geometry: GeometrySpec | None = None
@@ -489,6 +500,7 @@ def _to_records(spec: ScenarioSpec) -> Scenario:
         sites.append(Site(site_id=site.site_id, x=float(site.x), y=float(site.y), height_m=float(site.height_m),
                           sectors=sectors, environment=site.environment))
     area, car, rx = spec.area, spec.carrier, spec.receiver or ReceiverSpec()
+    ul = spec.uplink or UplinkMapSpec()
     outputs, compute = spec.outputs or OutputsSpec(), spec.compute or ComputeSpec()
     buildings = None
     if spec.buildings is not None:
@@ -510,7 +522,11 @@ def _to_records(spec: ScenarioSpec) -> Scenario:
         environment=spec.environment,
         receiver=Receiver(height_m=float(rx.height_m), noise_figure_db=float(rx.noise_figure_db),
                           antenna_gain_dbi=float(rx.antenna_gain_dbi), o2i_model=rx.o2i_model,
-                          indoor_fraction=float(rx.indoor_fraction)),
+                          indoor_fraction=float(rx.indoor_fraction), max_tx_power_dbm=float(rx.max_tx_power_dbm)),
+        uplink=UplinkMapOptions(p0_dbm=float(ul.p0_dbm), alpha=float(ul.alpha),
+                                gnb_noise_figure_db=float(ul.gnb_noise_figure_db),
+                                interference_margin_db=float(ul.interference_margin_db),
+                                n_prb=None if ul.n_prb is None else int(ul.n_prb)),
         los_mode=spec.los_mode,
         shadow_fading=spec.shadow_fading,
         inter_site_sf_correlation=float(spec.inter_site_sf_correlation),

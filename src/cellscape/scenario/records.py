@@ -106,6 +106,21 @@ class Receiver:
     antenna_gain_dbi: float = 0.0      # isotropic UE antenna
     o2i_model: O2IModel = "low"        # Table 7.4.3-2 model for indoor pixels
     indoor_fraction: float = 0.0       # used only where there are no buildings (UE drops)
+    max_tx_power_dbm: float = 23.0     # UE power class 3 (TS 38.101-1 Table 6.2.1-1): the uplink map
+
+
+@dataclass(frozen=True)
+class UplinkMapOptions:
+    """The uplink map of ``cellscape run``: one UE alone in its best (downlink) server's cell, on
+    ``n_prb`` PRBs (None: the whole carrier, like the downlink map's full allocation), with the
+    TS 38.213 7.1.1 open-loop power (``p0_dbm``, ``alpha``), received with ``gnb_noise_figure_db``
+    and an ``interference_margin_db`` for the other cells' uplink (rise over thermal)."""
+
+    p0_dbm: float = -90.0
+    alpha: float = 0.8
+    gnb_noise_figure_db: float = 5.0
+    interference_margin_db: float = 3.0
+    n_prb: int | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +180,7 @@ class Scenario:
     sites: tuple[Site, ...]
     environment: Environment = "UMa"
     receiver: Receiver = field(default_factory=Receiver)
+    uplink: UplinkMapOptions = field(default_factory=UplinkMapOptions)
     los_mode: LosMode = "statistical"
     shadow_fading: bool = True
     inter_site_sf_correlation: float = 0.5
