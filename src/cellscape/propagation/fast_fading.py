@@ -13,7 +13,7 @@ frequencies f_D cos(alpha_n), alpha_n uniform (Clarke's model, Jakes' spectrum; 
 after Patzold); the LOS tap of TDL-D/E adds a specular ray (K factor of the table) at
 f_D cos(45 deg). Time is counted in Doppler cycles (t f_D), so one bank serves every speed: a user
 moving at v reads it at position t v fc / c, from its own random start (independent users and
-receive branches), with a PRB shift of its own. The sinusoid frequencies are rounded to whole
+receive branches; a caller may also shift a user's PRB columns). The sinusoid frequencies are rounded to whole
 periods of the bank, so reading past its end wraps without a jump.
 
 Power gains are normalised to a mean of exactly 1 over the bank, so the fading never changes
@@ -138,7 +138,7 @@ def build_fading_bank(*, scs_khz: float, n_cols: int, rbg_size: int, delay_sprea
     scs_khz : float
         Subcarrier spacing; PRB k sits at k x 12 x scs. [kHz]
     n_cols : int
-        PRB columns (the carrier's PRBs plus the largest shift a user may take); a multiple of
+        PRB columns (the carrier's PRBs, plus the largest shift a caller gives a user); a multiple of
         ``rbg_size``.
     rbg_size : int
         PRBs per RBG, for the RBG-mean bank.

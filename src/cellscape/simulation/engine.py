@@ -28,6 +28,7 @@ the slot loop's draws are keyed by (seed, user, slot), so results do not depend 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -174,8 +175,9 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
     slice_of = np.array([sim.slice_index(g.slice) for g in sim.users])[group]
     specs = [sim.users[g].traffic for g in group]
     tr_dl = traffic_arrays(specs, "dl", slot_s, rng)
-    tr_ul = traffic_arrays(specs, "ul", slot_s, rng) if sim.uplink.enabled else traffic_arrays(
-        [replace(t, direction="dl") for t in specs], "ul", slot_s, rng)
+    # without an uplink every user's traffic is read as downlink-only
+    ul_specs = specs if sim.uplink.enabled else [replace(t, direction="dl") for t in specs]
+    tr_ul = traffic_arrays(ul_specs, "ul", slot_s, rng)
 
     # ---- fading bank -------------------------------------------------------------------------
     fad = sim.fading
@@ -243,7 +245,6 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
     serve_time = np.zeros(n_u)
     seed = int(sim.seed) & 0x7FFFFFFFFFFFFFFF
     t_dyn = 0.0
-    import time as _time
 
     for b in range(n_blocks):
         t0 = b * block
@@ -306,7 +307,7 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
         sf[:, [S.S_RBG_DL, S.S_RBG_UL, S.S_SLOTS_DL, S.S_SLOTS_UL, S.S_BITS_DL_BLOCK, S.S_BITS_UL_BLOCK]] = 0.0
         uf[:, S.F_UL_ENERGY] = 0.0
         slot_dir = dir_of(np.arange(t0, t0 + nb)).astype(np.int64)
-        t1 = _time.perf_counter()
+        t1 = time.perf_counter()
         S.run_block(t0, nb, slot_dir, warm, slot_s, sec_ptr, sec_ues, n_rbg, rbg_size, n_prb,
                     slice_share, slice_order, slice_budget, deficit, rr_ptr,
                     uf, ui, hq, pk_slot, pk_end, hist, toff_dl, toff_ul,
@@ -318,7 +319,7 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
                     1.0 / opt.pf_window_slots, opt.kind == "rr", opt.ul_max_ues_per_slot,
                     sim.uplink.p0_dbm, sim.uplink.alpha, mu, sim.uplink.gnb_rx_branches,
                     e_dl, s_dl, bt_dl, e_ul, s_ul, bt_ul, seed)
-        t_dyn += _time.perf_counter() - t1
+        t_dyn += time.perf_counter() - t1
         # loads for the next block, uplink interference from this block's transmissions
         dl_slots = sf[:, S.S_SLOTS_DL]
         load = np.where(dl_slots > 0, sf[:, S.S_RBG_DL] / np.maximum(dl_slots * n_rbg, 1), load)

@@ -36,7 +36,7 @@ Per slot and sector (downlink in D/S slots, uplink in U slots; both every slot i
 
 The effective SINR over PRBs is the mutual-information (Shannon) ESM of
 cellscape.radio.link_abstraction; fast fading is a per-PRB power gain read from the trace bank of
-cellscape.propagation.fast_fading at the user's own time offset and PRB shift, advanced by the user's
+cellscape.propagation.fast_fading at the user's own time offset (and PRB shift, 0 in cellscape.simulation.engine), advanced by the user's
 Doppler; ``n_rx`` receive branches (independent offsets) are combined by maximum-ratio combining
 (their gains add).
 """
@@ -294,7 +294,6 @@ def _transmit(uf, ui, hq, pk_slot, pk_end, hist, d, u, h_new, rbg_list, n_rbg_u,
      la_ideal, mcs_thr, mcs_qm, mcs_r, slope_db, bler_target, olla_step, cqi_thr, cqi_eff,
      bits_per_prb_eff, n_re_prb, csi_delay, seed, slot_s, budget_s, max_tx, rtt, nrx_ul) = p
     nrx = ui[u, I_NRX] if d == 0 else nrx_ul
-    pos = uf[u, F_POS]
     fshift = ui[u, I_FSHIFT]
     # effective SINR over the PRBs actually used this slot (MIESM, Shannon measure); the sum of
     # log2(1 + SINR_k) is taken as log2 of products of 8 terms (exact up to rounding, 8x fewer logs)
