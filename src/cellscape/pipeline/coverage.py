@@ -17,7 +17,7 @@ from cellscape.errors import GeometryError, ScenarioError
 from cellscape.geo.grid import RasterGrid, grid_for_bounds, transform_xy
 from cellscape.geo.surface import Terrain
 from cellscape.kpi import coverage_kpis, uplink_kpis
-from cellscape.radio.nr import frequency_range, max_n_rb, resolve_n_prb
+from cellscape.radio.nr import device_n_prb, frequency_range, resolve_n_prb
 from cellscape.radio.throughput import downlink_throughput_bps
 from cellscape.scenario.devices import DeviceProfile
 from cellscape.scenario.records import Scenario
@@ -92,8 +92,8 @@ def device_prbs(device: DeviceProfile | None, scenario: Scenario) -> int:
     n_prb = resolve_n_prb(scenario.carrier)
     if device is None or device.max_bandwidth_mhz is None or device.max_bandwidth_mhz >= scenario.carrier.bandwidth_mhz:
         return n_prb
-    fr = frequency_range(scenario.carrier.fc_ghz)
-    return min(n_prb, max_n_rb(device.max_bandwidth_mhz, scenario.carrier.scs_khz, frequency_range=fr))
+    return device_n_prb(device.max_bandwidth_mhz, n_prb, scenario.carrier.scs_khz,
+                        frequency_range=frequency_range(scenario.carrier.fc_ghz))
 
 
 def run_coverage(scenario: Scenario, *, terrain: Terrain | None = None, backend: Backend = "numba",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from cellscape._validate import check_choice, check_range
-from cellscape.errors import InvalidChoiceError, OutOfValidityRangeError
+from cellscape.errors import CellscapeError, InvalidChoiceError, OutOfValidityRangeError
 from cellscape.scenario.records import Carrier
 
 FrequencyRange = Literal["FR1", "FR2"]
@@ -240,3 +240,26 @@ def symbols_per_second(scs_khz) -> float:
     28000.0
     """
     return 14.0 * 2 ** numerology(scs_khz) * 1000.0
+
+
+def device_n_prb(max_bandwidth_mhz: float | None, n_prb: int, scs_khz: float, *,
+                 frequency_range: FrequencyRange) -> int:
+    """
+    PRBs a device narrower than the carrier can use: N_RB of its bandwidth (TS 38.101 Table
+    5.3.2-1) when that is a channel bandwidth of the table, else the PRBs that fit at 90 %
+    occupancy; never more than the carrier's ``n_prb``. ``None``: the whole carrier.
+
+    Examples
+    --------
+    A RedCap device (20 MHz) on a 273-PRB carrier at 30 kHz, and a 0.18 MHz one at 15 kHz:
+
+    >>> device_n_prb(20.0, 273, 30, frequency_range="FR1"), device_n_prb(0.18, 106, 15, frequency_range="FR1")
+    (51, 1)
+    """
+    if max_bandwidth_mhz is None:
+        return int(n_prb)
+    try:
+        n = max_n_rb(max_bandwidth_mhz, scs_khz, frequency_range=frequency_range)
+    except CellscapeError:
+        n = max(1, int(0.9 * max_bandwidth_mhz * 1e3 / (12.0 * scs_khz)))
+    return int(min(n_prb, n))

@@ -39,7 +39,7 @@ from cellscape.errors import ScenarioError
 from cellscape.propagation.fast_fading import build_fading_bank, doppler_hz
 from cellscape.radio.link_abstraction import BLER_SLOPE_DB, mcs_sinr_thresholds_db, mcs_table_arrays, n_re_per_prb
 from cellscape.radio.link_budget import noise_per_re_dbm
-from cellscape.radio.nr import frequency_range, max_n_rb, numerology
+from cellscape.radio.nr import device_n_prb, frequency_range, numerology
 from cellscape.radio.tables import CQI_TABLES, EFFICIENCY_BPS_HZ
 from cellscape.radio.throughput import OVERHEAD, cqi_sinr_thresholds_db
 from cellscape.scenario.simulation import Simulation
@@ -69,15 +69,6 @@ def nominal_rbg_size(n_prb: int) -> int:
     if n_prb <= 144:
         return 8
     return 16
-
-
-def _device_prbs(bw_mhz: float | None, n_prb: int, scs_khz: float, fr: str) -> int:
-    if bw_mhz is None:
-        return n_prb
-    try:
-        return min(n_prb, max_n_rb(bw_mhz, scs_khz, frequency_range=fr))
-    except Exception:   # not a channel bandwidth of TS 38.101: the PRBs that fit at 90 % occupancy
-        return max(1, min(n_prb, int(0.9 * bw_mhz * 1e3 / (12.0 * scs_khz))))
 
 
 @dataclass(frozen=True)
@@ -201,7 +192,7 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
     uf[:, S.F_FD_STEP] = fd_step
     ui[:, S.I_SLICE] = slice_of
     ui[:, S.I_NRX] = [d.n_rx for d in devs]
-    ui[:, S.I_MAX_RBG] = [max(1, _device_prbs(d.max_bandwidth_mhz, n_prb, scs, fr) // rbg_size)
+    ui[:, S.I_MAX_RBG] = [max(1, device_n_prb(d.max_bandwidth_mhz, n_prb, scs, frequency_range=fr) // rbg_size)
                           if d.max_bandwidth_mhz is not None else n_rbg for d in devs]
     ui[:, S.I_FULL_DL] = tr_dl.full_buffer
     ui[:, S.I_FULL_UL] = tr_ul.full_buffer
