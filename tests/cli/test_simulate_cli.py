@@ -45,6 +45,11 @@ def test_simulate_writes_everything(tmp_path):
     cells = pq.read_table(out / "cell_kpis.parquet").to_pandas()
     assert len(cells) == 4 and (cells["prb_utilisation_dl"] <= 1).all()
     assert not list(out.glob(".*partial"))
+    rep = runner.invoke(app, ["report", str(out)])
+    assert rep.exit_code == 0, rep.output
+    html = (out / "report.html").read_text()
+    assert "System-level simulation: tiny-sim" in html and "cell spectral efficiency" in html
+    assert ">urllc<" in html and ">walkers<" in html and html.count("data:image/png;base64") >= 4
 
 
 def test_bad_simulation_file_is_one_line(tmp_path):

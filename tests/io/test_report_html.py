@@ -224,7 +224,7 @@ def test_plan_folder_gets_the_plan_section(plan_run, tmp_path):
 
 def test_a_folder_that_is_no_run_is_one_line_error(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(DataFileError, match="neither coverage.tif .* nor plan.json"):
+    with pytest.raises(DataFileError, match="neither coverage.tif .* plan.json .* nor summary.json and simulation.json"):
         build_report_html(tmp_path)
     r = runner.invoke(report_app, [str(tmp_path)])
     assert r.exit_code == 1

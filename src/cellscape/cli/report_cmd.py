@@ -15,7 +15,7 @@ from cellscape.cli._errors import one_line_errors
 
 @one_line_errors
 def report(
-    folder: Annotated[Path, typer.Argument(help="Output folder of `cellscape run` or `cellscape plan`.")],
+    folder: Annotated[Path, typer.Argument(help="Output folder of `cellscape run`, `plan` or `simulate`.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file to write (default: FOLDER/report.html).")
                    ] = None,
     regenerate_maps: Annotated[bool, typer.Option(

@@ -637,18 +637,82 @@ def _plan_section(rep: _Report) -> None:
     rep.sections.append(("plan", heading, "".join(parts)))
 
 
+def _simulation_section(rep: _Report) -> None:
+    """The system-level simulation of a ``cellscape simulate`` folder: headline KPIs, slices, users
+    per group (from ue_kpis.parquet) and the folder's plots."""
+    summary = _read_json(rep.folder / "summary.json")
+    sim = _read_json(rep.folder / "simulation.json")
+    rep.plan_name = rep.plan_name or sim.get("name")
+    thr = summary.get("user_throughput_mbps") or {}
+    rows = [
+        ["users / sectors", f"{summary.get('users')} / {summary.get('sectors')}"],
+        ["time measured [s]", num_text(summary.get("measured_s"), "{:.2f}")],
+        ["cell spectral efficiency [bit/s/Hz]", num_text(summary.get("cell_spectral_efficiency_bps_hz"), "{:.2f}")],
+        ["user throughput p5 / p50 / p95 [Mbit/s]",
+         " / ".join(num_text(thr.get(k), "{:.2f}") for k in ("p5", "p50", "p95"))],
+        ["5th-percentile user spectral efficiency [bit/s/Hz]",
+         num_text(summary.get("user_spectral_efficiency_p5_bps_hz"), "{:.3f}")],
+        ["downlink PRB utilisation, mean", pct_text(summary.get("prb_utilisation_dl_mean"))],
+        ["first-transmission BLER (median user)", num_text(summary.get("dl_bler_mean"), "{:.3f}")],
+        ["handovers (per user and s)", f"{summary.get('handovers')} ({num_text(summary.get('handover_rate_per_user_s'), '{:.3f}')})"],
+        ["ping-pong share of handovers", pct_text(summary.get("ping_pong_rate"))],
+        ["radio-link failures per user and s", num_text(summary.get("rlf_rate_per_user_s"), "{:.4f}")],
+    ]
+    parts = [_table(["KPI", "value"], rows, numeric=(1,))]
+    slices = summary.get("slices") or {}
+    if slices:
+        parts.append(_table(["slice", "users", "SLA met [%]", "user throughput p50 [Mbit/s]", "median p99 latency [ms]"],
+                            [[name, v.get("users"), pct_text(v.get("sla_satisfaction")),
+                              num_text(v.get("user_throughput_mbps_p50"), "{:.2f}"),
+                              num_text(v.get("latency_p99_ms_median"), "{:.1f}")] for name, v in slices.items()],
+                            numeric=(1, 2, 3, 4)))
+    ue_path = rep.folder / "ue_kpis.parquet"
+    if ue_path.is_file():
+        import pyarrow.parquet as pq
+
+        try:
+            ue = pq.read_table(ue_path, columns=["group", "device", "slice", "dl_throughput_mbps", "ul_throughput_mbps",
+                                                 "handovers", "rlfs"]).to_pydict()
+        except (OSError, ValueError, KeyError) as exc:
+            raise DataFileError(f"cannot read {ue_path}: {exc}") from None
+        groups: dict[str, list[int]] = {}
+        for i, g in enumerate(ue["group"]):
+            groups.setdefault(g, []).append(i)
+        grow = []
+        for g, idx in groups.items():
+            dl = np.array([ue["dl_throughput_mbps"][i] for i in idx], dtype=float)
+            ul = np.array([ue["ul_throughput_mbps"][i] for i in idx], dtype=float)
+            grow.append([g, ue["device"][idx[0]], ue["slice"][idx[0]], len(idx), num_text(float(np.mean(dl)), "{:.2f}"),
+                         num_text(float(np.mean(ul)), "{:.2f}"), int(sum(ue["handovers"][i] for i in idx)),
+                         int(sum(ue["rlfs"][i] for i in idx))])
+        parts.append(_table(["group", "device", "slice", "users", "mean DL [Mbit/s]", "mean UL [Mbit/s]", "handovers",
+                             "RLFs"], grow, numeric=(3, 4, 5, 6, 7)))
+    for name, caption in (("user_throughput_cdf.png", "User throughput, CDF over users"),
+                          ("latency_cdf.png", "Mean packet latency per user, CDF"),
+                          ("cell_load.png", "Downlink PRB utilisation over time"),
+                          ("cell_throughput.png", "Downlink cell throughput over time"),
+                          ("users.png", "Users coloured by downlink throughput")):
+        if (rep.folder / name).is_file():
+            parts.append(_figure(rep, rep.folder / name, caption))
+    parts.append(_note("System-level simulation (docs/simulation.md): users on the coverage engine's per-sector "
+                       "maps, scheduled per slot; per-user and per-sector tables are in ue_kpis.parquet and "
+                       "cell_kpis.parquet."))
+    rep.sections.append(("simulation", f"System-level simulation: {sim.get('name', '')}".rstrip(": "), "".join(parts)))
+
+
 # ------------------------------------------------------------------------------------------- API
 
 
 def build_report_html(folder: str | os.PathLike, *, regenerate_maps: bool = False, compact: bool = True) -> str:
-    """The self-contained HTML report of a ``cellscape run`` or ``cellscape plan`` output folder.
+    """The self-contained HTML report of a ``cellscape run``, ``plan`` or ``simulate`` output folder.
 
     Parameters
     ----------
     folder : str or os.PathLike
         A run folder (``coverage.tif``, optionally ``best_sector.tif``, ``kpis.json``, PNGs,
         ``los_probability.csv``, ``scenario.json``) or a plan folder (``plan.json``,
-        ``plan.md``, PNGs, ``coverage_after.tif``).
+        ``plan.md``, PNGs, ``coverage_after.tif``) or a simulation folder (``summary.json``,
+        ``simulation.json``, ``ue_kpis.parquet``, PNGs).
     regenerate_maps : bool, default False
         Redraw every figure from the GeoTIFFs (and ``los_probability.csv``) instead of reusing
         the PNGs in the folder.
@@ -673,9 +737,11 @@ def build_report_html(folder: str | os.PathLike, *, regenerate_maps: bool = Fals
         raise DataFileError(f"report: folder {path} does not exist")
     is_run = (path / "coverage.tif").is_file()
     is_plan = (path / "plan.json").is_file()
-    if not (is_run or is_plan):
+    is_sim = (path / "summary.json").is_file() and (path / "simulation.json").is_file()
+    if not (is_run or is_plan or is_sim):
         raise DataFileError(f"{path} is not a cellscape output folder: it has neither coverage.tif "
-                            "(from `cellscape run`) nor plan.json (from `cellscape plan`)")
+                            "(from `cellscape run`), plan.json (from `cellscape plan`) nor summary.json and "
+                            "simulation.json (from `cellscape simulate`)")
     with tempfile.TemporaryDirectory(prefix="cellscape-report-") as tmp:
         rep = _Report(folder=path, tmp=Path(tmp), regenerate=regenerate_maps, compact=compact)
         if (path / "kpis.json").is_file():
@@ -684,6 +750,8 @@ def build_report_html(folder: str | os.PathLike, *, regenerate_maps: bool = Fals
             rep.scenario = _scenario_of(_read_json(path / "scenario.json"))
         if is_plan:
             _plan_section(rep)
+        if is_sim:
+            _simulation_section(rep)
         if is_run:
             _kpi_section(rep)
             _coverage_section(rep)
@@ -696,7 +764,8 @@ def build_report_html(folder: str | os.PathLike, *, regenerate_maps: bool = Fals
 def _document(rep: _Report) -> str:
     name = (rep.scenario or {}).get("name") or rep.plan_name or rep.folder.resolve().name
     kind = " and ".join(k for k, ok in (("coverage", (rep.folder / "coverage.tif").is_file()),
-                                        ("plan", (rep.folder / "plan.json").is_file())) if ok)
+                                        ("plan", (rep.folder / "plan.json").is_file()),
+                                        ("simulation", (rep.folder / "simulation.json").is_file())) if ok)
     title = f"cellscape {kind} report: {name}"
     nav = "".join(f"<a href=\"#{a}\">{_esc(h)}</a>" for a, h, _ in rep.sections)
     body = "".join(f"<section id=\"{a}\"><h2>{_esc(h)}</h2>{b}</section>" for a, h, b in rep.sections)
