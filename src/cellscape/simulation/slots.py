@@ -136,10 +136,9 @@ S_RBG_UL = 4
 S_RBG_UL_TOTAL = 5
 S_SLOTS_DL = 6       # downlink / uplink slots seen (this block)
 S_SLOTS_UL = 7
-S_ACTIVE = 8         # user-slots with data (after warm-up)
-S_BITS_DL_BLOCK = 9  # this block's bits (for the time series)
-S_BITS_UL_BLOCK = 10
-N_SF = 11
+S_BITS_DL_BLOCK = 8  # this block's bits (for the time series)
+S_BITS_UL_BLOCK = 9
+N_SF = 10
 
 # ---- uplink interference: per sector, per PRB [mW] is an input (SIN[s]) ----------------------
 
@@ -486,8 +485,6 @@ def run_block(t0, n_slots, slot_dir, warm, slot_s,
                         toff_u = toff_dl[u] if d == 0 else toff_ul[u]
                         _indices(uf[u, F_POS], toff_u, cps, n_samples, nrx_u, ix_now[a])
                         _indices(uf[u, F_POS] - csi_delay * uf[u, F_FD_STEP], toff_u, cps, n_samples, nrx_u, ix_est[a])
-                if t >= warm:
-                    sf[s, S_ACTIVE] += n_active if d == 0 else 0
                 if n_active == 0:
                     continue
                 # --- RBGs per slice: shares first (deficit counters), then leftovers by priority
@@ -540,6 +537,7 @@ def run_block(t0, n_slots, slot_dir, warm, slot_s,
                     if d == 1:
                         # uplink: up to ul_max_ues users by wideband PF, PRBs split evenly
                         n_pick = 0
+                        cand[:] = False                 # the users picked in this slice (got[] may be 1 elsewhere)
                         for _ in range(ul_max_ues):
                             best_a = -1
                             best_m = -1.0
@@ -556,6 +554,7 @@ def run_block(t0, n_slots, slot_dir, warm, slot_s,
                             if best_a < 0:
                                 break
                             got[best_a] = 1
+                            cand[best_a] = True
                             n_pick += 1
                         if n_pick > 0:
                             span = hi - nxt
@@ -563,7 +562,7 @@ def run_block(t0, n_slots, slot_dir, warm, slot_s,
                             extra_r = span - base * n_pick
                             r = nxt
                             for a in range(n_u):
-                                if got[a] == 1:
+                                if cand[a]:
                                     m = base + (1 if extra_r > 0 else 0)
                                     extra_r -= 1
                                     m = min(m, int(need[a]))
