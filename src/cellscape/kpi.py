@@ -340,10 +340,8 @@ def coverage_kpis(result: CoverageResult, *, rsrp_thresholds_dbm) -> dict:
 def uplink_kpis(uplink, result: CoverageResult, *, sinr_min_db: float | None = None) -> dict:
     """KPIs of the uplink map (cellscape.coverage.uplink): percentiles of the UE's power, uplink SINR
     and throughput, and the share of the area where each direction reaches the lowest CQI
-    (``sinr_min_db``, default the first threshold of CQI table 1), and where both do.
-
-    >>> # see tests/coverage/test_uplink.py for worked cases
-    """
+    (``sinr_min_db``, default the first threshold of CQI table 1), and where both do (worked cases:
+    tests/coverage/test_uplink.py)."""
     from cellscape.radio.throughput import cqi_sinr_thresholds_db
 
     thr = float(cqi_sinr_thresholds_db(table=1)[0]) if sinr_min_db is None else float(sinr_min_db)

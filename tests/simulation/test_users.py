@@ -57,7 +57,7 @@ def test_street_walk_follows_the_edges():
     g = nx.grid_2d_graph(5, 5)
     g = nx.relabel_nodes(g, {n: (100.0 * n[0], 100.0 * n[1]) for n in g})
     nx.set_edge_attributes(g, 100.0, "length_m")
-    knots = street_walks(g, 20, (10.0, 10.0), 120.0, np.random.default_rng(3))
+    knots = street_walks(g, np.full(20, 10.0), 120.0, np.random.default_rng(3))
     for k in knots:
         t = np.array([p[0] for p in k])
         xy = np.array([(p[1], p[2]) for p in k])

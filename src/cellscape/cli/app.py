@@ -49,11 +49,7 @@ def run(
         from cellscape.scenario.devices import device_profile
 
         profile = device_profile(device)
-    terrain = None
-    if sc.terrain is not None:
-        from cellscape.io.terrain import read_terrain
-
-        terrain = read_terrain(sc.terrain.path)
+    terrain = _terrain_of(sc)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
                   TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task(f"coverage {sc.name}", total=None)
@@ -67,6 +63,15 @@ def run(
     for line in _kpi_lines(k):
         typer.echo(f"  {line}")
     typer.echo(f"wrote {len(paths)} files to {out}/")
+
+
+def _terrain_of(scenario):
+    """The DEM a scenario's ``terrain`` block names, read at the edge; None without one."""
+    if scenario.terrain is None:
+        return None
+    from cellscape.io.terrain import read_terrain
+
+    return read_terrain(scenario.terrain.path)
 
 
 def _kpi_lines(k: dict) -> list[str]:
@@ -139,11 +144,8 @@ def plan(
     from cellscape.pipeline import run_plan
 
     p = load_plan(plan_file)
-    terrain = demand = None
-    if p.scenario.terrain is not None:
-        from cellscape.io.terrain import read_terrain
-
-        terrain = read_terrain(p.scenario.terrain.path)
+    demand = None
+    terrain = _terrain_of(p.scenario)
     if p.demand.raster is not None:
         from cellscape.io.demand import read_demand_raster
         from cellscape.pipeline import plan_grid
@@ -191,17 +193,14 @@ def simulate(
     from cellscape.pipeline.simulate import run_simulate, simulation_grid
 
     sim = load_simulation(simulation_file)
-    terrain = None
-    if sim.scenario.terrain is not None:
-        from cellscape.io.terrain import read_terrain
-
-        terrain = read_terrain(sim.scenario.terrain.path)
+    terrain = _terrain_of(sim.scenario)
     demand = {}
-    for g in sim.users:
-        if g.drop.kind == "raster":
-            from cellscape.io.demand import read_demand_raster
+    rasters = [g for g in sim.users if g.drop.kind == "raster"]
+    if rasters:
+        from cellscape.io.demand import read_demand_raster
 
-            demand[g.name] = read_demand_raster(g.drop.raster, simulation_grid(sim)[0])
+        grid = simulation_grid(sim)[0]
+        demand = {g.name: read_demand_raster(g.drop.raster, grid) for g in rasters}
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
         tasks: dict[str, int] = {}

@@ -187,6 +187,20 @@ def _check_sites_crs(table: SitesTable, data: Mapping, path: Path) -> None:
                             f"write the sites in the area's CRS (in {path})")
 
 
+def _job_file(path: Path, block: str) -> tuple[dict, Path]:
+    """A job file (plan, simulation): its mapping, checked to hold only ``name``, ``scenario`` and
+    ``block``, and the path of the radio scenario it names (relative to the file)."""
+    data = read_scenario_mapping(path)
+    unknown = sorted(set(data) - {"name", "scenario", block})
+    if unknown:
+        raise ScenarioError(f"{unknown[0]}: unknown key in a {block} file (allowed: name, scenario, {block}) "
+                            f"(in {path})")
+    if not isinstance(data.get("scenario"), str) or not data["scenario"].strip():
+        raise ScenarioError(f"scenario: a {block} file names its radio scenario file, e.g. scenario: city.yaml "
+                            f"(in {path})")
+    return data, _resolve(data["scenario"], path.parent)
+
+
 def load_plan(path: str | os.PathLike):
     """Read a plan file (docs/planning.md): ``scenario:`` (the radio scenario file, relative to the
     plan file), an optional ``name``, and the ``plan:`` block.
@@ -201,15 +215,8 @@ def load_plan(path: str | os.PathLike):
     from cellscape.scenario.plan import parse_plan
 
     path = Path(path)
-    data = read_scenario_mapping(path)
-    unknown = sorted(set(data) - {"name", "scenario", "plan"})
-    if unknown:
-        raise ScenarioError(f"{unknown[0]}: unknown key in a plan file (allowed: name, scenario, plan) (in {path})")
-    if not isinstance(data.get("scenario"), str) or not data["scenario"].strip():
-        raise ScenarioError(f"scenario: a plan file names its radio scenario file, e.g. scenario: city.yaml "
-                            f"(in {path})")
+    data, scenario_path = _job_file(path, "plan")
     base = path.parent
-    scenario_path = _resolve(data["scenario"], base)
     scenario = load_scenario(scenario_path)
     plan = data.get("plan")
     file_sites = ()
@@ -251,16 +258,9 @@ def load_simulation(path: str | os.PathLike):
     from cellscape.scenario.simulation import parse_simulation
 
     path = Path(path)
-    data = read_scenario_mapping(path)
-    unknown = sorted(set(data) - {"name", "scenario", "simulation"})
-    if unknown:
-        raise ScenarioError(f"{unknown[0]}: unknown key in a simulation file (allowed: name, scenario, simulation) "
-                            f"(in {path})")
-    if not isinstance(data.get("scenario"), str) or not data["scenario"].strip():
-        raise ScenarioError(f"scenario: a simulation file names its radio scenario file, e.g. scenario: city.yaml "
-                            f"(in {path})")
+    data, scenario_path = _job_file(path, "simulation")
     base = path.parent
-    scenario = load_scenario(_resolve(data["scenario"], base))
+    scenario = load_scenario(scenario_path)
     block = data.get("simulation")
     if isinstance(block, Mapping) and isinstance(block.get("users"), list):
         users = []

@@ -82,9 +82,7 @@ def write_simulation_outputs(run, out_dir: str | Path, *, png: bool = True) -> l
             written.append(plot_timeseries_png(out / "cell_throughput.png", times, {
                 "mean over sectors": thr.mean(axis=1), "busiest sector": thr.max(axis=1)},
                 ylabel="downlink cell throughput [Mbit/s]", title=f"{run.simulation.name}: cell throughput"))
-        from cellscape.pipeline.simulate import simulation_grid
-
-        _, site_xy = simulation_grid(run.simulation)
+        site_xy = np.column_stack([m0.sectors.x_m, m0.sectors.y_m])
         written.append(plot_points_png(out / "users.png", ue["x_m"], ue["y_m"], ue["dl_throughput_mbps"], res.grid,
                                        title=f"{run.simulation.name}: users by downlink throughput",
                                        units_label="Mbit/s", sites_xy_m=site_xy, footprints=run.footprints))

@@ -107,7 +107,10 @@ def uplink_map(coupling_loss_db, *, p_cmax_dbm, p0_dbm, alpha, n_prb, scs_khz, g
     _pusch_power_map(float(p_cmax_dbm), float(p0_dbm), float(alpha), np.ascontiguousarray(cl), int(n_prb), int(mu), p)
     p[np.isnan(cl)] = np.nan
     noise_prb_dbm = float(thermal_noise_dbm(12.0 * scs_khz * 1e3, gnb_noise_figure_db))
-    sinr = p - 10.0 * np.log10(n_prb) - cl - noise_prb_dbm - interference_margin_db
+    # the margin is a rise over thermal: interference = noise x (10^(margin/10) - 1)
+    interf_dbm = noise_prb_dbm + 10.0 * math.log10(10.0 ** (interference_margin_db / 10.0) - 1.0) \
+        if interference_margin_db > 0 else -np.inf
+    sinr = uplink_sinr_db(p, n_prb, cl, noise_prb_dbm, interf_dbm)
     return p.astype(np.float32), sinr.astype(np.float32)
 
 

@@ -27,7 +27,6 @@ the slot loop's draws are keyed by (seed, user, slot), so results do not depend 
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -38,10 +37,10 @@ from cellscape.coverage.engine import SectorMaps
 from cellscape.errors import ScenarioError
 from cellscape.propagation.fast_fading import build_fading_bank, doppler_hz
 from cellscape.radio.link_abstraction import BLER_SLOPE_DB, mcs_sinr_thresholds_db, mcs_table_arrays, n_re_per_prb
-from cellscape.radio.link_budget import noise_per_re_dbm
+from cellscape.radio.link_budget import noise_per_re_dbm, thermal_noise_dbm
 from cellscape.radio.nr import device_n_prb, frequency_range, numerology
 from cellscape.radio.tables import CQI_TABLES, EFFICIENCY_BPS_HZ
-from cellscape.radio.throughput import OVERHEAD, cqi_sinr_thresholds_db
+from cellscape.radio.throughput import cqi_sinr_thresholds_db, data_rate_bps
 from cellscape.scenario.simulation import Simulation
 from cellscape.simulation import slots as S
 from cellscape.simulation.handover import EVENT_NAMES, MobilityState, mobility_step
@@ -53,7 +52,14 @@ Progress = Callable[[int, int], None]
 PACKET_FIFO = 64
 """Packets tracked per user and direction for latency (more waiting: bits still counted)."""
 
-THERMAL_NOISE_DBM_HZ = -174.0
+
+
+def _dl_sinr_lin(rsrp_mw, total_mw, serving, load, noise_mw):
+    """Downlink SINR per RE of each user from its ``serving`` sector: S / (sum_j RSRP_j load_j - own + N),
+    ``total_mw`` = RSRP (n_users, n_sectors) @ load, linear."""
+    rows = np.arange(rsrp_mw.shape[0])
+    s_mw = rsrp_mw[rows, serving]
+    return s_mw / (total_mw - s_mw * load[serving] + noise_mw)
 
 
 def nominal_rbg_size(n_prb: int) -> int:
@@ -125,9 +131,10 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
         dev = sim.devices[g.device]
         moving = g.mobility.model != "static"
         spd = g.mobility.speed_kmh or dev.speed_kmh
+        v_kmh = rng.uniform(spd[0], spd[1], g.count) if spd[1] > spd[0] else np.full(g.count, spd[0])
         where = f"simulation.users[{gi}].drop"
         if moving and g.mobility.model == "streets" and street_graph is not None:
-            knots = street_walks(street_graph, g.count, (spd[0] / 3.6, spd[1] / 3.6), sim.duration_s, rng)
+            knots = street_walks(street_graph, v_kmh / 3.6, sim.duration_s, rng)
             x0 = np.array([k[0][1] for k in knots])
             y0 = np.array([k[0][2] for k in knots])
             ind = np.zeros(g.count, dtype=bool)
@@ -151,7 +158,7 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
         xs.append(x0)
         ys.append(y0)
         indoor.append(ind)
-        speeds.append(rng.uniform(spd[0], spd[1], g.count) if spd[1] > spd[0] else np.full(g.count, spd[0]))
+        speeds.append(v_kmh)            # the Doppler speed (random waypoint draws a speed per leg in the same range)
     group = np.concatenate(groups)
     n_u = group.size
     traj = Trajectories.from_lists(trajs)
@@ -209,7 +216,8 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
     mcs_thr = mcs_sinr_thresholds_db(opt.mcs_table)
     cqi_thr = cqi_sinr_thresholds_db(table=1)
     cqi_eff = CQI_TABLES[1][:, EFFICIENCY_BPS_HZ].astype(float)
-    bpe = np.array([12 * 14 * (1.0 - OVERHEAD[(fr, "DL")]), 12 * 14 * (1.0 - OVERHEAD[(fr, "UL")])])
+    # bits per PRB and slot at 1 bit/s/Hz: the map's TS 38.306 rate of one PRB over one slot
+    bpe = np.array([float(data_rate_bps(1.0, 1, scs, frequency_range=fr, direction=d)) * slot_s for d in ("DL", "UL")])
     n_re_dl, n_re_ul = n_re_per_prb(12, 12), n_re_per_prb(14, 12)
     pattern = sim.duplex.pattern
     if sim.duplex.mode == "fdd":
@@ -217,8 +225,7 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
     else:
         code = np.array([1 if c == "U" else 0 for c in pattern], dtype=np.int64)
         dir_of = lambda t: code[t % len(pattern)]  # noqa: E731
-    noise_ul_prb_mw = 10.0 ** ((THERMAL_NOISE_DBM_HZ + 10 * math.log10(12 * scs * 1e3)
-                                + sim.uplink.gnb_noise_figure_db) / 10.0)
+    noise_ul_prb_mw = 10.0 ** (float(thermal_noise_dbm(12 * scs * 1e3, sim.uplink.gnb_noise_figure_db)) / 10.0)
     p_re = m0.tx_power_per_re_dbm                                     # (n_sec,) incl. the maps' Rx gain
     sector_site = m0.sector_site
     load = np.ones(n_sec)
@@ -253,14 +260,13 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
             los[sel] = m.los[:, r, c].T
         rsrp += gain_off[:, None]
         rsrp_mw = 10.0 ** (rsrp / 10.0)
+        total_mw = rsrp_mw @ load                                    # every sector's RSRP weighted by its load
         rows = np.arange(n_u)
         if state is None:
             state = MobilityState.attach(rsrp)
             moved = np.zeros(n_u, dtype=bool)
         else:
-            s_mw = rsrp_mw[rows, state.serving]
-            i_mw = rsrp_mw @ load - s_mw * load[state.serving]
-            sinr_db = 10.0 * np.log10(s_mw / (i_mw + noise_re_mw))
+            sinr_db = 10.0 * np.log10(_dl_sinr_lin(rsrp_mw, total_mw, state.serving, load, noise_re_mw))
             moved = mobility_step(state, rsrp, sinr_db, t_s, block * slot_s, sim.handover, sim.rlf,
                                   record_from_s=sim.warmup_s)
         serving = state.serving
@@ -272,9 +278,7 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
                 uf[np.flatnonzero(moved)[~full], S.F_BUF_DL + d] += back[~full]
                 hq[moved, d, :, S.H_ACTIVE] = 0.0
         # large-scale channel of the block
-        s_mw = rsrp_mw[rows, serving]
-        i_mw = rsrp_mw @ load - s_mw * load[serving]
-        uf[:, S.F_SINR_DL] = s_mw / (i_mw + noise_re_mw)
+        uf[:, S.F_SINR_DL] = _dl_sinr_lin(rsrp_mw, total_mw, serving, load, noise_re_mw)
         cl_db = p_re[None, :] - rsrp                                   # coupling loss to every sector
         g_ul = 10.0 ** (-cl_db / 10.0)
         uf[:, S.F_GAIN_UL] = g_ul[rows, serving]

@@ -147,20 +147,19 @@ def random_waypoint(x0_m, y0_m, speed_m_s: tuple[float, float], pause_s: tuple[f
     return out
 
 
-def street_walks(graph, n: int, speed_m_s: tuple[float, float], duration_s: float,
-                 rng: np.random.Generator) -> list[list[tuple]]:
-    """Knots of ``n`` random walks on a street graph (nodes (x_m, y_m), edges ``length_m``)."""
+def street_walks(graph, speed_m_s: np.ndarray, duration_s: float, rng: np.random.Generator) -> list[list[tuple]]:
+    """Knots of one random walk per entry of ``speed_m_s`` (each walker's speed [m/s]) on a street
+    graph (nodes (x_m, y_m), edges ``length_m``)."""
     edges = list(graph.edges(data="length_m"))
     if not edges:
         raise ScenarioError("the street graph has no edges to walk along")
     lengths = np.array([e[2] for e in edges], dtype=float)
     p = lengths / lengths.sum()
     out = []
-    for _ in range(n):
+    for v in np.asarray(speed_m_s, dtype=float):
         a, b, _len = edges[int(rng.choice(len(edges), p=p))]
         f = rng.random()
         x, y = a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])
-        v = rng.uniform(*speed_m_s)
         t = 0.0
         knots = [(t, x, y)]
         prev, node = (a, b) if rng.random() < 0.5 else (b, a)
