@@ -361,6 +361,7 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
               "kind": np.array([EVENT_NAMES[e[2]] for e in ev], dtype=object),
               "from_sector": np.array([m0.sectors.sector_id[e[3]] for e in ev], dtype=object),
               "to_sector": np.array([m0.sectors.sector_id[e[4]] for e in ev], dtype=object)}
+    events["x_m"], events["y_m"] = traj.position_of(events["user"], events["time_s"])
     summary = simulation_summary(sim, ue, cells, measured_s, sc.carrier.bandwidth_mhz)
     meta = {"n_users": n_u, "n_sectors": n_sec, "n_slots": n_slots, "slot_s": slot_s, "block_slots": block,
             "rbg_size": rbg_size, "n_rbg": n_rbg, "n_prb": n_prb, "slot_loop_s": t_dyn,

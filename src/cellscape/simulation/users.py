@@ -105,6 +105,24 @@ class Trajectories:
         flat = np.array([p for k in knots for p in k], dtype=float).reshape(-1, 3)
         return cls(start=np.concatenate([[0], np.cumsum(counts)]), t_s=flat[:, 0], x_m=flat[:, 1], y_m=flat[:, 2])
 
+    def position_of(self, user: np.ndarray, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of users ``user[k]`` at times ``t_s[k]`` (any order; leaves :meth:`positions`'
+        cursor alone). Used to place events (handovers) on the map."""
+        user = np.asarray(user, dtype=np.int64)
+        t_s = np.asarray(t_s, dtype=float)
+        x = np.empty(len(user))
+        y = np.empty(len(user))
+        for k, (u, t) in enumerate(zip(user, t_s)):
+            a, b = self.start[u], self.start[u + 1]
+            j = a + int(np.searchsorted(self.t_s[a:b], t, side="right"))
+            i = max(j - 1, a)
+            j = min(j, b - 1)
+            dt = self.t_s[j] - self.t_s[i]
+            f = min(max((t - self.t_s[i]) / dt, 0.0), 1.0) if dt > 0 else 0.0
+            x[k] = self.x_m[i] + f * (self.x_m[j] - self.x_m[i])
+            y[k] = self.y_m[i] + f * (self.y_m[j] - self.y_m[i])
+        return x, y
+
     def positions(self, t_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Positions at ``t_s`` (calls must not go back in time)."""
         last = self.start[1:] - 1
