@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
@@ -74,3 +76,26 @@ def test_run_with_a_device_writes_the_uplink_map(tmp_path):
     assert k["uplink"]["n_prb"] == 51 and k["meta"]["device"] == "redcap"
     bad = runner.invoke(app, ["run", str(p), "-o", str(tmp_path / "o2"), "--device", "toaster"])
     assert bad.exit_code != 0 and len(bad.output.strip().splitlines()) == 1 and "toaster" in bad.output
+
+
+def test_simulate_with_the_iot_evaluation(tmp_path):
+    out = tmp_path / "out"
+    p = sim_file(tmp_path, users=[{"name": "phones", "count": 4}],
+                 iot={"enabled": True, "density_per_km2": 5e5, "fc_ghz": 0.8, "indoor_extra_loss_db": 20})
+    r = runner.invoke(app, ["simulate", str(p), "-o", str(out), "--no-png"])
+    assert r.exit_code == 0, r.output
+    assert "NB-IoT at 0.8 GHz: CE0/CE1/CE2/beyond MCL" in r.output and "connection density" in r.output
+    s = json.loads((out / "summary.json").read_text())
+    assert 0.0 <= s["iot_access_success_rate"] <= 1.0
+    iot = s["iot"]
+    assert iot["fc_ghz"] == 0.8 and iot["imt2020_requirement_per_km2"] == 1e6
+    assert iot["meets_imt2020_connection_density"] == (iot["connection_density_per_km2"] >= 1e6)
+    import rasterio
+
+    with rasterio.open(out / "iot_coverage.tif") as f:
+        assert f.descriptions == ("coupling_loss_db", "ce_level") and f.crs is not None
+        ce = f.read(2)
+    assert set(np.unique(ce)) <= {0, 1, 2, 3}
+    rows = (out / "iot_density.csv").read_text().splitlines()
+    assert rows[0].startswith("density_per_km2,packets,packet_outage_rate") and len(rows) >= 3
+    assert sum(line.endswith(",True") for line in rows[1:]) == 1

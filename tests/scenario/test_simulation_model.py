@@ -46,7 +46,12 @@ def test_device_catalogue_extends():
      r"prb_share values add up to 1\.2"),
     ({"users": [{"name": "p", "count": 1}], "duplex": {"pattern": "DDDD"}}, r"duplex\.pattern: a TDD pattern without U"),
     ({"users": [{"name": "p", "count": 1}], "rlf": {"qout_db": -6, "qin_db": -8}}, r"rlf\.qin_db: must exceed"),
-    ({"users": [{"name": "p", "count": 1}], "iot": {"enabled": True}}, r"simulation\.iot\.enabled: .*not built yet"),
+    ({"users": [{"name": "p", "count": 1}], "iot": {"enabled": True, "device": "ltem"}},
+     r"simulation\.iot\.device: .*'ltem' is a ltem device"),
+    ({"users": [{"name": "p", "count": 1}], "iot": {"enabled": True, "device": "meter"}}, r"simulation\.iot\.device: no device"),
+    ({"users": [{"name": "p", "count": 1}], "iot": {"enabled": True, "ce_thresholds_db": [150, 144]}},
+     r"simulation\.iot\.ce_thresholds_db: need CE0 < CE1"),
+    ({"users": [{"name": "p", "count": 1}], "iot": {"enabled": True, "fc_ghz": 0.3}}, r"simulation\.iot\.fc_ghz"),
     ({"users": [{"name": "p", "count": 1, "mobility": {"speed_kmh": [30, 3]}}]}, r"mobility\.speed_kmh: need"),
     ({"users": [{"name": "p", "count": 1, "traffic": {"model": "video"}}]}, r"users\[0\]\.traffic\.model"),
     ({"users": [{"name": "p", "count": 1}], "scheduler": {"kind": "maxcqi"}}, r"simulation\.scheduler\.kind"),
@@ -55,6 +60,13 @@ def test_device_catalogue_extends():
 def test_errors_name_the_field(block, message):
     with pytest.raises(ScenarioError, match=message):
         parse(block)
+
+
+def test_iot_block_parses_into_options():
+    sim = parse({"users": [{"name": "p", "count": 1}],
+                 "iot": {"enabled": True, "density_per_km2": 2e5, "fc_ghz": 0.8, "ce_thresholds_db": [140, 150]}})
+    assert sim.iot.enabled and sim.iot.fc_ghz == 0.8 and sim.iot.density_per_km2 == 2e5
+    assert sim.iot.ce_thresholds_db == (140.0, 150.0) and sim.iot.device == "nbiot"
 
 
 def test_needs_a_simulation_block():

@@ -212,6 +212,15 @@ def simulate(
 
         result = run_simulate(sim, terrain=terrain, demand=demand, backend=backend, progress=progress)
     paths = write_simulation_outputs(result, out, png=png)
+    if result.iot is not None:
+        import numpy as np
+
+        from cellscape.io.iot_outputs import write_iot_outputs
+
+        m0 = next(iter(result.maps.values()))
+        paths += write_iot_outputs(result.iot, result.result.grid, out, png=png, name=sim.name,
+                                   sites_xy_m=np.column_stack([m0.sectors.x_m, m0.sectors.y_m]),
+                                   footprints=result.footprints)
     s = result.result.summary
     thr = s["user_throughput_mbps"]
     typer.echo(f"{sim.name}: {s['users']} users, {s['sectors']} sectors, {s['measured_s']:g} s measured")
@@ -221,7 +230,24 @@ def simulate(
                f"RLF rate {s['rlf_rate_per_user_s']:.3f} /user/s")
     for name, sl in s["slices"].items():
         typer.echo(f"  slice {name}: {sl['users']} users, SLA met by {100 * sl['sla_satisfaction']:.1f} %")
+    if result.iot is not None:
+        typer.echo("  " + iot_line(s["iot"]))
     typer.echo(f"wrote {len(paths)} files to {out}/")
+
+
+def iot_line(iot: dict) -> str:
+    """One line of the IoT evaluation: coverage classes, the configured density, the connection density."""
+    sh = iot["area_share"]
+    run = iot["at_configured_density"]
+    line = (f"NB-IoT at {iot['fc_ghz']:g} GHz: CE0/CE1/CE2/beyond MCL {100 * sh['ce0']:.1f}/{100 * sh['ce1']:.1f}/"
+            f"{100 * sh['ce2']:.1f}/{100 * sh['out_of_coverage']:.1f} % of the area; "
+            f"{run['density_per_km2']:.3g} devices/km2: access success {100 * run['access_success_rate']:.2f} %, "
+            f"outage {100 * run['packet_outage_rate']:.2f} %")
+    cd = iot["connection_density_per_km2"]
+    if cd is not None:
+        verdict = "meets" if iot["meets_imt2020_connection_density"] else "does NOT meet"
+        line += f"; connection density {cd:.3g}/km2 at 1 % outage ({verdict} IMT-2020's 1e6/km2)"
+    return line
 
 
 @app.command()

@@ -245,16 +245,19 @@ def plot_los_probability_png(path: str | os.PathLike, table: Mapping[str, Mappin
 
 
 def plot_timeseries_png(path: str | os.PathLike, t_s: np.ndarray, series: Mapping[str, np.ndarray], *, ylabel: str,
-                        title: str) -> Path:
-    """Lines of one quantity over time, one per label (e.g. per sector, or mean and max).
+                        title: str, xlabel: str = "time [s]", log_x: bool = False) -> Path:
+    """Lines of one quantity over time (or over another x: ``xlabel``, ``log_x``), one per label
+    (e.g. per sector, or mean and max).
 
     ``t_s``: (n,) times [s]; ``series``: label -> (n,) values. Replaced atomically.
     """
     fig = Figure(figsize=(6.5, 4.0))
     ax = fig.add_subplot()
     for label, values in series.items():
-        ax.plot(np.asarray(t_s, float), np.asarray(values, float), label=label, lw=1.2)
-    ax.set_xlabel("time [s]")
+        ax.plot(np.asarray(t_s, float), np.asarray(values, float), label=label, lw=1.2, marker="." if log_x else None)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)

@@ -16,6 +16,7 @@ from cellscape.geo.surface import Terrain
 from cellscape.pipeline.coverage import load_footprints, localize
 from cellscape.scenario.simulation import Simulation
 from cellscape.simulation.engine import SimulationResult, run_simulation
+from cellscape.simulation.iot import IotEvaluation, evaluate_iot
 
 Stage = Callable[[str, int, int], None]
 """progress(stage, done, total): 'maps' (tiles of each height) then 'slots' (measurement steps)."""
@@ -23,12 +24,14 @@ Stage = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class SimulationRun:
-    """A finished simulation job: the result, the maps it ran on and the buildings (for plots)."""
+    """A finished simulation job: the result, the maps it ran on, the buildings (for plots) and the
+    massive-IoT evaluation (None unless ``simulation.iot.enabled``)."""
 
     simulation: Simulation
     result: SimulationResult
     maps: dict[float, SectorMaps]
     footprints: object | None
+    iot: IotEvaluation | None = None
 
 
 def simulation_grid(sim: Simulation) -> tuple[RasterGrid, np.ndarray]:
@@ -69,11 +72,17 @@ def run_simulate(sim: Simulation, *, terrain: Terrain | None = None, demand: dic
     sc = sim.scenario
     grid, site_xy_m = simulation_grid(sim)
     footprints = load_footprints(sc, grid)
-    maps = {}
-    for h in device_heights(sim):
-        scen_h = sc if h == sc.receiver.height_m else replace(sc, receiver=replace(sc.receiver, height_m=h))
-        maps[h] = sector_maps(scen_h, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
-                              progress=None if progress is None else (lambda d, t, h=h: progress(f"maps {h:g} m", d, t)))
+
+    def maps_at(h: float, fc_ghz: float, label: str) -> SectorMaps:
+        scen = sc
+        if h != sc.receiver.height_m:
+            scen = replace(scen, receiver=replace(scen.receiver, height_m=h))
+        if fc_ghz != sc.carrier.fc_ghz:
+            scen = replace(scen, carrier=replace(scen.carrier, fc_ghz=fc_ghz))
+        return sector_maps(scen, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
+                           progress=None if progress is None else (lambda d, t: progress(label, d, t)))
+
+    maps = {h: maps_at(h, sc.carrier.fc_ghz, f"maps {h:g} m") for h in device_heights(sim)}
     hotspots = {}
     for g in sim.users:
         if g.drop.hotspots:
@@ -83,7 +92,25 @@ def run_simulate(sim: Simulation, *, terrain: Terrain | None = None, demand: dic
     graph = _street_graph(sim, grid)
     result = run_simulation(sim, maps, street_graph=graph, demand=demand, hotspots_m=hotspots,
                             progress=None if progress is None else (lambda d, t: progress("slots", d, t)))
-    return SimulationRun(simulation=sim, result=result, maps=maps, footprints=footprints)
+    iot = None
+    if sim.iot.enabled:
+        dev = sim.devices[sim.iot.device]
+        fc = sim.iot.fc_ghz if sim.iot.fc_ghz is not None else sc.carrier.fc_ghz
+        h = float(dev.height_m)
+        m = maps[h] if (fc == sc.carrier.fc_ghz and h in maps) else maps_at(h, fc, f"IoT maps {fc:g} GHz")
+        iot = evaluate_iot(sim.iot, m.rsrp_dbm, m.tx_power_per_re_dbm, m.indoor, pixel_area_m2=grid.resolution_m ** 2,
+                           device=dev, receiver_gain_dbi=sc.receiver.antenna_gain_dbi,
+                           gnb_noise_figure_db=sim.uplink.gnb_noise_figure_db,
+                           gnb_rx_branches=sim.uplink.gnb_rx_branches, fc_ghz=fc, seed=sim.seed)
+        result = replace(result, summary={**result.summary, **iot_summary_fields(iot)})
+    return SimulationRun(simulation=sim, result=result, maps=maps, footprints=footprints, iot=iot)
+
+
+def iot_summary_fields(iot: IotEvaluation) -> dict:
+    """What the IoT evaluation adds to ``summary.json``: the access success rate at the configured
+    density (share of reports whose random access succeeded, devices beyond the MCL counted as
+    failures) and the whole evaluation under ``iot``."""
+    return {"iot_access_success_rate": iot.run.access_success_rate, "iot": iot.summary()}
 
 
 __all__ = ["SimulationRun", "device_heights", "run_simulate", "simulation_grid"]

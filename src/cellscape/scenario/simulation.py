@@ -198,10 +198,13 @@ class RlfOptions:
 @dataclass(frozen=True)
 class IotOptions:
     """The massive-IoT evaluation (cellscape.simulation.iot): ``density_per_km2`` devices of profile
-    ``device`` dropped over the map (indoor share ``indoor_fraction``), each sending a
-    ``packet_size_bytes`` report every ``report_period_s``; coverage classes by coupling loss at
-    ``ce_thresholds_db`` and ``max_coupling_loss_db``; ``connection_density``: also search the
-    density the network supports (ITU-R M.2412)."""
+    ``device`` (an NB-IoT device) over the map (indoor share ``indoor_fraction``), each sending a
+    ``packet_size_bytes`` report every ``report_period_s`` (Poisson); coverage classes by coupling
+    loss at ``ce_thresholds_db`` and ``max_coupling_loss_db``, on per-sector maps at ``fc_ghz``
+    (None: the scenario's carrier), indoor devices ``indoor_extra_loss_db`` deeper than the maps'
+    O2I loss (basements); ``window_s`` of reports are measured; a report is in outage
+    when not delivered within ``latency_limit_s``; ``connection_density``: also search the density
+    the network supports at 1 % outage (ITU-R M.2412 7.1.3)."""
 
     enabled: bool = False
     device: str = "nbiot"
@@ -213,6 +216,9 @@ class IotOptions:
     max_coupling_loss_db: float = 164.0
     latency_limit_s: float = 10.0
     connection_density: bool = True
+    fc_ghz: float | None = None
+    window_s: float = 60.0
+    indoor_extra_loss_db: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -376,6 +382,9 @@ class IotSpec(_Spec):
     max_coupling_loss_db: Float = Field(164.0, gt=0.0, le=250.0)
     latency_limit_s: Float = Field(10.0, gt=0.0, le=1e5)
     connection_density: Bool = True
+    fc_ghz: Float | None = Field(None, ge=0.5, le=7.125, description="IoT carrier; TR 38.901 from 0.5 GHz, FR1.")
+    window_s: Float = Field(60.0, gt=0.0, le=86_400.0)
+    indoor_extra_loss_db: Float = Field(0.0, ge=0.0, le=60.0)
 
 
 class SimulationSpec(_Spec):
@@ -515,10 +524,11 @@ def _issues(spec: SimulationSpec, scenario: Scenario) -> list[str]:
                       f"(or set uplink.enabled: false)")
     iot = spec.iot or IotSpec()
     if iot.enabled:
-        issues.append(f"{base}.iot.enabled: the massive-IoT evaluation (NB-IoT coverage classes, random access, "
-                      f"ITU-R M.2412 connection density) is not built yet; leave it off")
         if iot.device not in names:
-            issues.append(f"{base}.iot.device: no device {iot.device!r}")
+            issues.append(f"{base}.iot.device: no device {iot.device!r} (devices: {', '.join(sorted(names))})")
+        elif _category(iot.device, spec) != "nbiot":
+            issues.append(f"{base}.iot.device: the massive-IoT evaluation models NB-IoT (NPRACH, single-tone NPUSCH); "
+                          f"{iot.device!r} is a {_category(iot.device, spec)} device (LTE-M's CE modes are not built)")
         t0, t1 = iot.ce_thresholds_db
         if not (t0 < t1 < iot.max_coupling_loss_db):
             issues.append(f"{base}.iot.ce_thresholds_db: need CE0 < CE1 < max_coupling_loss_db "
