@@ -99,3 +99,7 @@ def test_simulate_with_the_iot_evaluation(tmp_path):
     rows = (out / "iot_density.csv").read_text().splitlines()
     assert rows[0].startswith("density_per_km2,packets,packet_outage_rate") and len(rows) >= 3
     assert sum(line.endswith(",True") for line in rows[1:]) == 1
+    rep = runner.invoke(app, ["report", str(out)])
+    assert rep.exit_code == 0, rep.output
+    html = (out / "report.html").read_text()
+    assert "<h3>Massive IoT</h3>" in html and "connection density at 1 % outage" in html

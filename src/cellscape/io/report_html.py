@@ -697,7 +697,39 @@ def _simulation_section(rep: _Report) -> None:
     parts.append(_note("System-level simulation (docs/simulation.md): users on the coverage engine's per-sector "
                        "maps, scheduled per slot; per-user and per-sector tables are in ue_kpis.parquet and "
                        "cell_kpis.parquet."))
+    iot = summary.get("iot")
+    if iot:
+        parts.append(_iot_part(rep, iot))
     rep.sections.append(("simulation", f"System-level simulation: {sim.get('name', '')}".rstrip(": "), "".join(parts)))
+
+
+def _iot_part(rep: _Report, iot: dict) -> str:
+    """The massive-IoT evaluation of a simulation folder (summary.json's ``iot``): coverage classes,
+    the configured density, the connection density against IMT-2020, and its plots."""
+    share = iot.get("area_share") or {}
+    run = iot.get("at_configured_density") or {}
+    lat = run.get("latency_s") or {}
+    cd = iot.get("connection_density_per_km2")
+    verdict = {True: "meets", False: "does not meet", None: "not evaluated"}[iot.get("meets_imt2020_connection_density")]
+    rows = [
+        ["NB-IoT carrier [GHz]", num_text(iot.get("fc_ghz"), "{:g}")],
+        ["area in CE0 / CE1 / CE2 / beyond the MCL",
+         " / ".join(pct_text(share.get(k)) for k in ("ce0", "ce1", "ce2", "out_of_coverage"))],
+        ["configured density [devices/km2]", num_text(run.get("density_per_km2"), "{:,.0f}")],
+        ["random-access success", pct_text(run.get("access_success_rate"), 2)],
+        ["packet outage (ITU-R M.2412)", pct_text(run.get("packet_outage_rate"), 2)],
+        ["report latency p50 / p99 [s]", " / ".join(num_text(lat.get(k), "{:.2f}") for k in ("p50", "p99"))],
+        ["connection density at 1 % outage [devices/km2]", num_text(cd, "{:,.0f}")],
+        ["IMT-2020 requirement (1,000,000 devices/km2)", verdict],
+    ]
+    parts = ["<h3>Massive IoT</h3>", _table(["KPI", "value"], rows, numeric=(1,))]
+    for name, caption in (("iot_ce_level.png", "NB-IoT coverage class per pixel (3 = beyond the MCL)"),
+                          ("iot_outage.png", "Packet outage against device density")):
+        if (rep.folder / name).is_file():
+            parts.append(_figure(rep, rep.folder / name, caption))
+    parts.append(_note("NB-IoT coverage classes, random access and reporting (docs/simulation.md, Massive IoT); "
+                       "per-density figures in iot_density.csv."))
+    return "".join(parts)
 
 
 # ------------------------------------------------------------------------------------------- API
