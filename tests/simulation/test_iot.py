@@ -210,3 +210,23 @@ def test_evaluate_iot_on_a_real_network():
     cd = s["connection_density_per_km2"]
     assert at[cd] <= 0.01 and any(d > cd and o > 0.01 for d, o in at.items())
     assert s["meets_imt2020_connection_density"] == (cd >= 1e6)
+
+
+def test_m2412_mmtc_test_environment():
+    from cellscape.scenario.defaults import m2412_mmtc_assumptions
+    from cellscape.scenario.simulation import IotOptions
+    from cellscape.simulation.iot import m2412_mmtc_evaluation
+
+    a = m2412_mmtc_assumptions("B")
+    assert (a.environment, a.fc_ghz, a.layout.isd_m, a.tx_power_dbm, a.o2i_high_loss_fraction) == (
+        "UMa", 0.7, 1732.0, 46.0, 0.2)
+    opts = IotOptions(enabled=True, density_per_km2=2e5, window_s=20.0)
+    ev = m2412_mmtc_evaluation(opts, config="B", n_drops=3000, seed=2)
+    # the drop stands for 57 TRxP areas of ISD^2 sqrt(3) / 6 (ITU-R M.2412 7.1.3 step 5)
+    assert ev.area_km2 == pytest.approx(57 * 1732.0 ** 2 * np.sqrt(3) / 6 / 1e6)
+    assert ev.n_sectors == 57 and ev.coverage.coupling_loss_db.shape == (1, 3000)
+    assert 0.75 < ev.coverage.indoor.mean() < 0.85
+    s = ev.summary()
+    assert s["connection_density_per_km2"] > 0 and s["at_configured_density"]["packet_outage_rate"] <= 0.01
+    with pytest.raises(Exception, match="config='C' is not one of 'A', 'B'"):
+        m2412_mmtc_assumptions("C")

@@ -24,7 +24,7 @@ clockwise-from-north ``azimuth_deg`` and a positive-down ``elec_tilt_deg``; the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cellscape.errors import InvalidChoiceError
 from cellscape.scenario.records import AntennaSpec, Sector
@@ -34,7 +34,7 @@ __all__ = [
     "CALIBRATION_LAYOUTS", "CALIBRATION_ARRAY", "CALIBRATION_FREQUENCIES_GHZ",
     "CALIBRATION_BANDWIDTH_MHZ", "CALIBRATION_TX_POWER_DBM", "CALIBRATION_TILT_ZENITH_DEG",
     "UE_NOISE_FIGURE_DB", "UE_ANTENNA_GAIN_DBI", "HANDOVER_MARGIN_DB", "calibration_assumptions",
-    "UMA_CALIBRATION", "UMI_CALIBRATION", "INH_OFFICE_CALIBRATION",
+    "UMA_CALIBRATION", "UMI_CALIBRATION", "INH_OFFICE_CALIBRATION", "m2412_mmtc_assumptions",
 ]
 
 SPEC = "3GPP TR 38.901 V19.0.0"
@@ -158,6 +158,9 @@ CALIBRATION_TX_POWER_DBM: dict[tuple[str, float], float] = {
 CALIBRATION_TILT_ZENITH_DEG: dict[str, float] = {"UMa": 102.0, "UMi": 102.0, "InH-office": 110.0}
 """Electrical tilt as the table writes it, a zenith angle (90 = horizon) [deg] (Table 7.8-1)."""
 
+CALIBRATION_O2I_HIGH_LOSS_FRACTION = 0.5
+"""Share of indoor UEs in high-loss buildings (Table 7.8-1: 50 % low-loss, 50 % high-loss O2I model)."""
+
 UE_NOISE_FIGURE_DB = 9.0
 """UE noise figure [dB] (Table 7.8-1)."""
 UE_ANTENNA_GAIN_DBI = 0.0
@@ -181,6 +184,7 @@ class CalibrationAssumptions:
     ue_antenna_gain_dbi: float
     handover_margin_db: float
     source: str
+    o2i_high_loss_fraction: float = 0.5     # CALIBRATION_O2I_HIGH_LOSS_FRACTION (a literal: dataclass default)
 
     @property
     def elec_tilt_deg(self) -> float:
@@ -254,6 +258,39 @@ def calibration_assumptions(environment: str, fc_ghz: float) -> CalibrationAssum
         tilt_zenith_deg=CALIBRATION_TILT_ZENITH_DEG[group],
         ue_noise_figure_db=UE_NOISE_FIGURE_DB, ue_antenna_gain_dbi=UE_ANTENNA_GAIN_DBI,
         handover_margin_db=HANDOVER_MARGIN_DB, source=TABLE_CALIBRATION)
+
+
+M2412_MMTC = "ITU-R M.2412-0 Table 5 (Urban Macro-mMTC test environment)"
+
+M2412_MMTC_ISD_M: dict[str, float] = {"A": 500.0, "B": 1732.0}
+"""Inter-site distance of the Urban Macro-mMTC configurations A and B [m] (ITU-R M.2412-0)."""
+
+M2412_MMTC_TILT_ZENITH_DEG: dict[str, float] = {"A": 102.0, "B": 92.0}
+"""Electrical tilt (zenith of the beam) used here: configuration A keeps Table 7.8-1's UMa 102 deg
+(ISD 500 m, the same geometry); for configuration B (ISD 1732 m) the beam is raised to 92 deg to
+point near the cell edge. Our choice, not a value read from M.2412."""
+
+
+def m2412_mmtc_assumptions(config: str = "A") -> CalibrationAssumptions:
+    """The ITU-R M.2412 Urban Macro-mMTC test environment as a calibration set-up (for the
+    connection-density evaluation of cellscape.simulation.iot): UMa propagation at 700 MHz, 19 sites
+    x 3 sectors with wrap-around at ISD 500 m (``config`` 'A') or 1732 m ('B'), h_BS 25 m, 46 dBm,
+    80 % of devices indoor in 20 % high-loss / 80 % low-loss buildings; the BS array of Table 7.8-1
+    configuration 1 (8 dBi elements) and the tilt of :data:`M2412_MMTC_TILT_ZENITH_DEG`.
+
+    >>> a = m2412_mmtc_assumptions("B")
+    >>> a.fc_ghz, a.layout.isd_m, a.o2i_high_loss_fraction, a.layout.indoor_fraction
+    (0.7, 1732.0, 0.2, 0.8)
+    """
+    if config not in M2412_MMTC_ISD_M:
+        raise InvalidChoiceError(f"config={config!r} is not one of 'A', 'B' (the configurations of {M2412_MMTC})")
+    layout = replace(CALIBRATION_LAYOUTS["UMa"], isd_m=M2412_MMTC_ISD_M[config],
+                     source=f"{M2412_MMTC}, configuration {config}; layout of {_TABLE_OUTDOOR} (UMa)")
+    return CalibrationAssumptions(
+        environment="UMa", fc_ghz=0.7, layout=layout, array=CALIBRATION_ARRAY, bandwidth_mhz=10.0, tx_power_dbm=46.0,
+        tilt_zenith_deg=M2412_MMTC_TILT_ZENITH_DEG[config], ue_noise_figure_db=7.0, ue_antenna_gain_dbi=0.0,
+        handover_margin_db=HANDOVER_MARGIN_DB, source=f"{M2412_MMTC}, configuration {config}",
+        o2i_high_loss_fraction=0.2)
 
 
 UMA_CALIBRATION = CALIBRATION_LAYOUTS["UMa"]

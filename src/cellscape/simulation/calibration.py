@@ -51,7 +51,9 @@ from cellscape.propagation.tr38901 import (
     uma_effective_environment_height_m,
 )
 from cellscape.radio.link_budget import best_server_sinr_db, coupling_loss_db, thermal_noise_dbm
-from cellscape.scenario.defaults import TABLE_CALIBRATION, CalibrationAssumptions, calibration_assumptions
+from cellscape.errors import InvalidChoiceError
+from cellscape.scenario.defaults import (CALIBRATION_O2I_HIGH_LOSS_FRACTION, TABLE_CALIBRATION, CalibrationAssumptions,
+                                         calibration_assumptions)
 from cellscape.scenario.layouts import (
     HEX_SECTOR_AZIMUTHS_DEG,
     CellLayout,
@@ -78,7 +80,7 @@ PERCENTILES: tuple[int, ...] = tuple(range(5, 100, 5))
 METRICS: tuple[str, ...] = ("coupling_loss_db", "geometry_sinr_db", "geometry_sir_db")
 """Per-UE metrics of a :class:`CalibrationResult`, in the order :meth:`CalibrationResult.percentiles` lists them."""
 
-O2I_HIGH_LOSS_FRACTION = 0.5
+O2I_HIGH_LOSS_FRACTION = CALIBRATION_O2I_HIGH_LOSS_FRACTION
 """Share of indoor UEs in high-loss buildings (Table 7.8-1: 50 % low-loss, 50 % high-loss model)."""
 
 CALIBRATION_D_V_WAVELENGTHS = 0.5
@@ -182,7 +184,8 @@ def _drop_hexagonal(layout: CellLayout, n: int, min_d2d_m: float, rng: np.random
 
 
 def run_calibration(environment: CalibrationEnvironment, fc_ghz: float, *, n_drops: int,
-                    rng: np.random.Generator, antenna: AntennaSpec | None = None) -> CalibrationResult:
+                    rng: np.random.Generator, antenna: AntennaSpec | None = None,
+                    assumptions: CalibrationAssumptions | None = None) -> CalibrationResult:
     """
     Run the TR 38.901 7.8.1 large-scale calibration for one scenario and carrier frequency.
 
@@ -202,6 +205,10 @@ def run_calibration(environment: CalibrationEnvironment, fc_ghz: float, *, n_dro
         BS antenna; default: Table 7.8-1 configuration 1
         (:data:`cellscape.scenario.defaults.CALIBRATION_ARRAY`) with d_V =
         :data:`CALIBRATION_D_V_WAVELENGTHS`. For sensitivity studies.
+    assumptions : CalibrationAssumptions, optional
+        Another set-up of the same form (e.g. ITU-R M.2412's Urban Macro-mMTC,
+        :func:`cellscape.scenario.defaults.m2412_mmtc_assumptions`); then ``environment`` and
+        ``fc_ghz`` must be its own.
 
     Returns
     -------
@@ -232,7 +239,13 @@ def run_calibration(environment: CalibrationEnvironment, fc_ghz: float, *, n_dro
     ((500,), True)
     """
     check_choice("environment", environment, CALIBRATION_ENVIRONMENTS)
-    a = calibration_assumptions(environment, fc_ghz)
+    if assumptions is None:
+        a = calibration_assumptions(environment, fc_ghz)
+    else:
+        a = assumptions
+        if (a.environment, a.fc_ghz) != (environment, float(fc_ghz)):
+            raise InvalidChoiceError(f"environment={environment!r}, fc_ghz={fc_ghz!r} differ from the assumptions' "
+                                     f"{a.environment!r}, {a.fc_ghz:g} ({a.source})")
     n = int(check_range("n_drops", n_drops, 1, np.inf, source="run_calibration"))
     lay = a.layout
     layout = calibration_layout(a)
@@ -261,7 +274,7 @@ def run_calibration(environment: CalibrationEnvironment, fc_ghz: float, *, n_dro
     # --- O2I: building type per UE, indoor distance and spread per link ------------------------
     if hexagonal:
         d2d_in_m = draw_indoor_distance_m(n, scenario=environment, rng=rng) * indoor   # (n,)
-        high_loss = rng.uniform(size=n) < O2I_HIGH_LOSS_FRACTION                       # (n,)
+        high_loss = rng.uniform(size=n) < a.o2i_high_loss_fraction                     # (n,)
         o2i_low_db = o2i_building_loss_db(fc, d2d_in_m, model="low", rng=rng)          # (n,)
         o2i_high_db = o2i_building_loss_db(fc, d2d_in_m, model="high", rng=rng)        # (n,)
         o2i_db = np.where(indoor, np.where(high_loss, o2i_high_db, o2i_low_db), 0.0)[None, :]   # (1, n)
@@ -302,4 +315,5 @@ def run_calibration(environment: CalibrationEnvironment, fc_ghz: float, *, n_dro
         environment=environment, fc_ghz=fc, coupling_loss_db=link_cl_db[serving, ue],
         geometry_sinr_db=sinr_db, geometry_sir_db=sir_db, serving_sector=serving, indoor=indoor,
         serving_los=los[site[serving], ue], ue_x_m=ue_x, ue_y_m=ue_y, h_ut_m=h_ut_m, tx_power_dbm=a.tx_power_dbm, noise_dbm=noise_dbm, layout=layout,
-        source=f"{TABLE_CALIBRATION} (large-scale calibration, {environment}, {fc:g} GHz)")
+        source=(f"{TABLE_CALIBRATION} (large-scale calibration, {environment}, {fc:g} GHz)" if assumptions is None
+                else a.source))

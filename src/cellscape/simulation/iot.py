@@ -188,7 +188,7 @@ def npusch_rate_bps(snr_db) -> tuple[np.ndarray, np.ndarray]:
     --------
     >>> r, n = npusch_rate_bps([20.0, -10.0, -16.0, -40.0])
     >>> r.round(1).tolist(), n.tolist()
-    [[12500.0, 1237.5, 310.8, 0.0], [1, 1, 4, 0]]
+    ([12500.0, 1237.5, 310.8, 0.0], [1, 1, 4, 0])
     """
     snr = np.asarray(snr_db, dtype=float)
     need_db = SINR_MIN_DB - snr
@@ -541,41 +541,75 @@ def evaluate_iot(opts, rsrp_dbm: np.ndarray, tx_power_per_re_dbm: np.ndarray, in
     cov = iot_coverage(rsrp_dbm, tx_power_per_re_dbm, indoor, gain_offset_db=device.antenna_gain_dbi - receiver_gain_dbi,
                        ce_thresholds_db=opts.ce_thresholds_db, max_coupling_loss_db=opts.max_coupling_loss_db,
                        indoor_extra_loss_db=opts.indoor_extra_loss_db)
-    n_sectors = int(rsrp_dbm.shape[0])
+    return evaluate_iot_coverage(opts, cov, pixel_area_m2=pixel_area_m2, n_sectors=int(rsrp_dbm.shape[0]),
+                                 device=device, gnb_noise_figure_db=gnb_noise_figure_db,
+                                 gnb_rx_branches=gnb_rx_branches, fc_ghz=fc_ghz, seed=seed)
 
+
+def evaluate_iot_coverage(opts, cov: IotCoverage, *, pixel_area_m2: float, n_sectors: int, device,
+                          gnb_noise_figure_db: float, gnb_rx_branches: int, fc_ghz: float, seed: int) -> IotEvaluation:
+    """:func:`evaluate_iot` from a coverage already classified (``cov``: per pixel, or per dropped
+    device whose ``pixel_area_m2`` is the area each stands for)."""
+    area_km2 = cov.indoor.size * pixel_area_m2 / 1e6
+    span_s = opts.latency_limit_s + opts.window_s
+    cap = MAX_SEARCH_PACKETS * opts.report_period_s / (area_km2 * span_s)     # density offering the limit
+    if opts.density_per_km2 > cap:
+        raise ScenarioError(f"simulation.iot: {opts.density_per_km2:g} devices/km2 over {area_km2:.3g} km2 offer "
+                            f"{opts.density_per_km2 / cap * MAX_SEARCH_PACKETS:.3g} reports in {span_s:g} s (limit "
+                            f"{MAX_SEARCH_PACKETS:.0e}): lower density_per_km2 or window_s")
     memo: dict[float, IotRun] = {}
 
     def at(density):
         if density not in memo:
-            memo[density] = _at(density)
+            memo[density] = evaluate_density(
+                cov, density, pixel_area_m2=pixel_area_m2, n_sectors=n_sectors, indoor_fraction=opts.indoor_fraction,
+                packet_size_bytes=opts.packet_size_bytes, report_period_s=opts.report_period_s,
+                latency_limit_s=opts.latency_limit_s, window_s=opts.window_s, tx_power_dbm=device.max_tx_power_dbm,
+                gnb_noise_figure_db=gnb_noise_figure_db, gnb_rx_branches=gnb_rx_branches, seed=seed)
         return memo[density]
 
-    def _at(density):
-        return evaluate_density(cov, density, pixel_area_m2=pixel_area_m2, n_sectors=n_sectors,
-                                indoor_fraction=opts.indoor_fraction, packet_size_bytes=opts.packet_size_bytes,
-                                report_period_s=opts.report_period_s, latency_limit_s=opts.latency_limit_s,
-                                window_s=opts.window_s, tx_power_dbm=device.max_tx_power_dbm,
-                                gnb_noise_figure_db=gnb_noise_figure_db, gnb_rx_branches=gnb_rx_branches, seed=seed)
-
-    span_s = opts.latency_limit_s + opts.window_s
-    offered = opts.density_per_km2 * indoor.size * pixel_area_m2 / 1e6 * span_s / opts.report_period_s
-    if offered > MAX_SEARCH_PACKETS:
-        raise ScenarioError(f"simulation.iot: {opts.density_per_km2:g} devices/km2 over {indoor.size * pixel_area_m2 / 1e6:.3g} km2 "
-                            f"offer {offered:.3g} reports in {span_s:g} s (limit {MAX_SEARCH_PACKETS:.0e}): lower "
-                            f"density_per_km2 or window_s")
     run = at(opts.density_per_km2)
     runs: tuple[IotRun, ...] = ()
     density = None
     if opts.connection_density:
-        area_km2 = indoor.size * pixel_area_m2 / 1e6
-        cap = MAX_SEARCH_PACKETS * opts.report_period_s / (area_km2 * (opts.latency_limit_s + opts.window_s))
-        density, found = connection_density(at, min(opts.density_per_km2, cap), max_per_km2=cap)
+        density, found = connection_density(at, opts.density_per_km2, max_per_km2=cap)
         runs = tuple(found)
     return IotEvaluation(coverage=cov, run=run, density_runs=runs, connection_density_per_km2=density,
-                         area_km2=indoor.size * pixel_area_m2 / 1e6, n_sectors=n_sectors,
-                         pixel_area_m2=pixel_area_m2, fc_ghz=float(fc_ghz))
+                         area_km2=area_km2, n_sectors=n_sectors, pixel_area_m2=pixel_area_m2, fc_ghz=float(fc_ghz))
+
+
+def m2412_mmtc_evaluation(opts, *, config: str = "A", n_drops: int = 20_000, device=None,
+                          gnb_noise_figure_db: float = 5.0, gnb_rx_branches: int = 2, seed: int = 1) -> IotEvaluation:
+    """The connection density of NB-IoT in ITU-R M.2412's own Urban Macro-mMTC test environment.
+
+    ``n_drops`` devices are dropped on the 19-site wrap-around layout of configuration ``config``
+    (:func:`cellscape.scenario.defaults.m2412_mmtc_assumptions`: 700 MHz, ISD 500 m or 1732 m,
+    80 % indoor) by the TR 38.901 7.8.1 large-scale drop (:func:`cellscape.simulation.calibration.
+    run_calibration`: path loss, LOS, shadowing, O2I and BS antenna gain per link); each stands for
+    an equal share of the area, 57 x ISD^2 sqrt(3) / 6 (M.2412 7.1.3 step 5: the TRxP area). Then the
+    same classes, random access, data and outage as :func:`evaluate_iot` with ``opts``
+    (:class:`cellscape.scenario.simulation.IotOptions`; its ``indoor_fraction`` should stay 0.8, the
+    drop's). ``device``: default the built-in NB-IoT profile (23 dBm)."""
+    from cellscape.scenario.defaults import m2412_mmtc_assumptions
+    from cellscape.scenario.devices import device_profile
+    from cellscape.simulation.calibration import run_calibration
+
+    a = m2412_mmtc_assumptions(config)
+    r = run_calibration(a.environment, a.fc_ghz, n_drops=n_drops, rng=np.random.default_rng(seed), assumptions=a)
+    dev = device if device is not None else device_profile("nbiot")
+    cl = (r.coupling_loss_db - (dev.antenna_gain_dbi - a.ue_antenna_gain_dbi)
+          + np.where(r.indoor, opts.indoor_extra_loss_db, 0.0))                         # (n_drops,)
+    cov = IotCoverage(coupling_loss_db=cl[None, :], best_sector=r.serving_sector[None, :].astype(np.int64),
+                      ce_level=ce_level(cl, opts.ce_thresholds_db, opts.max_coupling_loss_db)[None, :],
+                      indoor=r.indoor[None, :])
+    n_sectors = r.layout.n_sectors
+    trp_area_m2 = a.layout.isd_m ** 2 * np.sqrt(3.0) / 6.0
+    return evaluate_iot_coverage(opts, cov, pixel_area_m2=n_sectors * trp_area_m2 / n_drops, n_sectors=n_sectors,
+                                 device=dev, gnb_noise_figure_db=gnb_noise_figure_db, gnb_rx_branches=gnb_rx_branches,
+                                 fc_ghz=a.fc_ghz, seed=seed)
 
 
 __all__ = ["IMT2020_CONNECTION_DENSITY_PER_KM2", "IotCoverage", "IotEvaluation", "IotRun", "NPRACH_DEFAULT", "NprachConfig",
-           "OUT_OF_COVERAGE", "ce_level", "connection_density", "data_tones", "evaluate_density", "evaluate_iot", "iot_coverage",
+           "OUT_OF_COVERAGE", "ce_level", "connection_density", "data_tones", "evaluate_density", "evaluate_iot", "evaluate_iot_coverage", "iot_coverage",
+           "m2412_mmtc_evaluation",
            "npusch_rate_bps", "uplink_snr_db"]
