@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import shutil
 import socket
@@ -364,3 +365,131 @@ def test_a_cached_tile_is_the_same_tile(client, run_dir):
     t = TMS.tile(lon, lat, 15)
     url = f"/api/tiles/sinr_db/15/{t.x}/{t.y}.png"
     assert client.get(url).content == client.get(url).content
+
+
+# -- a simulate folder: users and mobility events ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sim_client(sim_dir):
+    return TestClient(create_app(sim_dir), base_url="http://127.0.0.1")
+
+
+def test_a_simulate_folder_lists_users_events_and_its_maps(sim_client, sim_dir):
+    import pyarrow.parquet as pq
+
+    from cellscape.io.simulation_outputs import EVENT_STYLES, USER_COLOUR_PROPERTIES
+
+    meta = sim_client.get("/api/run").json()
+    assert meta["name"] == "tiny-sim" and meta["link_budget"] is True
+    assert [r["name"] for r in meta["rasters"]] == ["rsrp_dbm", "sinr_db", "best_sector"]
+    assert [r["label"] for r in next(r for r in meta["rasters"] if r["name"] == "best_sector")["classes"]] == [
+        "A-1", "A-2", "A-3", "B-1"]
+    vectors = {v["name"]: v for v in meta["vectors"]}
+    assert set(vectors) == {"buildings", "sites", "users", "events"}          # no OSM extract: no streets
+    assert "legend" not in vectors["sites"] and "legend" not in vectors["buildings"]
+
+    ue = pq.read_table(sim_dir / "ue_kpis.parquet").to_pandas()
+    users = vectors["users"]["legend"]
+    assert users["count"] == len(ue) == 20 and users["default"] == "dl_throughput_mbps"
+    assert users["units"] == "Mbit/s" and users["scale"] == "log10"
+    assert list(users["properties"]) == list(USER_COLOUR_PROPERTIES)
+    for prop, scale in users["properties"].items():
+        values = ue[prop].to_numpy()
+        top = float(np.nanmax(values))
+        assert scale["vmin"] == 0.1                      # the decade above the largest value, at least 1
+        assert scale["vmax"] == (1.0 if top <= 1.0 else 10.0 ** math.ceil(math.log10(top)))
+        assert scale["no_value"] == int(np.isnan(values).sum())
+        stops = [s["value"] for s in scale["stops"]]
+        assert len(stops) == 11 and stops[0] == pytest.approx(0.1) and stops[-1] == pytest.approx(scale["vmax"])
+        assert np.all(np.diff(np.log10(stops)) == pytest.approx(np.log10(scale["vmax"] / 0.1) / 10))
+    assert users["properties"]["user_throughput_mbps"]["no_value"] > 0          # cars without a finished file
+
+    ev = pq.read_table(sim_dir / "events.parquet").to_pandas()
+    events = vectors["events"]["legend"]
+    assert events["count"] == len(ev) > 0
+    assert [k["kind"] for k in events["kinds"]] == list(EVENT_STYLES)
+    for k in events["kinds"]:
+        assert k["count"] == int((ev["kind"] == k["kind"]).sum()) > 0
+        assert (k["colour"], k["symbol"], k["label"]) == tuple(EVENT_STYLES[k["kind"]][x]
+                                                              for x in ("colour", "symbol", "label"))
+    w, s, e, n = meta["bounds"]
+    pts = np.array([f["geometry"]["coordinates"] for f in sim_client.get("/api/vector/users").json()["features"]])
+    assert (pts[:, 0] > w).all() and (pts[:, 0] < e).all() and (pts[:, 1] > s).all() and (pts[:, 1] < n).all()
+    assert {"users.geojson", "events.geojson", "ue_kpis.parquet"} & set(meta["files"]) == {"users.geojson",
+                                                                                          "events.geojson"}
+
+
+def test_a_simulate_folder_serves_the_layers_as_written(sim_client, sim_dir):
+    for layer in ("users", "events"):
+        r = sim_client.get(f"/api/vector/{layer}")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+        assert r.json() == json.loads((sim_dir / f"{layer}.geojson").read_text())
+    users = sim_client.get("/api/vector/users").json()["features"]
+    assert len(users) == 20 and {f["properties"]["group"] for f in users} == {"phones", "cars"}
+    kinds = {f["properties"]["kind"] for f in sim_client.get("/api/vector/events").json()["features"]}
+    assert kinds == {"handover", "ping_pong", "rlf"}
+    lon, lat = users[0]["geometry"]["coordinates"]
+    t = TMS.tile(lon, lat, 16)
+    img = png(sim_client.get(f"/api/tiles/sinr_db/16/{t.x}/{t.y}.png"))
+    assert (img[..., 3] == 255).mean() > 0.1
+
+
+def test_a_link_budget_in_a_simulate_folder_is_the_simulated_map(sim_client, sim_dir):
+    """scenario.json holds the simulation's grid: a click gives the map the users were simulated on."""
+    bands, grid = read_geotiff(sim_dir / "simulation_coverage.tif")
+    assert grid.resolution_m == 20.0
+    for f in sim_client.get("/api/vector/users").json()["features"][:4]:
+        lon, lat = f["geometry"]["coordinates"]
+        lb = sim_client.get("/api/linkbudget", params={"lon": lon, "lat": lat}).json()
+        r, c = lb["pixel"]["row"], lb["pixel"]["col"]
+        assert lb["pixel"]["resolution_m"] == 20.0
+        assert lb["rsrp_dbm"] == pytest.approx(float(bands["rsrp_dbm"][r, c]), abs=AGREE_DB)
+        assert lb["sinr_db"] == pytest.approx(float(bands["sinr_db"][r, c]), abs=AGREE_DB)
+
+
+def test_a_run_folder_has_no_users_or_events(client):
+    meta = client.get("/api/run").json()
+    assert not any("legend" in v for v in meta["vectors"])
+    r = client.get("/api/vector/users")
+    assert r.status_code == 404 and "unknown vector layer 'users'" in r.json()["detail"]
+    assert "sites" in r.json()["detail"]
+
+
+def test_users_and_events_alone_make_a_map(tmp_path, sim_dir):
+    """A folder with just the two GeoJSON files opens (no rasters, no link budget); an event kind
+    the page does not know gets a neutral symbol after the known ones."""
+    shutil.copy(sim_dir / "users.geojson", tmp_path / "users.geojson")
+    ev = json.loads((sim_dir / "events.geojson").read_text())
+    ev["features"][0]["properties"]["kind"] = "conditional_handover"
+    (tmp_path / "events.geojson").write_text(json.dumps(ev))
+    c = TestClient(create_app(tmp_path), base_url="http://127.0.0.1")
+    meta = c.get("/api/run").json()
+    assert meta["rasters"] == [] and meta["link_budget"] is False and meta["name"] == tmp_path.name
+    pts = np.array([f["geometry"]["coordinates"] for f in json.loads((tmp_path / "users.geojson").read_text())
+                    ["features"]])
+    assert meta["bounds"] == pytest.approx([pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()])
+    kinds = next(v for v in meta["vectors"] if v["name"] == "events")["legend"]["kinds"]
+    assert [k["kind"] for k in kinds] == ["handover", "ping_pong", "rlf", "conditional_handover"]
+    assert kinds[-1]["count"] == 1 and kinds[-1]["symbol"] == "circle"
+    assert c.get("/api/linkbudget", params={"lon": pts[0, 0], "lat": pts[0, 1]}).status_code == 404
+
+
+def test_a_broken_users_file_is_a_clear_error(tmp_path, sim_dir):
+    (tmp_path / "users.geojson").write_text('{"type": "FeatureCollection", "features": [')
+    with pytest.raises(DataFileError, match="users.geojson: cannot read this GeoJSON file"):
+        create_app(tmp_path)
+    (tmp_path / "users.geojson").write_text('{"type": "Feature"}')
+    with pytest.raises(DataFileError, match="not a GeoJSON FeatureCollection"):
+        create_app(tmp_path)
+    users = json.loads((sim_dir / "users.geojson").read_text())
+    users["features"][3]["properties"]["dl_throughput_mbps"] = "fast"
+    (tmp_path / "users.geojson").write_text(json.dumps(users))
+    with pytest.raises(DataFileError, match="'dl_throughput_mbps' holds a value that is not a number"):
+        create_app(tmp_path)
+
+
+def test_an_old_simulate_folder_is_refused_with_a_hint(tmp_path, sim_dir):
+    shutil.copy(sim_dir / "ue_kpis.parquet", tmp_path / "ue_kpis.parquet")
+    with pytest.raises(DataFileError, match="users.geojson"):
+        create_app(tmp_path)

@@ -45,7 +45,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 @one_line_errors
 def serve(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder: the output of `cellscape run -o` (or `cellscape plan -o`).")],
+    run_dir: Annotated[Path, typer.Argument(help="A run folder: the output of `cellscape run -o` (or `cellscape plan -o`, `cellscape simulate -o`).")],
     host: Annotated[str, typer.Option(help="Address to listen on; the default serves this machine only.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one.", min=0, max=65535)] = 8000,
 ) -> None:

@@ -7,7 +7,8 @@ Endpoints (all GET; JSON errors ``{"detail": "..."}``):
   credits, whether link budgets are available, the files ``/files/`` serves
 - ``/api/tiles/{layer}/{z}/{x}/{y}.png``: XYZ web-mercator tiles of ``rsrp_dbm``, ``sinr_db``,
   ``throughput_mbps``, ``best_sector`` (z 0..22)
-- ``/api/vector/{layer}``: GeoJSON (WGS 84) of ``buildings``, ``sites``, ``plan``
+- ``/api/vector/{layer}``: GeoJSON (WGS 84) of ``buildings``, ``streets``, ``sites``, ``plan``, and of a
+  ``cellscape simulate`` folder's ``users`` and ``events`` (legends of those two in ``/api/run``)
 - ``/api/linkbudget?lon=..&lat=..&top=5``: the link budget at a point
   (:func:`cellscape.coverage.point.link_budget_on`)
 - ``/files/{path}``: a file of the run folder (kpis.json, PNGs, ...); nothing outside it
@@ -110,7 +111,7 @@ def vendor_missing() -> list[str]:
 
 def create_app(run_dir: str | Path, *, allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS,
                tile_cache_mb: float = TILE_CACHE_MB) -> FastAPI:
-    """The web app serving ``run_dir`` (a folder written by ``cellscape run`` or ``cellscape plan``).
+    """The web app serving ``run_dir`` (a folder written by ``cellscape run``, ``plan`` or ``simulate``).
 
     ``allowed_hosts``: Host header values accepted (None: any, for a server on all interfaces).
     ``tile_cache_mb``: memory for rendered tiles kept for reuse (0: none). [MB]

@@ -19,23 +19,37 @@ import numpy as np
 
 from cellscape.errors import DataFileError, GeometryError
 from cellscape.io.coverage_outputs import MAP_STYLES, OSM_ATTRIBUTION
+from cellscape.io.simulation_outputs import EVENT_STYLES, USER_COLOUR_PROPERTIES, USER_STYLE
 
 RASTER_FILES: dict[str, tuple[str, ...]] = {
-    "rsrp_dbm": ("coverage.tif", "coverage_after.tif"),
-    "sinr_db": ("coverage.tif", "coverage_after.tif"),
+    "rsrp_dbm": ("coverage.tif", "coverage_after.tif", "simulation_coverage.tif"),
+    "sinr_db": ("coverage.tif", "coverage_after.tif", "simulation_coverage.tif"),
     "throughput_mbps": ("coverage.tif",),
     "best_sector": ("best_sector.tif",),
 }
 """Raster layer -> the files that may hold it as a band of that name, first found wins
-(``coverage_after.tif``: the planned network of a ``cellscape plan`` folder)."""
+(``coverage_after.tif``: the planned network of a ``cellscape plan`` folder;
+``simulation_coverage.tif``: the maps a ``cellscape simulate`` folder's users were simulated on)."""
 
 VECTOR_FILES: dict[str, str] = {
     "buildings": "buildings.geojson",
     "streets": "streets.geojson",
     "sites": "sites.geojson",
     "plan": "plan.geojson",
+    "users": "users.geojson",
+    "events": "events.geojson",
 }
-"""Vector layer -> its GeoJSON file in the run folder (WGS 84)."""
+"""Vector layer -> its GeoJSON file in the run folder (WGS 84); ``users`` and ``events``: a
+``cellscape simulate`` folder's users and their handovers, ping-pongs and radio-link failures."""
+
+OTHER_EVENT_STYLE = dict(colour="#6a6a6a", symbol="circle")
+"""The symbol of an event kind :data:`EVENT_STYLES` does not name (a newer simulator)."""
+
+NO_VALUE_COLOUR = "#9e9e9e"
+"""Colour of a user whose coloured property is null (NaN in ue_kpis.parquet)."""
+
+USERS_MIN_MBPS = 0.1
+"""Bottom of the users' log colour scale [Mbit/s]: lower throughputs (and 0) take its colour."""
 
 SERVED_SUFFIXES = frozenset({".json", ".geojson", ".csv", ".png", ".tif", ".md", ".html", ".txt"})
 """Files of the run folder that ``/files/...`` hands out (never hidden files: no ``.partial``)."""
@@ -113,6 +127,65 @@ def _band_max(path: Path, band: int) -> float:
     return float(values[finite].max()) if finite.any() else 0.0
 
 
+def _read_features(path: Path) -> list[dict]:
+    """The features of a GeoJSON file of the run folder, or DataFileError."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataFileError(f"{path}: cannot read this GeoJSON file ({exc})") from None
+    feats = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(feats, list):
+        raise DataFileError(f"{path}: not a GeoJSON FeatureCollection")
+    return feats
+
+
+def _decade_scale(values: np.ndarray) -> dict:
+    """Log colour scale of throughputs [Mbit/s]: from :data:`USERS_MIN_MBPS` (and below) to the
+    decade above the largest value, :data:`LEGEND_STOPS` stops evenly spaced in log10."""
+    from matplotlib import colormaps
+
+    finite = values[np.isfinite(values)]
+    vmin = USERS_MIN_MBPS
+    top = float(finite.max()) if finite.size else 0.0
+    vmax = 10.0 ** max(math.ceil(math.log10(vmin)) + 1, math.ceil(math.log10(max(top, vmin))))
+    lut = colormaps[USER_STYLE["cmap"]](np.linspace(0.0, 1.0, LEGEND_STOPS))
+    exps = np.linspace(math.log10(vmin), math.log10(vmax), LEGEND_STOPS)
+    return {"vmin": vmin, "vmax": float(vmax), "stops": [{"value": float(10.0 ** e), "colour": _hex(c)}
+                                                         for e, c in zip(exps, lut)],
+            "no_value": int((~np.isfinite(values)).sum())}
+
+
+def users_legend(path: Path) -> dict:
+    """How the page colours the users of ``users.geojson``, for each property of
+    :data:`~cellscape.io.simulation_outputs.USER_COLOUR_PROPERTIES` (``default`` first shown): a
+    log10 scale of colour map ``USER_STYLE["cmap"]`` (:func:`_decade_scale`); users without a value
+    (null) in :data:`NO_VALUE_COLOUR`."""
+    feats = _read_features(path)
+    scales = {}
+    for prop, title in USER_COLOUR_PROPERTIES.items():
+        try:
+            values = np.array([(f.get("properties") or {}).get(prop) for f in feats], dtype=float)
+        except (TypeError, ValueError):
+            raise DataFileError(f"{path}: property {prop!r} holds a value that is not a number or null") from None
+        scales[prop] = {"title": f"Users: {title}", **_decade_scale(values)}
+    return {"default": USER_STYLE["property"], "units": USER_STYLE["units_label"], "colormap": USER_STYLE["cmap"],
+            "scale": "log10", "no_value_colour": NO_VALUE_COLOUR, "count": len(feats), "properties": scales}
+
+
+def events_legend(path: Path) -> dict:
+    """The event kinds of ``events.geojson`` with their symbol, colour and count (the kinds of
+    :data:`EVENT_STYLES` always, in that order; others after them, in :data:`OTHER_EVENT_STYLE`)."""
+    feats = _read_features(path)
+    counts: dict[str, int] = {}
+    for f in feats:
+        kind = str((f.get("properties") or {}).get("kind"))
+        counts[kind] = counts.get(kind, 0) + 1
+    kinds = [{"kind": k, **style, "count": counts.get(k, 0)} for k, style in EVENT_STYLES.items()]
+    kinds += [{"kind": k, "label": k, **OTHER_EVENT_STYLE, "count": n} for k, n in sorted(counts.items())
+              if k not in EVENT_STYLES]
+    return {"title": "Mobility events", "count": len(feats), "kinds": kinds}
+
+
 def _raster_layer(name: str, path: Path, band: int, classes: tuple[str, ...]) -> RasterLayer:
     from matplotlib import colormaps
 
@@ -139,8 +212,8 @@ class RunFolder:
     Raises
     ------
     DataFileError
-        If ``path`` is not a folder, or holds none of the files ``cellscape run`` or
-        ``cellscape plan`` write.
+        If ``path`` is not a folder, or holds none of the files ``cellscape run``,
+        ``cellscape plan`` or ``cellscape simulate`` write, or a GeoJSON file of it is unreadable.
     """
 
     def __init__(self, path: str | Path):
@@ -163,11 +236,17 @@ class RunFolder:
                     self.rasters[name] = _raster_layer(name, p, bands_of[fname].index(name) + 1, classes)
                     break
         if not self.rasters and not self.vectors:
+            marks = ("coverage.tif", "plan.geojson", "users.geojson")
             runs = sorted(p.name for p in self.root.iterdir()
-                          if p.is_dir() and any((p / f).is_file() for f in ("coverage.tif", "plan.geojson")))
+                          if p.is_dir() and any((p / f).is_file() for f in marks))
             hint = f"; run folders inside it: {', '.join(runs)}" if runs else ""
-            raise DataFileError(f"{path}: not a run folder (no coverage.tif, coverage_after.tif or plan.geojson)"
-                                + hint)
+            raise DataFileError(f"{path}: not a run folder (no coverage.tif, coverage_after.tif, plan.geojson "
+                                f"or users.geojson)" + hint)
+        self.legends: dict[str, dict] = {}
+        if "users" in self.vectors:
+            self.legends["users"] = users_legend(self.vectors["users"])
+        if "events" in self.vectors:
+            self.legends["events"] = events_legend(self.vectors["events"])
         self.scenario_path = self.root / "scenario.json"
         self._lock = threading.Lock()
         self._prepared = None
@@ -189,6 +268,12 @@ class RunFolder:
         return ()
 
     def _name(self) -> str:
+        simulation = self.root / "simulation.json"
+        if simulation.is_file() and "users" in self.vectors:      # a simulate folder: its simulation's name
+            try:
+                return str(json.loads(simulation.read_text(encoding="utf-8"))["name"])
+            except (ValueError, KeyError, TypeError):
+                pass
         if self.scenario_path.is_file():
             try:
                 return str(json.loads(self.scenario_path.read_text(encoding="utf-8"))["scenario"]["name"])
@@ -282,7 +367,8 @@ class RunFolder:
             "bounds": bounds,
             "rasters": [{**layer.legend(), "tiles": f"/api/tiles/{name}/{{z}}/{{x}}/{{y}}.png"}
                         for name, layer in self.rasters.items()],
-            "vectors": [{"name": k, "url": f"/api/vector/{k}"} for k in self.vectors],
+            "vectors": [{"name": k, "url": f"/api/vector/{k}",
+                         **({"legend": self.legends[k]} if k in self.legends else {})} for k in self.vectors],
             "link_budget": self.has_scenario,
             "attribution": attribution,
             "files": self.listing(),
