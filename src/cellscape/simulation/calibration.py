@@ -113,7 +113,9 @@ class CalibrationResult:
     ``coupling_loss_db`` is the loss to the serving sector (positive, dB), ``geometry_sinr_db``
     includes thermal noise, ``geometry_sir_db`` does not. ``serving_sector`` indexes
     ``layout.sector_site``; ``indoor`` and ``serving_los`` describe each UE and its serving link;
-    ``ue_x_m``, ``ue_y_m`` (in ``layout`` coordinates) and ``h_ut_m`` are the UE positions [m].
+    ``ue_x_m``, ``ue_y_m`` (in ``layout`` coordinates) and ``h_ut_m`` are the UE positions [m];
+    ``link_coupling_loss_db``, shape (n_sectors, n_ues), the coupling loss of every sector-UE link
+    (what the system-level calibration puts on its per-sector maps).
     """
 
     environment: str
@@ -131,6 +133,7 @@ class CalibrationResult:
     noise_dbm: float
     layout: CellLayout
     source: str
+    link_coupling_loss_db: np.ndarray | None = None   # (n_sectors, n_ues): every link, wrap-around [dB]
 
     @property
     def n_ues(self) -> int:
@@ -315,5 +318,6 @@ def run_calibration(environment: CalibrationEnvironment, fc_ghz: float, *, n_dro
         environment=environment, fc_ghz=fc, coupling_loss_db=link_cl_db[serving, ue],
         geometry_sinr_db=sinr_db, geometry_sir_db=sir_db, serving_sector=serving, indoor=indoor,
         serving_los=los[site[serving], ue], ue_x_m=ue_x, ue_y_m=ue_y, h_ut_m=h_ut_m, tx_power_dbm=a.tx_power_dbm, noise_dbm=noise_dbm, layout=layout,
+        link_coupling_loss_db=link_cl_db,
         source=(f"{TABLE_CALIBRATION} (large-scale calibration, {environment}, {fc:g} GHz)" if assumptions is None
                 else a.source))
