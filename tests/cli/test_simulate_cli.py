@@ -103,3 +103,14 @@ def test_simulate_with_the_iot_evaluation(tmp_path):
     assert rep.exit_code == 0, rep.output
     html = (out / "report.html").read_text()
     assert "<h3>Massive IoT</h3>" in html and "connection density at 1 % outage" in html
+
+
+def test_calibrate_iot_in_the_m2412_test_environment(tmp_path):
+    r = runner.invoke(app, ["calibrate", "--iot", "--n-drops", "2000", "-o", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.startswith("ITU-R M.2412 Urban Macro-mMTC configuration")]
+    assert len(lines) == 2 and all("connection density" in ln for ln in lines)
+    s = json.loads((tmp_path / "iot_m2412.json").read_text())
+    assert set(s) == {"A", "B"} and s["B"]["area_km2"] > s["A"]["area_km2"]
+    csv_rows = (tmp_path / "iot_m2412_density.csv").read_text().splitlines()
+    assert csv_rows[0].startswith("config,density_per_km2") and {ln[0] for ln in csv_rows[1:]} == {"A", "B"}

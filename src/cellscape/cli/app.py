@@ -265,15 +265,36 @@ def calibrate(
     scheduler: Annotated[str, typer.Option(help="--system: pf or rr.")] = "pf",
     leave_out_undecodable: Annotated[bool, typer.Option(
         help="--system diagnostic: leave out UEs that cannot decode MCS 0 (counted as zero throughput).")] = False,
+    iot: Annotated[bool, typer.Option("--iot", help="Evaluate NB-IoT connection density in ITU-R M.2412's "
+                                      "Urban Macro-mMTC test environment (configurations A and B) instead.")] = False,
 ) -> None:
     """Reproduce the TR 38.901 7.8.1 large-scale calibration and compare with the published results.
 
     Writes calibration.csv (metric,percentile,value) and CDF plots with the published 3GPP medians
     (R1-165974) overlaid, and prints the largest gap per metric. With --system: runs the system-level
     simulator on the wrap-around drop (full buffer, 10 UEs per cell) and writes system_calibration.csv
-    (ours, published, gap), user_spectral_efficiency.csv and user_spectral_efficiency_cdf.png.
+    (ours, published, gap), user_spectral_efficiency.csv and user_spectral_efficiency_cdf.png. With
+    --iot: NB-IoT coverage classes, random access and the connection density at 1 % packet outage in
+    M.2412's Urban Macro-mMTC configurations A (ISD 500 m) and B (1732 m), against IMT-2020's 1e6/km2;
+    writes iot_m2412.json and iot_m2412_density.csv.
     """
     import numpy as np
+
+    if iot:
+        from cellscape.io.iot_outputs import write_m2412_outputs
+        from cellscape.scenario.simulation import IotOptions
+        from cellscape.simulation.iot import m2412_mmtc_evaluation
+
+        results = {}
+        for config in ("A", "B"):
+            ev = m2412_mmtc_evaluation(IotOptions(enabled=True, density_per_km2=1e6), config=config,
+                                       n_drops=n_drops, seed=seed)
+            results[config] = ev
+            typer.echo(f"ITU-R M.2412 Urban Macro-mMTC configuration {config} ({ev.area_km2 / ev.n_sectors * 1e6:.0f} m2 "
+                       f"per TRxP): " + iot_line(ev.summary()))
+        paths = write_m2412_outputs(results, out)
+        typer.echo(f"wrote {len(paths)} files to {out}/")
+        return
 
     if system:
         from cellscape.io.system_calibration_report import (

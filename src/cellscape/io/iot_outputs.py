@@ -39,9 +39,9 @@ def density_rows(iot: IotEvaluation) -> list[dict]:
     return rows
 
 
-def _write_csv(path: Path, rows: list[dict]) -> Path:
+def _write_csv(path: Path, rows: list[dict], columns=DENSITY_COLUMNS) -> Path:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=DENSITY_COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     w.writeheader()
     for row in rows:
         w.writerow({k: ("" if v is None else v) for k, v in row.items()})
@@ -86,4 +86,16 @@ def write_iot_outputs(iot: IotEvaluation, grid, out_dir: str | Path, *, png: boo
     return written
 
 
-__all__ = ["DENSITY_COLUMNS", "density_rows", "write_iot_outputs"]
+def write_m2412_outputs(results: dict, out_dir: str | Path) -> list[Path]:
+    """The ITU-R M.2412 Urban Macro-mMTC evaluation (``cellscape calibrate --iot``): ``results`` maps
+    a configuration ('A', 'B') to its :class:`IotEvaluation`; writes ``iot_m2412.json`` (each
+    configuration's summary) and ``iot_m2412_density.csv`` (the densities evaluated, per
+    configuration)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [{"config": c, **row} for c, ev in results.items() for row in density_rows(ev)]
+    return [write_json_atomic(out / "iot_m2412.json", {c: ev.summary() for c, ev in results.items()}),
+            _write_csv(out / "iot_m2412_density.csv", rows, ("config", *DENSITY_COLUMNS))]
+
+
+__all__ = ["DENSITY_COLUMNS", "density_rows", "write_iot_outputs", "write_m2412_outputs"]
