@@ -119,23 +119,22 @@ def start_server(run_dir: Path, *extra: str, timeout_s: float = 60.0):
     raise RuntimeError(f"cellscape serve did not start: {line!r} {log.read()}")
 
 
-@pytest.fixture(scope="session")
-def live_server(run_dir):
-    proc, url = start_server(run_dir)
+def _served(folder):
+    """Yield the URL of `cellscape serve FOLDER`, then stop the server."""
+    proc, url = start_server(folder)
     yield url
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(run_dir):
+    yield from _served(run_dir)
 
 
 @pytest.fixture(scope="session")
 def sim_server(sim_dir):
-    proc, url = start_server(sim_dir)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    yield from _served(sim_dir)
