@@ -47,8 +47,10 @@ import math
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
-from cellscape.propagation.fast_fading import sample_index
 from cellscape.radio.link_abstraction import (
     bler_scalar,
     effective_sinr_from_log2_scalar,
@@ -57,6 +59,16 @@ from cellscape.radio.link_abstraction import (
     tbs_bits_scalar,
 )
 from cellscape.radio.uplink import pusch_power_dbm
+
+# The radio helpers the loop calls per transport block, compiled into it instead of called: the
+# same Python functions (each formula keeps its one home), inlined by numba. A call that passes an
+# array costs two atomic reference-count updates, and calls stop the optimiser at their boundary.
+_bler = numba.njit(inline="always")(bler_scalar.py_func)
+_effective_sinr = numba.njit(inline="always")(effective_sinr_from_log2_scalar.py_func)
+_olla_update = numba.njit(inline="always")(olla_update_scalar.py_func)
+_select_mcs = numba.njit(inline="always")(select_mcs_scalar.py_func)
+_tbs_bits = numba.njit(inline="always")(tbs_bits_scalar.py_func)
+_pusch_power_dbm = numba.njit(inline="always")(pusch_power_dbm.py_func)
 
 # ---- per-user float fields: UF[u, k] --------------------------------------------------------
 F_SINR_DL = 0        # mean downlink SINR per RE and receive branch, linear
@@ -158,7 +170,7 @@ def _mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def uniform01(seed, a, b, c):
     """A uniform draw in [0, 1) that is a pure function of (seed, a, b, c): splitmix64 (Steele,
     Lea & Flood 2014) applied to the key, so a draw does not depend on the order or the thread
@@ -187,40 +199,122 @@ def latency_bin_edges_s() -> np.ndarray:
     return LAT_MIN_S * 10.0 ** (np.arange(LAT_N_BINS + 1) / LAT_BINS_PER_DECADE)
 
 
+@intrinsic
+def _bits_of(typingctx, x):
+    """The IEEE-754 bits of a float64 as an int64: a register move, no round trip through memory."""
+    if isinstance(x, types.Float) and x.bitwidth == 64:
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.IntType(64))
+        return types.int64(types.float64), codegen
+    return None
+
+
+@intrinsic
+def _float_of(typingctx, i):
+    """The float64 whose IEEE-754 bits are the int64 ``i`` (inverse of :func:`_bits_of`)."""
+    if isinstance(i, types.Integer) and i.bitwidth == 64:
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.DoubleType())
+        return types.float64(types.int64), codegen
+    return None
+
+
+@intrinsic
+def _prefetch(typingctx, arr, i, j, k):
+    """Ask the CPU to bring the cache line of ``arr[i, j, k]`` (a 3-d array) towards L1; no effect
+    on results (LLVM's prefetch: read, high locality)."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 3):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], signature.args[1:])]
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
+        fnty = ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, ir.IntType(32), ir.IntType(32), ir.IntType(32)])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        i32 = ir.IntType(32)
+        builder.call(fn, [builder.bitcast(ptr, cgutils.voidptr_t), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                          ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+    return types.void(arr, i, j, k), codegen
+
+
 @numba.njit(cache=True, inline="always")
-def _indices(pos, toff, cps, n_samples, nrx, out):
-    """Bank rows the ``nrx`` receive branches read at Doppler position ``pos`` (into ``out``)."""
+def _bank_row(pos, toff, cps, n_samples, mask):
+    """:func:`cellscape.propagation.fast_fading.sample_index` with the modulo as a bit mask when
+    ``mask`` = n_samples - 1 >= 0 (n_samples a power of two: the same value for every integer,
+    negative ones included, without a 64-bit division); ``mask`` = -1 keeps the modulo."""
+    i = int(math.floor((pos + toff) / cps))
+    return i & mask if mask >= 0 else i % n_samples
+
+
+@numba.njit(cache=True, inline="always")
+def _next_rows(uf, u, a, d, toff_dl, toff_ul, nrx, prof, csi_delay, cps, n_samples, mask, ix_now, ix_est, bank_prb,
+               bank_rbg):
+    """The bank rows user u (row ``a`` of the sector's arrays) reads in direction d in the slot its
+    position ``uf[u, F_POS]`` is now at: that slot's own, per branch (``ix_now[d, a]``), and the
+    channel estimate's, ``csi_delay`` slots older (``ix_est[d, a]``). A row that changed since the
+    previous slot is prefetched: rows change every few slots, at random places of a bank bigger
+    than L2, and waiting for them was about 40 % of the loop; computed at the end of the slot
+    before, they arrive while that slot finishes."""
+    pos = uf[u, F_POS]
+    pos_est = pos - csi_delay * uf[u, F_FD_STEP]
+    n_cols = bank_prb.shape[2]
     for b in range(nrx):
-        out[b] = sample_index(pos, toff[b], cps, n_samples)
+        toff = toff_dl[u, b] if d == 0 else toff_ul[u, b]     # (choosing an array would cost refcounts)
+        r = _bank_row(pos, toff, cps, n_samples, mask)
+        if r != ix_now[d, a, b]:
+            ix_now[d, a, b] = r
+            for k in range(0, n_cols, 16):          # a line is 16 float32
+                _prefetch(bank_prb, prof, r, k)
+            _prefetch(bank_prb, prof, r, n_cols - 1)
+        r = _bank_row(pos_est, toff, cps, n_samples, mask)
+        if r != ix_est[d, a, b]:
+            ix_est[d, a, b] = r
+            _prefetch(bank_rbg, prof, r, 0)
+            _prefetch(bank_rbg, prof, r, bank_rbg.shape[2] - 1)
 
 
 @numba.njit(cache=True, inline="always")
-def _gain_at(bank, prof, idx, nrx, col, fading):
-    """Fast-fading power gain summed over the receive branches (MRC) at bank column ``col``."""
+def _branch_sum(bank, prof, ix, d, a, nrx, col0, n, out):
+    """out[k] = the fast-fading gain summed over the ``nrx`` branches (MRC) at bank column col0 + k,
+    k < n: the additions of :func:`_gain_at`, in the same order. The column index is unsigned: a
+    signed one gets numba's negative-index wrap-around test, which turns the loads into gathers."""
+    c0 = np.uint64(col0)
+    for k in range(np.uint64(n)):
+        out[k] = 0.0
+    for b in range(nrx):
+        i = ix[d, a, b]
+        for k in range(np.uint64(n)):
+            out[k] += bank[prof, i, c0 + k]
+
+
+@numba.njit(cache=True, inline="always")
+def _gain_at(bank, prof, ix, d, a, nrx, col, fading):
+    """Fast-fading power gain summed over the receive branches (MRC) at bank column ``col``; the
+    branches' bank rows are ``ix[d, a]``."""
     if not fading:
         return float(nrx)
     g = 0.0
     for b in range(nrx):
-        g += bank[prof, idx[b], col]
+        g += bank[prof, ix[d, a, b], col]
     return g
 
 
 @numba.njit(cache=True, inline="always")
-def fast_log2(x, fbuf, ibuf):
+def fast_log2(x):
     """log2 of a normal x > 0 to within 3e-5: the exponent read from the float's bits, log2 of the
-    mantissa in [1, 2) by a degree-5 least-squares fit. ``fbuf``: a 1-element float64 scratch array,
-    ``ibuf`` its int64 view. The proportional-fair metric only ranks users, so it need not cost a
-    libm call per RBG (3x cheaper here).
+    mantissa in [1, 2) by a degree-5 least-squares fit. The proportional-fair metric only ranks
+    users, so it need not cost a libm call per RBG; the bits are reinterpreted in registers, so a
+    loop of these vectorises.
 
-    >>> import numpy as np
-    >>> f = np.empty(1); abs(fast_log2(3.7, f, f.view(np.int64)) - math.log2(3.7)) < 3e-5
+    >>> abs(fast_log2(3.7) - math.log2(3.7)) < 3e-5
     True
     """
-    fbuf[0] = x
-    bits = ibuf[0]
+    bits = _bits_of(x)
     e = ((bits >> 52) & 0x7FF) - 1023
-    ibuf[0] = (bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000
-    t = fbuf[0] - 1.0
+    t = _float_of((bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000) - 1.0
     return e + t * (1.4418258 + t * (-0.7086821 + t * (0.41542195 + t * (-0.19442267 + t * 0.04588553))))
 
 
@@ -285,37 +379,43 @@ def _arrive(uf, ui, pk_slot, pk_end, d, u, t, warm, arr_ptr_end, arr_slot, arr_b
 
 
 @numba.njit(cache=True, inline="always")
-def _transmit(uf, ui, hq, pk_slot, pk_end, hist, d, u, h_new, rbg_list, n_rbg_u, t, warm, p, idx, idx_est):
-    """Send one transport block to (d=0) or from (d=1) user u on the RBGs ``rbg_list[:n_rbg_u]``:
-    a retransmission of process ``h_new`` when it is active, else new data in it. ``p`` holds the
-    slot's constants (see :func:`run_block`). Returns the bits delivered."""
-    (sinr_mean, rbg_size, n_prb, bank_prb, bank_rbg, prof, cps, n_samples, toff, fading,
-     la_ideal, mcs_thr, mcs_qm, mcs_r, slope_db, bler_target, olla_step, cqi_thr, cqi_eff,
-     bits_per_prb_eff, n_re_prb, csi_delay, seed, slot_s, budget_s, max_tx, rtt, nrx_ul) = p
-    nrx = ui[u, I_NRX] if d == 0 else nrx_ul
+def _transmit(uf, ui, hq, pk_slot, pk_end, hist, d, u, h_new, rbg_lists, a, n_rbg_u, t, warm, sinr_mean, nrx,
+              ix_now, ix_est, term, bank_prb, bank_rbg, mcs_thr, mcs_qm, mcs_r, cqi_thr, cqi_eff, c):
+    """Send one transport block to (d=0) or from (d=1) user u (row ``a`` of the sector's scratch
+    arrays) on the RBGs ``rbg_lists[a, :n_rbg_u]``: a retransmission of process ``h_new`` when it is
+    active, else new data in it. ``sinr_mean``: the mean SINR per RE and branch, ``nrx`` branches;
+    ``ix_now[d, a]``/``ix_est[d, a]``: the bank rows of this slot and of the channel estimate; ``term``:
+    scratch of at least ``rbg_size`` floats; ``c``: the slot's scalar constants (see the call in
+    :func:`_run_sector`; at most 30 arguments, or CPython passes them as ``*args``, which numba
+    cannot inline); the rest as in :func:`run_block`. Returns the bits delivered."""
+    (rbg_size, n_prb, fading, la_ideal, slope_db, bler_target, olla_step, bits_per_prb_eff, n_re_prb, seed,
+     slot_s, budget_s, max_tx, rtt) = c
+    prof = ui[u, I_LOS]
     fshift = ui[u, I_FSHIFT]
     # effective SINR over the PRBs actually used this slot (MIESM, Shannon measure); the sum of
     # log2(1 + SINR_k) is taken as log2 of products of 8 terms (exact up to rounding, 8x fewer logs)
     s_log = 0.0
     n_prb_u = 0
     for j in range(n_rbg_u):
-        r = rbg_list[j]
-        lo = r * rbg_size
-        hi = min(lo + rbg_size, n_prb)
-        prod = 1.0
-        c = 0
-        for k in range(lo, hi):
-            prod *= 1.0 + sinr_mean * _gain_at(bank_prb, prof, idx, nrx, k + fshift, fading)
-            c += 1
-            if c == 8:
-                s_log += math.log2(prod)
-                prod = 1.0
-                c = 0
-        s_log += math.log2(prod)
-        n_prb_u += hi - lo
+        lo = rbg_lists[a, j] * rbg_size
+        n = min(lo + rbg_size, n_prb) - lo
+        # the RBG's terms 1 + SINR_k first (loops that vectorise), then the products
+        if fading:
+            _branch_sum(bank_prb, prof, ix_now, d, a, nrx, lo + fshift, n, term)
+        else:
+            for k in range(n):
+                term[k] = float(nrx)
+        for k in range(n):
+            term[k] = 1.0 + sinr_mean * term[k]
+        for g0 in range(0, n, 8):       # groups of 8 PRBs from the RBG's start, as 1.0 * t0 * t1 * ...
+            prod = 1.0
+            for k in range(g0, min(g0 + 8, n)):
+                prod *= term[k]
+            s_log += math.log2(prod)
+        n_prb_u += n
     if n_prb_u == 0:
         return 0.0
-    sinr_real = effective_sinr_from_log2_scalar(s_log, n_prb_u)
+    sinr_real = _effective_sinr(s_log, n_prb_u)
     buf = F_BUF_DL + d
     if la_ideal:
         eff = _cqi_efficiency(10.0 * math.log10(max(sinr_real, 1e-30)), cqi_thr, cqi_eff)
@@ -337,11 +437,11 @@ def _transmit(uf, ui, hq, pk_slot, pk_end, hist, d, u, h_new, rbg_list, n_rbg_u,
         # channel estimate csi_delay slots old, over the same RBGs (RBG-mean gains)
         e_log = 0.0
         for j in range(n_rbg_u):
-            e_log += math.log2(1.0 + sinr_mean * _gain_at(bank_rbg, prof, idx_est, nrx, rbg_list[j] + fshift // rbg_size,
-                                                          fading))
-        est_db = 10.0 * math.log10(max(effective_sinr_from_log2_scalar(e_log, n_rbg_u), 1e-30))
-        mcs = max(select_mcs_scalar(est_db, mcs_thr, uf[u, F_OLLA_DL + d]), 0)   # below MCS 0: MCS 0 anyway
-        tbs = tbs_bits_scalar(n_re_prb * n_prb_u, mcs_r[mcs], mcs_qm[mcs], 1)
+            e_log += math.log2(1.0 + sinr_mean * _gain_at(bank_rbg, prof, ix_est, d, a, nrx,
+                                                          rbg_lists[a, j] + fshift // rbg_size, fading))
+        est_db = 10.0 * math.log10(max(_effective_sinr(e_log, n_rbg_u), 1e-30))
+        mcs = max(_select_mcs(est_db, mcs_thr, uf[u, F_OLLA_DL + d]), 0)   # below MCS 0: MCS 0 anyway
+        tbs = _tbs_bits(n_re_prb * n_prb_u, mcs_r[mcs], mcs_qm[mcs], 1)
         bits = tbs if ui[u, I_FULL_DL + d] == 1 else min(float(tbs), uf[u, buf])
         if ui[u, I_FULL_DL + d] == 0:
             uf[u, buf] -= bits
@@ -350,10 +450,10 @@ def _transmit(uf, ui, hq, pk_slot, pk_end, hist, d, u, h_new, rbg_list, n_rbg_u,
         if t >= warm:
             ui[u, I_TX_DL + 4 * d] += 1
     ntx = hq[u, d, h, H_NTX] + 1.0
-    err = uniform01(seed, u, t, PURPOSE_DL + d) < bler_scalar(10.0 * math.log10(max(combined, 1e-30)),
+    err = uniform01(seed, u, t, PURPOSE_DL + d) < _bler(10.0 * math.log10(max(combined, 1e-30)),
                                                                  mcs_thr[mcs], slope_db)
     if not retx:   # the outer loop learns from first transmissions (Pokhariyal et al. 2007)
-        uf[u, F_OLLA_DL + d] = olla_update_scalar(uf[u, F_OLLA_DL + d], err, olla_step, bler_target)
+        uf[u, F_OLLA_DL + d] = _olla_update(uf[u, F_OLLA_DL + d], err, olla_step, bler_target)
         if err and t >= warm:
             ui[u, I_ERR_DL + 4 * d] += 1
     elif t >= warm:
@@ -380,17 +480,23 @@ def _transmit(uf, ui, hq, pk_slot, pk_end, hist, d, u, h_new, rbg_list, n_rbg_u,
 
 
 @numba.njit(cache=True, inline="always")
-def _has_data(uf, ui, hq, d, u, t):
-    if ui[u, I_FULL_DL + d] == 1 or uf[u, F_BUF_DL + d] > 0.5:
-        return True
+def _count_active(hq, d, u):
+    """HARQ processes of user u in direction d waiting for a retransmission."""
+    n = 0
     for h in range(N_HARQ):
-        if hq[u, d, h, H_ACTIVE] > 0.5 and hq[u, d, h, H_READY] <= t:
-            return True
-    return False
+        if hq[u, d, h, H_ACTIVE] > 0.5:
+            n += 1
+    return n
 
 
 @numba.njit(cache=True, inline="always")
-def _free_process(hq, d, u):
+def _free_process(hq, d, u, n_act):
+    """First idle HARQ process of user u (-1: none). ``n_act``: its active processes (the count the
+    slot loop keeps): none active is process 0 and all active is none, without a scan."""
+    if n_act == 0:
+        return 0
+    if n_act >= N_HARQ:
+        return -1
     for h in range(N_HARQ):
         if hq[u, d, h, H_ACTIVE] < 0.5:
             return h
@@ -398,294 +504,384 @@ def _free_process(hq, d, u):
 
 
 @numba.njit(cache=True, inline="always")
-def _ready_process(hq, d, u, t):
+def _ready_process(hq, d, u, t, n_act):
+    """First HARQ process of user u due for a retransmission at slot t (-1: none); users without an
+    active process (most of them, most slots) are not scanned."""
+    if n_act == 0:
+        return -1
     for h in range(N_HARQ):
         if hq[u, d, h, H_ACTIVE] > 0.5 and hq[u, d, h, H_READY] <= t:
             return h
     return -1
 
 
-@numba.njit(parallel=True, cache=True)
-def run_block(t0, n_slots, slot_dir, warm, slot_s,
-              sec_ptr, sec_ues, n_rbg, rbg_size, n_prb,
-              slice_share, slice_order, slice_budget_s, deficit, rr_ptr,
-              uf, ui, hq, pk_slot, pk_end, hist, toff_dl, toff_ul,
-              sec_noise_ul_mw, sec_interf_ul_mw, sf, slice_rbg,
-              bank_prb, bank_rbg, cps, fading,
-              la_ideal, mcs_thr, mcs_qm, mcs_r, slope_db, bler_target, olla_step, cqi_thr, cqi_eff,
-              bits_per_prb_eff, n_re_prb_dl, n_re_prb_ul, csi_delay, max_tx, rtt,
-              pf_alpha, rr, ul_max_ues, p0_dbm, alpha, mu, nrx_ul,
-              arr_end_dl, arr_slot_dl, arr_bits_dl, arr_end_ul, arr_slot_ul, arr_bits_ul, seed):
+def run_block(t0, n_slots, slot_dir, *args):
     """Run slots [t0, t0 + n_slots) for every sector. ``slot_dir[i]``: 0 downlink, 1 uplink, 2
-    both (FDD). Updates the state arrays in place (fields named by the module's constants)."""
+    both (FDD). Updates the state arrays in place (fields named by the module's constants); the
+    arguments are those of :func:`_run_block`, in its order.
+
+    One parallel region per call (a measurement block: the users' large-scale channels and
+    attachments change between blocks only): each sector runs all the block's slots in one task.
+    Sectors are handed out one at a time (numba's chunk size 1) rather than split in equal halves
+    up front, the most users first (:func:`_run_block`), so that a thread that finishes early, or
+    that the OS preempted for a while, takes over the rest. No sector reads what another writes,
+    so results do not depend on the schedule."""
+    old = numba.set_parallel_chunksize(1)     # set here: inside compiled code it would block the cache
+    try:
+        _run_block(t0, n_slots, slot_dir, *args)
+    finally:
+        numba.set_parallel_chunksize(old)
+
+
+@numba.njit(parallel=True, cache=True)
+def _run_block(t0, n_slots, slot_dir, warm, slot_s,
+               sec_ptr, sec_ues, n_rbg, rbg_size, n_prb,
+               slice_share, slice_order, slice_budget_s, deficit, rr_ptr,
+               uf, ui, hq, pk_slot, pk_end, hist, toff_dl, toff_ul,
+               sec_noise_ul_mw, sec_interf_ul_mw, sf, slice_rbg,
+               bank_prb, bank_rbg, cps, fading,
+               la_ideal, mcs_thr, mcs_qm, mcs_r, slope_db, bler_target, olla_step, cqi_thr, cqi_eff,
+               bits_per_prb_eff, n_re_prb_dl, n_re_prb_ul, csi_delay, max_tx, rtt,
+               pf_alpha, rr, ul_max_ues, p0_dbm, alpha, mu, nrx_ul,
+               arr_end_dl, arr_slot_dl, arr_bits_dl, arr_end_ul, arr_slot_ul, arr_bits_ul, seed):
+    """The parallel loop of :func:`run_block`: every sector, the sectors with the most users first
+    (under dynamic scheduling the big ones start early and the small ones fill the gaps)."""
     n_sec = sec_ptr.size - 1
     n_slices = slice_share.size
     n_samples = bank_prb.shape[1]
-    for s in numba.prange(n_sec):
-        ues = sec_ues[sec_ptr[s]:sec_ptr[s + 1]]
-        n_u = ues.size
-        owner = np.full(n_rbg, -1, dtype=np.int64)
-        rbg_list = np.empty(n_rbg, dtype=np.int64)
-        served = np.zeros(n_u, dtype=np.float64)
-        got = np.zeros(n_u, dtype=np.int64)
-        need = np.zeros(n_u, dtype=np.float64)
-        est_bits = np.zeros(n_u, dtype=np.float64)
-        slice_need = np.zeros(n_slices, dtype=np.float64)
-        grant = np.zeros(n_slices, dtype=np.int64)
-        metric = np.zeros((n_u, n_rbg), dtype=np.float64)
-        cand = np.zeros(n_u, dtype=np.bool_)
-        ix_now = np.zeros((n_u, 8), dtype=np.int64)
-        ix_est = np.zeros((n_u, 8), dtype=np.int64)
-        fbuf = np.empty(1, dtype=np.float64)
-        ibuf = fbuf.view(np.int64)
-        for i in range(n_slots):
-            t = t0 + i
+    mask = n_samples - 1 if (n_samples & (n_samples - 1)) == 0 else -1
+    sec_order = np.argsort(-(sec_ptr[1:] - sec_ptr[:-1]), kind="mergesort")
+    for k_s in numba.prange(n_sec):
+        _run_sector(sec_order[k_s], t0, n_slots, slot_dir, warm, slot_s, sec_ptr, sec_ues, n_rbg, rbg_size, n_prb,
+                    n_slices, slice_share, slice_order, slice_budget_s, deficit, rr_ptr,
+                    uf, ui, hq, pk_slot, pk_end, hist, toff_dl, toff_ul,
+                    sec_noise_ul_mw, sec_interf_ul_mw, sf, slice_rbg,
+                    bank_prb, bank_rbg, cps, fading, n_samples, mask,
+                    la_ideal, mcs_thr, mcs_qm, mcs_r, slope_db, bler_target, olla_step, cqi_thr, cqi_eff,
+                    bits_per_prb_eff, n_re_prb_dl, n_re_prb_ul, csi_delay, max_tx, rtt,
+                    pf_alpha, rr, ul_max_ues, p0_dbm, alpha, mu, nrx_ul,
+                    arr_end_dl, arr_slot_dl, arr_bits_dl, arr_end_ul, arr_slot_ul, arr_bits_ul, seed)
+
+
+# error_model="numpy": no zero-divisor test (and raise path) on each division; every divisor here is
+# positive by construction (cps, PRB and RBG counts, noise). Raise paths kept numba from pruning the
+# atomic reference-count updates around the inlined helpers.
+@numba.njit(cache=True, error_model="numpy")
+def _run_sector(s, t0, n_slots, slot_dir, warm, slot_s, sec_ptr, sec_ues, n_rbg, rbg_size, n_prb,
+                n_slices, slice_share, slice_order, slice_budget_s, deficit, rr_ptr,
+                uf, ui, hq, pk_slot, pk_end, hist, toff_dl, toff_ul,
+                sec_noise_ul_mw, sec_interf_ul_mw, sf, slice_rbg,
+                bank_prb, bank_rbg, cps, fading, n_samples, mask,
+                la_ideal, mcs_thr, mcs_qm, mcs_r, slope_db, bler_target, olla_step, cqi_thr, cqi_eff,
+                bits_per_prb_eff, n_re_prb_dl, n_re_prb_ul, csi_delay, max_tx, rtt,
+                pf_alpha, rr, ul_max_ues, p0_dbm, alpha, mu, nrx_ul,
+                arr_end_dl, arr_slot_dl, arr_bits_dl, arr_end_ul, arr_slot_ul, arr_bits_ul, seed):
+    """Slots [t0, t0 + n_slots) of sector ``s`` (the body of :func:`run_block`'s parallel loop)."""
+    ues = sec_ues[sec_ptr[s]:sec_ptr[s + 1]]
+    n_u = ues.size
+    owner = np.full(n_rbg, -1, dtype=np.int64)
+    rbg_lists = np.empty((n_u, n_rbg), dtype=np.int64)     # each scheduled user's RBGs, ascending
+    n_r_of = np.zeros(n_u, dtype=np.int64)
+    served = np.zeros(n_u, dtype=np.float64)
+    got = np.zeros(n_u, dtype=np.int64)
+    need = np.zeros(n_u, dtype=np.float64)
+    est_bits = np.zeros(n_u, dtype=np.float64)
+    slice_need = np.zeros(n_slices, dtype=np.float64)
+    grant = np.zeros(n_slices, dtype=np.int64)
+    metric = np.zeros((n_rbg, n_u), dtype=np.float64)      # PF metric, RBG-major: the argmax reads a row
+    row_m = np.zeros(n_rbg, dtype=np.float64)
+    term = np.zeros(rbg_size, dtype=np.float64)
+    cand = np.zeros(n_u, dtype=np.bool_)
+    ix_now = np.full((2, n_u, 8), -1, dtype=np.int64)      # bank rows per direction, user, branch
+    ix_est = np.full((2, n_u, 8), -1, dtype=np.int64)
+    # what stays fixed over the block, once per user instead of once per slot: the sector's
+    # users' fields side by side (users of a sector are scattered over the state arrays), the
+    # wideband rate estimate per RBG (the large-scale SINR changes between blocks only), how many
+    # HARQ processes are active (kept up to date below) and whether arrivals are left
+    slc = np.empty(n_u, dtype=np.int64)
+    nrx_dl = np.empty(n_u, dtype=np.int64)
+    full = np.empty((n_u, 2), dtype=np.bool_)
+    cap_rbg = np.empty((n_u, 2), dtype=np.int64)
+    per_rbg = np.empty((n_u, 2), dtype=np.float64)
+    n_act = np.empty((n_u, 2), dtype=np.int64)
+    arr_left = np.empty((n_u, 2), dtype=np.bool_)
+    noise_interf_ul = sec_noise_ul_mw + sec_interf_ul_mw[s]
+    for a in range(n_u):
+        u = ues[a]
+        slc[a] = ui[u, I_SLICE]
+        nrx_dl[a] = ui[u, I_NRX]
+        cap_rbg[a, 0] = ui[u, I_MAX_RBG]
+        cap_rbg[a, 1] = n_rbg
+        for d in range(2):
+            full[a, d] = ui[u, I_FULL_DL + d] == 1
+            n_act[a, d] = _count_active(hq, d, u)
+        sinr = uf[u, F_SINR_DL] * ui[u, I_NRX]
+        per_rbg[a, 0] = max(math.log2(1.0 + sinr) * bits_per_prb_eff[0] * rbg_size, 1.0)
+        sinr = uf[u, F_GAIN_UL] * 10.0 ** (uf[u, F_PCMAX_DBM] / 10.0) / n_prb / noise_interf_ul * nrx_ul
+        per_rbg[a, 1] = max(math.log2(1.0 + sinr) * bits_per_prb_eff[1] * rbg_size, 1.0)
+        arr_left[a, 0] = ui[u, I_ARR_DL] < arr_end_dl[u]
+        arr_left[a, 1] = ui[u, I_ARR_UL] < arr_end_ul[u]
+    has_dir = np.zeros(2, dtype=np.bool_)     # the directions of the block's slots
+    for i in range(n_slots):
+        has_dir[0] |= slot_dir[i] != 1
+        has_dir[1] |= slot_dir[i] != 0
+    if fading:
+        for a in range(n_u):
+            u = ues[a]
+            for d in range(2):
+                if has_dir[d]:
+                    _next_rows(uf, u, a, d, toff_dl, toff_ul, nrx_dl[a] if d == 0 else nrx_ul,
+                               ui[u, I_LOS], csi_delay, cps, n_samples, mask, ix_now, ix_est, bank_prb, bank_rbg)
+    for i in range(n_slots):
+        t = t0 + i
+        for a in range(n_u):
+            u = ues[a]
+            if arr_left[a, 0]:
+                _arrive(uf, ui, pk_slot, pk_end, 0, u, t, warm, arr_end_dl, arr_slot_dl, arr_bits_dl)
+                arr_left[a, 0] = ui[u, I_ARR_DL] < arr_end_dl[u]
+            if arr_left[a, 1]:
+                _arrive(uf, ui, pk_slot, pk_end, 1, u, t, warm, arr_end_ul, arr_slot_ul, arr_bits_ul)
+                arr_left[a, 1] = ui[u, I_ARR_UL] < arr_end_ul[u]
+        for d in range(2):
+            if not (slot_dir[i] == d or slot_dir[i] == 2):
+                continue
+            if d == 0:
+                sf[s, S_SLOTS_DL] += 1
+            else:
+                sf[s, S_SLOTS_UL] += 1
+            if n_u == 0:
+                continue
+            # --- what each user and slice needs (RBGs) ---------------------------------
+            slice_need[:] = 0.0
+            n_active = 0
             for a in range(n_u):
                 u = ues[a]
-                _arrive(uf, ui, pk_slot, pk_end, 0, u, t, warm, arr_end_dl, arr_slot_dl, arr_bits_dl)
-                _arrive(uf, ui, pk_slot, pk_end, 1, u, t, warm, arr_end_ul, arr_slot_ul, arr_bits_ul)
-            for d in range(2):
-                if not (slot_dir[i] == d or slot_dir[i] == 2):
+                served[a] = 0.0
+                got[a] = 0
+                need[a] = 0.0
+                h_ready = _ready_process(hq, d, u, t, n_act[a, d])
+                if not (full[a, d] or uf[u, F_BUF_DL + d] > 0.5 or h_ready >= 0):
                     continue
-                if d == 0:
-                    sf[s, S_SLOTS_DL] += 1
+                n_active += 1
+                est_bits[a] = per_rbg[a, d]
+                if full[a, d]:
+                    need[a] = n_rbg
                 else:
-                    sf[s, S_SLOTS_UL] += 1
-                if n_u == 0:
+                    need[a] = math.ceil(uf[u, F_BUF_DL + d] / per_rbg[a, d])
+                    if h_ready >= 0:
+                        need[a] += hq[u, d, h_ready, H_NRBG]
+                need[a] = min(need[a], cap_rbg[a, d])
+                slice_need[slc[a]] += need[a]
+            if n_active == 0:
+                continue
+            # --- RBGs per slice: shares first (deficit counters), then leftovers by priority
+            left = n_rbg
+            for q in range(n_slices):
+                grant[q] = 0
+            for q in range(n_slices):
+                if slice_need[q] <= 0:
                     continue
-                # --- what each user and slice needs (RBGs) ---------------------------------
-                slice_need[:] = 0.0
-                n_active = 0
+                deficit[s, d, q] += slice_share[q] * n_rbg
+                g = min(int(deficit[s, d, q]), int(slice_need[q]), left)
+                deficit[s, d, q] -= g
+                if deficit[s, d, q] > n_rbg:
+                    deficit[s, d, q] = n_rbg
+                grant[q] = g
+                left -= g
+            for k in range(n_slices):
+                q = slice_order[k]
+                extra = min(left, int(slice_need[q]) - grant[q])
+                if extra > 0:
+                    grant[q] += extra
+                    left -= extra
+            owner[:] = -1
+            start = 0
+            for k in range(n_slices):
+                q = slice_order[k]
+                g = grant[q]
+                if g <= 0:
+                    continue
+                lo, hi = start, start + g
+                start = hi
+                if t >= warm:
+                    slice_rbg[s, d, q] += g
+                # retransmissions first: they take the first RBGs of the slice's range
+                nxt = lo
                 for a in range(n_u):
+                    if slc[a] != q or n_act[a, d] == 0:
+                        continue
                     u = ues[a]
-                    served[a] = 0.0
-                    got[a] = 0
-                    need[a] = 0.0
-                    if not _has_data(uf, ui, hq, d, u, t):
+                    h = _ready_process(hq, d, u, t, n_act[a, d])
+                    if h < 0:
                         continue
-                    n_active += 1
-                    if d == 0:
-                        sinr = uf[u, F_SINR_DL] * ui[u, I_NRX]
-                    else:
-                        sinr = uf[u, F_GAIN_UL] * 10.0 ** (uf[u, F_PCMAX_DBM] / 10.0) / n_prb / (
-                            sec_noise_ul_mw + sec_interf_ul_mw[s]) * nrx_ul
-                    per_rbg = max(math.log2(1.0 + sinr) * bits_per_prb_eff[d] * rbg_size, 1.0)
-                    est_bits[a] = per_rbg
-                    if ui[u, I_FULL_DL + d] == 1:
-                        need[a] = n_rbg
-                    else:
-                        need[a] = math.ceil(uf[u, F_BUF_DL + d] / per_rbg)
-                        h = _ready_process(hq, d, u, t)
-                        if h >= 0:
-                            need[a] += hq[u, d, h, H_NRBG]
-                    need[a] = min(need[a], ui[u, I_MAX_RBG] if d == 0 else n_rbg)
-                    slice_need[ui[u, I_SLICE]] += need[a]
-                    if fading:      # the bank rows this slot (now and csi_delay slots ago), once per user
-                        nrx_u = ui[u, I_NRX] if d == 0 else nrx_ul
-                        toff_u = toff_dl[u] if d == 0 else toff_ul[u]
-                        _indices(uf[u, F_POS], toff_u, cps, n_samples, nrx_u, ix_now[a])
-                        _indices(uf[u, F_POS] - csi_delay * uf[u, F_FD_STEP], toff_u, cps, n_samples, nrx_u, ix_est[a])
-                if n_active == 0:
-                    continue
-                # --- RBGs per slice: shares first (deficit counters), then leftovers by priority
-                left = n_rbg
-                for q in range(n_slices):
-                    grant[q] = 0
-                for q in range(n_slices):
-                    if slice_need[q] <= 0:
+                    m = int(hq[u, d, h, H_NRBG])
+                    if nxt + m > hi:
                         continue
-                    deficit[s, d, q] += slice_share[q] * n_rbg
-                    g = min(int(deficit[s, d, q]), int(slice_need[q]), left)
-                    deficit[s, d, q] -= g
-                    if deficit[s, d, q] > n_rbg:
-                        deficit[s, d, q] = n_rbg
-                    grant[q] = g
-                    left -= g
-                for k in range(n_slices):
-                    q = slice_order[k]
-                    extra = min(left, int(slice_need[q]) - grant[q])
-                    if extra > 0:
-                        grant[q] += extra
-                        left -= extra
-                owner[:] = -1
-                start = 0
-                for k in range(n_slices):
-                    q = slice_order[k]
-                    g = grant[q]
-                    if g <= 0:
-                        continue
-                    lo, hi = start, start + g
-                    start = hi
-                    if t >= warm:
-                        slice_rbg[s, d, q] += g
-                    # retransmissions first: they take the first RBGs of the slice's range
-                    nxt = lo
-                    for a in range(n_u):
-                        u = ues[a]
-                        if ui[u, I_SLICE] != q:
-                            continue
-                        h = _ready_process(hq, d, u, t)
-                        if h < 0:
-                            continue
-                        m = int(hq[u, d, h, H_NRBG])
-                        if nxt + m > hi:
-                            continue
-                        for r in range(nxt, nxt + m):
-                            owner[r] = a
-                        nxt += m
-                        got[a] = -m          # marks a retransmission allocation
-                    if d == 1:
-                        # uplink: up to ul_max_ues users by wideband PF, PRBs split evenly
-                        n_pick = 0
-                        cand[:] = False                 # the users picked in this slice (got[] may be 1 elsewhere)
-                        for _ in range(ul_max_ues):
-                            best_a = -1
-                            best_m = -1.0
-                            for a in range(n_u):
-                                u = ues[a]
-                                if ui[u, I_SLICE] != q or got[a] != 0 or need[a] <= 0:
-                                    continue
-                                if _free_process(hq, 1, u) < 0:
-                                    continue
-                                m = est_bits[a] / max(uf[u, F_AVG_UL], 1e-9)
-                                if m > best_m:
-                                    best_m = m
-                                    best_a = a
-                            if best_a < 0:
-                                break
-                            got[best_a] = 1
-                            cand[best_a] = True
-                            n_pick += 1
-                        if n_pick > 0:
-                            span = hi - nxt
-                            base = span // n_pick
-                            extra_r = span - base * n_pick
-                            r = nxt
-                            for a in range(n_u):
-                                if cand[a]:
-                                    m = base + (1 if extra_r > 0 else 0)
-                                    extra_r -= 1
-                                    m = min(m, int(need[a]))
-                                    for rr_ in range(r, r + m):
-                                        owner[rr_] = a
-                                    r += m
-                                    got[a] = m
-                        continue
-                    if rr:
-                        # time-domain round robin: the next user in turn takes what it can use
-                        c = rr_ptr[s, q]
-                        r = nxt
-                        tried = 0
-                        last = -1
-                        while r < hi and tried < n_u:
-                            a = (c + tried) % n_u
-                            tried += 1
-                            u = ues[a]
-                            if ui[u, I_SLICE] != q or got[a] != 0 or need[a] <= 0 or _free_process(hq, 0, u) < 0:
-                                continue
-                            m = min(int(need[a]), hi - r)
-                            for rr_ in range(r, r + m):
-                                owner[rr_] = a
-                            r += m
-                            got[a] = m
-                            last = a
-                        if last >= 0:
-                            rr_ptr[s, q] = (last + 1) % n_u
-                        continue
-                    # proportional fair per RBG on the delayed channel estimate: the metric of every
-                    # candidate on every RBG of the range first, then each RBG to its best candidate
-                    for a in range(n_u):
-                        u = ues[a]
-                        cand[a] = ui[u, I_SLICE] == q and got[a] >= 0 and need[a] > 0 and (
-                            got[a] > 0 or _free_process(hq, 0, u) >= 0)
-                        if not cand[a]:
-                            continue
-                        nrx_u = ui[u, I_NRX]
-                        base = ui[u, I_FSHIFT] // rbg_size
-                        prof_u = ui[u, I_LOS]
-                        inv_avg = 1.0 / max(uf[u, F_AVG_DL], 1e-9)
-                        s_u = uf[u, F_SINR_DL]
-                        row_m = metric[a]
-                        if fading:
-                            for r in range(nxt, hi):
-                                row_m[r] = 0.0
-                            for bb in range(nrx_u):
-                                row_b = bank_rbg[prof_u, ix_est[a, bb]]
-                                for r in range(nxt, hi):
-                                    row_m[r] += row_b[r + base]
-                        else:
-                            for r in range(nxt, hi):
-                                row_m[r] = nrx_u
-                        for r in range(nxt, hi):
-                            row_m[r] = fast_log2(1.0 + s_u * row_m[r], fbuf, ibuf) * inv_avg
-                    for r in range(nxt, hi):
+                    for r in range(nxt, nxt + m):
+                        owner[r] = a
+                    nxt += m
+                    got[a] = -m          # marks a retransmission allocation
+                if d == 1:
+                    # uplink: up to ul_max_ues users by wideband PF, PRBs split evenly
+                    n_pick = 0
+                    cand[:] = False                 # the users picked in this slice (got[] may be 1 elsewhere)
+                    for _ in range(ul_max_ues):
                         best_a = -1
                         best_m = -1.0
                         for a in range(n_u):
-                            if cand[a] and got[a] < need[a] and metric[a, r] > best_m:
-                                best_m = metric[a, r]
+                            if slc[a] != q or got[a] != 0 or need[a] <= 0:
+                                continue
+                            if n_act[a, 1] >= N_HARQ:       # no idle HARQ process
+                                continue
+                            m = est_bits[a] / max(uf[ues[a], F_AVG_UL], 1e-9)
+                            if m > best_m:
+                                best_m = m
                                 best_a = a
                         if best_a < 0:
                             break
-                        owner[r] = best_a
-                        got[best_a] += 1
-                # --- transmit: one transport block per scheduled user -------------------------
-                used = 0
+                        got[best_a] = 1
+                        cand[best_a] = True
+                        n_pick += 1
+                    if n_pick > 0:
+                        span = hi - nxt
+                        base = span // n_pick
+                        extra_r = span - base * n_pick
+                        r = nxt
+                        for a in range(n_u):
+                            if cand[a]:
+                                m = base + (1 if extra_r > 0 else 0)
+                                extra_r -= 1
+                                m = min(m, int(need[a]))
+                                for rr_ in range(r, r + m):
+                                    owner[rr_] = a
+                                r += m
+                                got[a] = m
+                    continue
+                if rr:
+                    # time-domain round robin: the next user in turn takes what it can use
+                    c = rr_ptr[s, q]
+                    r = nxt
+                    tried = 0
+                    last = -1
+                    while r < hi and tried < n_u:
+                        a = (c + tried) % n_u
+                        tried += 1
+                        if slc[a] != q or got[a] != 0 or need[a] <= 0 or n_act[a, 0] >= N_HARQ:
+                            continue
+                        m = min(int(need[a]), hi - r)
+                        for rr_ in range(r, r + m):
+                            owner[rr_] = a
+                        r += m
+                        got[a] = m
+                        last = a
+                    if last >= 0:
+                        rr_ptr[s, q] = (last + 1) % n_u
+                    continue
+                # proportional fair per RBG on the delayed channel estimate: the metric of every
+                # candidate on every RBG of the range first, then each RBG to its best candidate.
+                # A user that cannot take an RBG (not a candidate, or got all it needs) has metric
+                # -2 there: below the -1 every argmax starts from, as the metrics are >= 0
                 for a in range(n_u):
-                    if got[a] == 0:
+                    cand[a] = slc[a] == q and got[a] >= 0 and need[a] > 0 and (
+                        got[a] > 0 or n_act[a, 0] < N_HARQ)
+                    if not (cand[a] and got[a] < need[a]):
+                        for r in range(nxt, hi):
+                            metric[r, a] = -2.0
                         continue
                     u = ues[a]
-                    n_r = 0
-                    for r in range(n_rbg):
-                        if owner[r] == a:
-                            rbg_list[n_r] = r
-                            n_r += 1
-                    if n_r == 0:
-                        continue
-                    used += n_r
-                    if got[a] < 0:
-                        h = _ready_process(hq, d, u, t)
+                    inv_avg = 1.0 / max(uf[u, F_AVG_DL], 1e-9)
+                    s_u = uf[u, F_SINR_DL]
+                    n_r = hi - nxt
+                    if fading:
+                        _branch_sum(bank_rbg, ui[u, I_LOS], ix_est, 0, a, nrx_dl[a], nxt + ui[u, I_FSHIFT] // rbg_size,
+                                    n_r, row_m)
                     else:
-                        h = _free_process(hq, d, u)
-                    q = ui[u, I_SLICE]
-                    if d == 0:
-                        sinr_mean = uf[u, F_SINR_DL]
-                        toff = toff_dl[u]
-                        n_re = n_re_prb_dl
-                    else:
-                        m_prb = min(n_r * rbg_size, n_prb)
-                        p_dbm = pusch_power_dbm(uf[u, F_PCMAX_DBM], p0_dbm, alpha, uf[u, F_PL_DB], m_prb, mu)
-                        p_mw = 10.0 ** (p_dbm / 10.0)
-                        uf[u, F_UL_ENERGY] += p_mw
-                        sinr_mean = p_mw / m_prb * uf[u, F_GAIN_UL] / (sec_noise_ul_mw + sec_interf_ul_mw[s])
-                        toff = toff_ul[u]
-                        n_re = n_re_prb_ul
-                    p = (sinr_mean, rbg_size, n_prb, bank_prb, bank_rbg, ui[u, I_LOS], cps, n_samples, toff, fading,
-                         la_ideal, mcs_thr, mcs_qm, mcs_r, slope_db, bler_target, olla_step, cqi_thr, cqi_eff,
-                         bits_per_prb_eff[d], n_re, csi_delay, seed, slot_s, slice_budget_s[q], max_tx, rtt, nrx_ul)
-                    bits = _transmit(uf, ui, hq, pk_slot, pk_end, hist, d, u, h, rbg_list, n_r, t, warm, p, ix_now[a], ix_est[a])
-                    served[a] = bits
-                    if t >= warm:
-                        uf[u, F_RBG_DL + d] += n_r
-                        if d == 0:
-                            ui[u, I_SLOTS_SCHED] += 1
-                    sf[s, S_BITS_DL_BLOCK + d] += bits
-                    if t >= warm:
-                        sf[s, S_BITS_DL + d] += bits
-                if d == 0:
-                    sf[s, S_RBG_DL] += used
-                    if t >= warm:
-                        sf[s, S_RBG_DL_TOTAL] += used
+                        for k in range(n_r):
+                            row_m[k] = nrx_dl[a]
+                    for k in range(np.uint64(n_r)):     # vectorises: fast_log2 works on the bits in registers
+                        row_m[k] = fast_log2(1.0 + s_u * row_m[k]) * inv_avg
+                    for k in range(n_r):
+                        metric[nxt + k, a] = row_m[k]
+                for r in range(nxt, hi):
+                    best_a = -1
+                    best_m = -1.0
+                    for a in range(n_u):
+                        if metric[r, a] > best_m:
+                            best_m = metric[r, a]
+                            best_a = a
+                    if best_a < 0:
+                        break
+                    owner[r] = best_a
+                    got[best_a] += 1
+                    if got[best_a] >= need[best_a]:      # served in full: out of the running
+                        for r2 in range(r + 1, hi):
+                            metric[r2, best_a] = -2.0
+            # --- transmit: one transport block per scheduled user -------------------------
+            for a in range(n_u):
+                n_r_of[a] = 0
+            for r in range(n_rbg):
+                a = owner[r]
+                if a >= 0:
+                    rbg_lists[a, n_r_of[a]] = r
+                    n_r_of[a] += 1
+            used = 0
+            for a in range(n_u):
+                n_r = n_r_of[a]
+                if got[a] == 0 or n_r == 0:
+                    continue
+                u = ues[a]
+                used += n_r
+                if got[a] < 0:
+                    h = _ready_process(hq, d, u, t, n_act[a, d])
                 else:
-                    sf[s, S_RBG_UL] += used
-                    if t >= warm:
-                        sf[s, S_RBG_UL_TOTAL] += used
-                # PF averages (exponential window), every user of the sector
-                for a in range(n_u):
-                    u = ues[a]
-                    f = F_AVG_DL + d
-                    uf[u, f] = (1.0 - pf_alpha) * uf[u, f] + pf_alpha * served[a]
-            # the fading position advances with the user's Doppler
+                    h = _free_process(hq, d, u, n_act[a, d])
+                was_active = hq[u, d, h, H_ACTIVE] > 0.5
+                q = slc[a]
+                if d == 0:
+                    sinr_mean = uf[u, F_SINR_DL]
+                    n_re = n_re_prb_dl
+                    nrx_u = nrx_dl[a]
+                else:
+                    m_prb = min(n_r * rbg_size, n_prb)
+                    p_dbm = _pusch_power_dbm(uf[u, F_PCMAX_DBM], p0_dbm, alpha, uf[u, F_PL_DB], m_prb, mu)
+                    p_mw = 10.0 ** (p_dbm / 10.0)
+                    uf[u, F_UL_ENERGY] += p_mw
+                    sinr_mean = p_mw / m_prb * uf[u, F_GAIN_UL] / noise_interf_ul
+                    n_re = n_re_prb_ul
+                    nrx_u = nrx_ul
+                c = (rbg_size, n_prb, fading, la_ideal, slope_db, bler_target, olla_step, bits_per_prb_eff[d], n_re,
+                     seed, slot_s, slice_budget_s[q], max_tx, rtt)
+                bits = _transmit(uf, ui, hq, pk_slot, pk_end, hist, d, u, h, rbg_lists, a, n_r, t, warm, sinr_mean,
+                                 nrx_u, ix_now, ix_est, term, bank_prb, bank_rbg, mcs_thr, mcs_qm, mcs_r, cqi_thr,
+                                 cqi_eff, c)
+                n_act[a, d] += int(hq[u, d, h, H_ACTIVE] > 0.5) - int(was_active)
+                served[a] = bits
+                if t >= warm:
+                    uf[u, F_RBG_DL + d] += n_r
+                    if d == 0:
+                        ui[u, I_SLOTS_SCHED] += 1
+                sf[s, S_BITS_DL_BLOCK + d] += bits
+                if t >= warm:
+                    sf[s, S_BITS_DL + d] += bits
+            if d == 0:
+                sf[s, S_RBG_DL] += used
+                if t >= warm:
+                    sf[s, S_RBG_DL_TOTAL] += used
+            else:
+                sf[s, S_RBG_UL] += used
+                if t >= warm:
+                    sf[s, S_RBG_UL_TOTAL] += used
+            # PF averages (exponential window), every user of the sector
             for a in range(n_u):
                 u = ues[a]
-                uf[u, F_POS] += uf[u, F_FD_STEP]
+                f = F_AVG_DL + d
+                uf[u, f] = (1.0 - pf_alpha) * uf[u, f] + pf_alpha * served[a]
+        # the fading position advances with the user's Doppler; the next slot's bank rows
+        for a in range(n_u):
+            u = ues[a]
+            uf[u, F_POS] += uf[u, F_FD_STEP]
+            if fading and i + 1 < n_slots:
+                for d in range(2):
+                    if has_dir[d]:
+                        _next_rows(uf, u, a, d, toff_dl, toff_ul, nrx_dl[a] if d == 0 else nrx_ul,
+                                   ui[u, I_LOS], csi_delay, cps, n_samples, mask, ix_now, ix_est, bank_prb, bank_rbg)
