@@ -21,8 +21,12 @@ Per slot and sector (downlink in D/S slots, uplink in U slots; both every slot i
    average is an exponential window of ``pf_window_slots``) or time-domain round robin (the next
    user in turn takes what it can use); a user never gets more RBGs than its bandwidth allows
    (RedCap: 20 MHz) nor than its buffer needs. The uplink schedules up to ``ul_max_ues`` users per
-   slot by the wideband PF metric and splits the PRBs evenly among them; each transmits with the
-   TS 38.213 7.1.1 open-loop power for its allocation;
+   slot by the wideband PF metric and shares the RBGs evenly among them, none beyond what a user's
+   power headroom fills at the open-loop power spectral density (it transmits on that many PRBs, at
+   least one, of its last RBG); each transmits with the TS 38.213 7.1.1 open-loop power for its
+   allocation. A link whose large-scale SINR stays
+   below the lowest MCS's threshold even with all HARQ transmissions combined gets no new data (CQI
+   0, out of range), in either direction and with either scheduler;
 4. link adaptation: ``olla`` picks the highest MCS whose SINR threshold the channel estimate
    (``csi_delay_slots`` old, effective SINR over the allocated RBGs) plus the user's outer-loop
    offset reaches; the transport block size is TS 38.214 5.1.3.2's; it is received with
@@ -389,7 +393,7 @@ def _transmit(uf, ui, hq, pk_slot, pk_end, hist, d, u, h_new, rbg_lists, a, n_rb
     :func:`_run_sector`; at most 30 arguments, or CPython passes them as ``*args``, which numba
     cannot inline); the rest as in :func:`run_block`. Returns the bits delivered."""
     (rbg_size, n_prb, fading, la_ideal, slope_db, bler_target, olla_step, bits_per_prb_eff, n_re_prb, seed,
-     slot_s, budget_s, max_tx, rtt) = c
+     slot_s, budget_s, max_tx, rtt, prb_cap) = c
     prof = ui[u, I_LOS]
     fshift = ui[u, I_FSHIFT]
     # effective SINR over the PRBs actually used this slot (MIESM, Shannon measure); the sum of
@@ -398,7 +402,9 @@ def _transmit(uf, ui, hq, pk_slot, pk_end, hist, d, u, h_new, rbg_lists, a, n_rb
     n_prb_u = 0
     for j in range(n_rbg_u):
         lo = rbg_lists[a, j] * rbg_size
-        n = min(lo + rbg_size, n_prb) - lo
+        n = min(lo + rbg_size, n_prb, lo + prb_cap - n_prb_u) - lo     # prb_cap: PRBs the user transmits on
+        if n <= 0:
+            break
         # the RBG's terms 1 + SINR_k first (loops that vectorise), then the products
         if fading:
             _branch_sum(bank_prb, prof, ix_now, d, a, nrx, lo + fshift, n, term)
@@ -605,13 +611,19 @@ def _run_sector(s, t0, n_slots, slot_dir, warm, slot_s, sec_ptr, sec_ues, n_rbg,
     per_rbg = np.empty((n_u, 2), dtype=np.float64)
     n_act = np.empty((n_u, 2), dtype=np.int64)
     arr_left = np.empty((n_u, 2), dtype=np.bool_)
+    link_ok = np.empty((n_u, 2), dtype=np.bool_)
+    cap_prb_ul = np.empty(n_u, dtype=np.int64)
     noise_interf_ul = sec_noise_ul_mw + sec_interf_ul_mw[s]
+    # a link whose large-scale SINR stays below the lowest MCS's threshold even with every HARQ
+    # transmission combined (chase combining adds SINRs) is not scheduled with new data: CQI 0 is
+    # "out of range" (TS 38.214 Table 5.2.2.1-2). Without this gate a user that never decodes keeps
+    # a zero PF average and takes every RBG of its cell (docs/validation.md, System level)
+    sinr_floor = 10.0 ** (mcs_thr[0] / 10.0) / max_tx
     for a in range(n_u):
         u = ues[a]
         slc[a] = ui[u, I_SLICE]
         nrx_dl[a] = ui[u, I_NRX]
         cap_rbg[a, 0] = ui[u, I_MAX_RBG]
-        cap_rbg[a, 1] = n_rbg
         for d in range(2):
             full[a, d] = ui[u, I_FULL_DL + d] == 1
             n_act[a, d] = _count_active(hq, d, u)
@@ -621,6 +633,16 @@ def _run_sector(s, t0, n_slots, slot_dir, warm, slot_s, sec_ptr, sec_ues, n_rbg,
         per_rbg[a, 1] = max(math.log2(1.0 + sinr) * bits_per_prb_eff[1] * rbg_size, 1.0)
         arr_left[a, 0] = ui[u, I_ARR_DL] < arr_end_dl[u]
         arr_left[a, 1] = ui[u, I_ARR_UL] < arr_end_ul[u]
+        link_ok[a, 0] = uf[u, F_SINR_DL] * ui[u, I_NRX] >= sinr_floor
+        # uplink: its best case, one PRB at the open-loop power (TS 38.213 7.1.1) for it
+        p1_mw = 10.0 ** (_pusch_power_dbm(uf[u, F_PCMAX_DBM], p0_dbm, alpha, uf[u, F_PL_DB], 1, mu) / 10.0)
+        link_ok[a, 1] = p1_mw * uf[u, F_GAIN_UL] / noise_interf_ul * nrx_ul >= sinr_floor
+        # uplink PRBs the user can fill at the open-loop power spectral density P0 + alpha PL per PRB
+        # before reaching P_CMAX (its power headroom, TS 38.213 7.1.1), at least one; it transmits on
+        # no more (the rest of its last RBG stays empty: the allocation unit here is the RBG)
+        m_max_prb = 10.0 ** ((uf[u, F_PCMAX_DBM] - p0_dbm - alpha * uf[u, F_PL_DB]) / 10.0) / 2.0 ** mu
+        cap_prb_ul[a] = max(1, min(n_prb, int(m_max_prb)))
+        cap_rbg[a, 1] = -(-cap_prb_ul[a] // rbg_size)
     has_dir = np.zeros(2, dtype=np.bool_)     # the directions of the block's slots
     for i in range(n_slots):
         has_dir[0] |= slot_dir[i] != 1
@@ -664,7 +686,9 @@ def _run_sector(s, t0, n_slots, slot_dir, warm, slot_s, sec_ptr, sec_ues, n_rbg,
                     continue
                 n_active += 1
                 est_bits[a] = per_rbg[a, d]
-                if full[a, d]:
+                if not link_ok[a, d]:
+                    need[a] = hq[u, d, h_ready, H_NRBG] if h_ready >= 0 else 0.0   # retransmission only
+                elif full[a, d]:
                     need[a] = n_rbg
                 else:
                     need[a] = math.ceil(uf[u, F_BUF_DL + d] / per_rbg[a, d])
@@ -722,7 +746,8 @@ def _run_sector(s, t0, n_slots, slot_dir, warm, slot_s, sec_ptr, sec_ues, n_rbg,
                     nxt += m
                     got[a] = -m          # marks a retransmission allocation
                 if d == 1:
-                    # uplink: up to ul_max_ues users by wideband PF, PRBs split evenly
+                    # uplink: up to ul_max_ues users by wideband PF; the RBGs are shared out evenly, none
+                    # beyond what a user needs (capped by its power headroom, cap_rbg), the rest to the others
                     n_pick = 0
                     cand[:] = False                 # the users picked in this slice (got[] may be 1 elsewhere)
                     for _ in range(ul_max_ues):
@@ -743,19 +768,30 @@ def _run_sector(s, t0, n_slots, slot_dir, warm, slot_s, sec_ptr, sec_ues, n_rbg,
                         cand[best_a] = True
                         n_pick += 1
                     if n_pick > 0:
-                        span = hi - nxt
-                        base = span // n_pick
-                        extra_r = span - base * n_pick
+                        left_r = hi - nxt
+                        for a in range(n_u):
+                            if cand[a]:
+                                got[a] = 0
+                        while left_r > 0:
+                            n_open = 0
+                            for a in range(n_u):
+                                if cand[a] and got[a] < int(need[a]):
+                                    n_open += 1
+                            if n_open == 0:
+                                break
+                            share = max(1, left_r // n_open)
+                            for a in range(n_u):
+                                if cand[a] and left_r > 0:
+                                    m = min(share, int(need[a]) - got[a], left_r)
+                                    if m > 0:
+                                        got[a] += m
+                                        left_r -= m
                         r = nxt
                         for a in range(n_u):
                             if cand[a]:
-                                m = base + (1 if extra_r > 0 else 0)
-                                extra_r -= 1
-                                m = min(m, int(need[a]))
-                                for rr_ in range(r, r + m):
+                                for rr_ in range(r, r + got[a]):
                                     owner[rr_] = a
-                                r += m
-                                got[a] = m
+                                r += got[a]
                     continue
                 if rr:
                     # time-domain round robin: the next user in turn takes what it can use
@@ -842,7 +878,7 @@ def _run_sector(s, t0, n_slots, slot_dir, warm, slot_s, sec_ptr, sec_ues, n_rbg,
                     n_re = n_re_prb_dl
                     nrx_u = nrx_dl[a]
                 else:
-                    m_prb = min(n_r * rbg_size, n_prb)
+                    m_prb = min(n_r * rbg_size, n_prb, cap_prb_ul[a])
                     p_dbm = _pusch_power_dbm(uf[u, F_PCMAX_DBM], p0_dbm, alpha, uf[u, F_PL_DB], m_prb, mu)
                     p_mw = 10.0 ** (p_dbm / 10.0)
                     uf[u, F_UL_ENERGY] += p_mw
@@ -850,7 +886,7 @@ def _run_sector(s, t0, n_slots, slot_dir, warm, slot_s, sec_ptr, sec_ues, n_rbg,
                     n_re = n_re_prb_ul
                     nrx_u = nrx_ul
                 c = (rbg_size, n_prb, fading, la_ideal, slope_db, bler_target, olla_step, bits_per_prb_eff[d], n_re,
-                     seed, slot_s, slice_budget_s[q], max_tx, rtt)
+                     seed, slot_s, slice_budget_s[q], max_tx, rtt, n_prb if d == 0 else m_prb)
                 bits = _transmit(uf, ui, hq, pk_slot, pk_end, hist, d, u, h, rbg_lists, a, n_r, t, warm, sinr_mean,
                                  nrx_u, ix_now, ix_est, term, bank_prb, bank_rbg, mcs_thr, mcs_qm, mcs_r, cqi_thr,
                                  cqi_eff, c)
