@@ -17,6 +17,9 @@ Layout (docs/scenario.md, "Site files"):
 - GeoJSON: ``x``/``y`` come from the Point geometry (a third coordinate is ignored: ``height_m``
   is above local ground); coordinates are lon/lat (RFC 7946) unless a legacy ``crs`` member
   names another CRS.
+- Parquet: the CSV columns, one row per sector, rows named ``rows[i]`` (from 0); a ``crs`` key in
+  the file's metadata names the CRS. :func:`write_site_columns` writes it (and large CSVs) from
+  arrays, for networks too big for :func:`write_sites`' records (``cellscape synth-network``).
 
 A column that is neither a glossary name nor in :data:`COLUMN_NAMES` is an error (a typo would
 otherwise silently drop a value); pass ``ignore_columns`` for columns you keep for yourself.
@@ -36,7 +39,7 @@ import re
 from typing import Any
 
 from cellscape.errors import DataFileError, ScenarioError
-from cellscape.io.atomic import write_json_atomic, write_text_atomic
+from cellscape.io.atomic import write_atomic, write_json_atomic, write_text_atomic
 from cellscape.scenario.records import Site
 
 COLUMN_NAMES: dict[str, str] = {
@@ -91,7 +94,7 @@ def read_sites(path: str | os.PathLike, *, ignore_columns: Iterable[str] = ()) -
     Parameters
     ----------
     path : str or os.PathLike
-        ``*.csv`` (or ``*.txt``/``*.tsv``) or ``*.geojson``/``*.json``.
+        ``*.csv`` (or ``*.txt``/``*.tsv``), ``*.geojson``/``*.json`` or ``*.parquet``.
     ignore_columns : iterable of str, optional
         Columns (properties) to skip, as written in the file.
 
@@ -123,20 +126,23 @@ def read_sites(path: str | os.PathLike, *, ignore_columns: Iterable[str] = ()) -
 def read_sites_table(path: str | os.PathLike, *, ignore_columns: Iterable[str] = ()) -> SitesTable:
     """Like :func:`read_sites`, also saying where each sector came from and the file's CRS."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: site file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(f"{path}: cannot read site file ({exc})") from None
     ignore = {c.strip().casefold() for c in ignore_columns}
     suffix = path.suffix.lower()
-    if suffix in (".geojson", ".json"):
-        records, crs = _geojson_records(path, text)
-    elif suffix in (".csv", ".txt", ".tsv"):
-        records, crs = _csv_records(path, text), None
+    if suffix not in (".geojson", ".json", ".csv", ".txt", ".tsv", ".parquet"):
+        raise DataFileError(f"{path}: unknown site file type {path.suffix!r}; use .csv or .geojson (or .parquet)")
+    if suffix == ".parquet":
+        records, crs = _parquet_records(path)
     else:
-        raise DataFileError(f"{path}: unknown site file type {path.suffix!r}; use .csv or .geojson")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise DataFileError(f"{path}: site file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataFileError(f"{path}: cannot read site file ({exc})") from None
+        if suffix in (".geojson", ".json"):
+            records, crs = _geojson_records(path, text)
+        else:
+            records, crs = _csv_records(path, text), None
     if not records:
         raise DataFileError(f"{path}: no sites (the file has no data rows)")
     rows = [(where, _glossary_record(path, where, raw, ignore)) for where, raw in records]
@@ -218,6 +224,22 @@ def _geojson_records(path: Path, text: str) -> tuple[list[tuple[str, dict[str, A
                 raise ScenarioError(f"{path} {where}: property {key!r}: x and y come from the Point geometry")
         out.append((where, {**props, "x": float(coords[0]), "y": float(coords[1])}))
     return out, crs
+
+
+def _parquet_records(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+    """Rows of a Parquet table (the CSV layout, one row per sector), named ``rows[i]`` from 0; the
+    CRS from the file's ``crs`` metadata key if it has one (as :func:`write_site_columns` writes)."""
+    import pyarrow.parquet as pq   # lazy: only Parquet site files need it
+
+    if not path.exists():
+        raise DataFileError(f"{path}: site file not found")
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError) as exc:                 # pyarrow's ArrowInvalid is a ValueError
+        raise DataFileError(f"{path}: cannot read site file as Parquet ({exc})") from None
+    meta = table.schema.metadata or {}
+    crs = meta[b"crs"].decode() if b"crs" in meta else None
+    return [(f"rows[{i}]", row) for i, row in enumerate(table.to_pylist())], crs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,3 +360,110 @@ def write_sites(path: str | os.PathLike, sites: Iterable[Site], *, crs: str | No
     for r in rows:
         writer.writerow(["" if r[c] is None else (repr(r[c]) if isinstance(r[c], float) else r[c]) for c in columns])
     return write_text_atomic(path, buffer.getvalue())
+
+
+def write_site_columns(path: str | os.PathLike, *, site_id, x, y, height_m, azimuth_deg, environment=None,
+                       tx_power_dbm=None, crs: str | None = None, metadata: Mapping[str, str] | None = None) -> Path:
+    """Write a site file from arrays, one row per sector, CSV or Parquet by suffix, atomically.
+
+    Vectorised (pyarrow) for networks of millions of sites, which :func:`write_sites` would first
+    turn into records. Sector ids are left to the default ``<site_id>-<k>``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``*.csv`` (site columns other than ``site_id`` left empty on a site's later rows, as the
+        layout allows) or ``*.parquet`` (every column on every row, zstd-compressed).
+    site_id, x, y, height_m : array_like, shape (n_sites,)
+        Site columns; ``x``/``y`` in ``crs``; ``height_m`` in m.
+    azimuth_deg : array_like, shape (n_sites, n_sectors_per_site)
+        Boresights, clockwise from north, [0, 360). [deg]
+    environment : array_like of str, shape (n_sites,), optional
+        TR 38.901 environment per site.
+    tx_power_dbm : array_like, shape (n_sites,) or (n_sites, n_sectors_per_site), optional
+        Sector power. [dBm]
+    crs : str, optional
+        Stored under the Parquet metadata key ``crs`` (read back into ``SitesTable.crs``); CSV has
+        nowhere to keep it.
+    metadata : mapping of str to str, optional
+        More Parquet key-value metadata (provenance).
+
+    Raises
+    ------
+    DataFileError
+        If the suffix is neither ``.csv`` nor ``.parquet``.
+    ScenarioError
+        If a site array's length differs from ``azimuth_deg``'s rows, or a CSV text value holds a
+        comma, quote or line break.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = write_site_columns(Path(tempfile.mkdtemp()) / "s.csv", site_id=["A"], x=[24.9], y=[60.2],
+    ...                        height_m=[30.0], azimuth_deg=[[0.0, 120.0]], environment=["UMa"])
+    >>> print(p.read_text())
+    site_id,x,y,height_m,environment,azimuth_deg
+    A,24.9,60.2,30,UMa,0
+    A,,,,,120
+    <BLANKLINE>
+    >>> read_sites(p)[0]["sectors"]
+    [{'azimuth_deg': 0.0}, {'azimuth_deg': 120.0}]
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise DataFileError(f"{path}: write_site_columns writes .csv or .parquet, not {path.suffix!r}")
+    azimuth = np.atleast_2d(np.asarray(azimuth_deg, dtype=float))              # (n_sites, n_per_site)
+    n_sites, per_site = azimuth.shape
+    site_of_row = np.repeat(np.arange(n_sites), per_site)                      # (n_rows,)
+    later = None if suffix == ".parquet" else np.tile(np.arange(per_site) > 0, n_sites)   # CSV: empty there
+
+    def per_row(values, *, text: bool, every_row: bool = False, dictionary: bool = False):
+        values = np.asarray(values, dtype=str if text else float).reshape(-1)
+        if values.size != n_sites:
+            raise ScenarioError(f"{path}: site arrays need {n_sites} values (one per row of azimuth_deg), "
+                                f"got {values.size}")
+        mask = None if every_row else later
+        if not text:
+            return pa.array(values[site_of_row], mask=mask)
+        column = pa.array(values)
+        if dictionary:     # a few distinct values; never for ids (a huge dictionary makes Parquet 10x slower)
+            column = column.dictionary_encode()
+        column = column.take(pa.array(site_of_row))
+        if mask is not None:                                                   # CSV: empty on later rows
+            column = pc.if_else(pa.array(mask), pa.nulls(len(column), pa.string()), column.cast(pa.string()))
+        return column
+
+    columns = {"site_id": per_row(site_id, text=True, every_row=True), "x": per_row(x, text=False),
+               "y": per_row(y, text=False), "height_m": per_row(height_m, text=False)}
+    if environment is not None:
+        columns["environment"] = per_row(environment, text=True, dictionary=True)
+    columns["azimuth_deg"] = pa.array(azimuth.reshape(-1))
+    if tx_power_dbm is not None:
+        power = np.asarray(tx_power_dbm, dtype=float)
+        power = np.broadcast_to(power.reshape(-1, 1) if power.ndim == 1 else power, azimuth.shape)
+        columns["tx_power_dbm"] = pa.array(power.reshape(-1))
+    table = pa.table(columns)
+    if later is not None:
+        import pyarrow.csv as pacsv
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                f.write((",".join(table.column_names) + "\n").encode())
+                try:           # "none": a value holding a comma or quote raises instead of shifting columns
+                    pacsv.write_csv(table, f, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+                except pa.ArrowInvalid as exc:
+                    raise ScenarioError(f"{path}: a text value holds a comma, quote or line break ({exc})") from None
+    else:
+        import pyarrow.parquet as pq
+
+        meta = {**(metadata or {}), **({"crs": crs} if crs else {})}
+        table = table.replace_schema_metadata({k.encode(): str(v).encode() for k, v in meta.items()})
+
+        def write(tmp: Path) -> None:
+            pq.write_table(table, tmp, compression="zstd")
+    return write_atomic(path, write)
