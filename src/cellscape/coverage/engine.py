@@ -14,14 +14,14 @@ global coordinates (propagation/shadowing.py), so tiles can run in any order or 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import math
 from typing import Literal
 
 import numpy as np
 
 from cellscape._validate import check_choice
-from cellscape.coverage import tables
+from cellscape.coverage import cutoff, tables
 from cellscape.coverage.backends._inputs import KernelStatic, KernelTile
 from cellscape.coverage.result import CoverageResult, SectorTable
 from cellscape.errors import GeometryError
@@ -52,6 +52,18 @@ Progress = Callable[[int, int], None]
 # working bytes per pixel per site a backend holds for one tile (fields + temporaries)
 _BYTES_PER_PIXEL_SITE = {"numba": 8.0, "numpy": 160.0}
 _BYTES_PER_PIXEL_SITE_GEOMETRIC = 12.0   # + nu (float32) and the link distances of the LOS statistics (float32)
+
+CUTOFF_BLOCK_SIDE_M = 5000.0
+"""With the interference cutoff on, a map wider or taller than this is cut into square blocks of at
+most this side (and at least CUTOFF_BLOCK_MIN_PX pixels; within the memory budget), not full-width
+rows: a compact tile keeps only the sites near it (cellscape.coverage.cutoff). Smaller maps keep the
+tiling of the full sum, so a city map's tiles do not change [m]."""
+CUTOFF_BLOCK_MIN_PX = 32
+"""Smallest side of a cutoff block [pixels]: below it the per-tile work (index query, bounds, field
+set-up) outweighs what a tighter selection saves."""
+CUTOFF_BLOCKS_MIN_SAVING = 0.25
+"""Blocks replace the full sum's tiling only if they should leave out at least this fraction of the
+site-pixels (cellscape.coverage.cutoff.kept_fraction_estimate)."""
 
 
 def _kernel(backend: str):
@@ -264,8 +276,20 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
     return PreparedRun(scenario, grid, static, fields, footprints, n_prb, sectors, meta, geometric)
 
 
-def tile_inputs(run: PreparedRun, window: Window) -> KernelTile:
-    """The per-tile inputs of ``window``: pixel centres, random fields, building entry loss."""
+def _fields_of(fields: SiteFields, sites) -> SiteFields:
+    """The random fields of ``sites`` only (the common shadowing field is shared by all sites)."""
+    if sites is None:
+        return fields
+    pick = (lambda fs: None if fs is None else tuple(fs[i] for i in sites))
+    return SiteFields(fields.inter_site_correlation, fields.sf_common, pick(fields.sf_own), pick(fields.los))
+
+
+def tile_inputs(run: PreparedRun, window: Window, sites=None) -> KernelTile:
+    """The per-tile inputs of ``window``: pixel centres, random fields, building entry loss.
+
+    ``sites``: the fields (and Bullington parameters) of these sites only, in this order (the
+    interference cutoff's kept sites); each site's values are those of the full tile.
+    """
     x = run.grid.x_centers_m(window.cols)
     y = run.grid.y_centers_m(window.rows)
     o2i = np.zeros(window.shape, dtype=np.float32)
@@ -280,16 +304,18 @@ def tile_inputs(run: PreparedRun, window: Window) -> KernelTile:
             o2i[inside] = loss
     nu = None
     if run.geometric is not None:
-        nu = tile_diffraction_parameter(run, window)
+        nu = tile_diffraction_parameter(run, window, sites)
         np.nan_to_num(nu, copy=False, posinf=NU_INF, neginf=-NU_INF)
-    return KernelTile(x_m=x, y_m=y, los_uniform=run.fields.los_uniform_on_grid(x, y),
-                      sf_unit=run.fields.shadow_unit_on_grid(x, y), o2i_db=o2i, nu=nu)
+    fields = _fields_of(run.fields, sites)
+    return KernelTile(x_m=x, y_m=y, los_uniform=fields.los_uniform_on_grid(x, y),
+                      sf_unit=fields.shadow_unit_on_grid(x, y), o2i_db=o2i, nu=nu)
 
 
-def tile_diffraction_parameter(run: PreparedRun, window: Window) -> np.ndarray:
+def tile_diffraction_parameter(run: PreparedRun, window: Window, sites=None) -> np.ndarray:
     """Bullington parameter of every site-pixel link of ``window`` (cellscape.propagation.geometric_los), shape
     (n_sites, n_rows, n_cols), float32: < 0 LOS. Receivers stand ``h_ut_m`` above the ground of
-    their pixel; receivers under a roof are indoor and judged at their facade."""
+    their pixel; receivers under a roof are indoor and judged at their facade. ``sites``: these
+    sites only (n_sites = len(sites))."""
     from cellscape.propagation.geometric_los import diffraction_parameter   # numba: compiled on first use
 
     geo = run.geometric
@@ -299,7 +325,8 @@ def tile_diffraction_parameter(run: PreparedRun, window: Window) -> np.ndarray:
     c0 = int(round((run.grid.x_min_m - surface.grid.x_min_m) / res)) + window.col_start
     rows = slice(r0, r0 + window.shape[0])
     cols = slice(c0, c0 + window.shape[1])
-    return diffraction_parameter(surface, geo.site_xyz_m, run.grid.x_centers_m(window.cols),
+    site_xyz = geo.site_xyz_m if sites is None else geo.site_xyz_m[np.asarray(sites, dtype=np.int64)]
+    return diffraction_parameter(surface, site_xyz, run.grid.x_centers_m(window.cols),
                                  run.grid.y_centers_m(window.rows), surface.ground_m[rows, cols] + geo.h_ut_m,
                                  surface.inside[rows, cols], fc_ghz=geo.fc_ghz, range_m=geo.range_m,
                                  need_nu=geo.need_nu)
@@ -342,10 +369,14 @@ class LosHistogram:
 
 def _tiling(scenario: Scenario, grid: RasterGrid, site_xy_m, *, footprints, terrain, backend: str,
             mem_limit_mb: float | None, extra_bytes_per_pixel_site: float = 0.0, los_statistics: bool = True,
-            site_keys=None):
+            site_keys=None, cutoff_db: float | None = None):
     """Prepare a run and cut its grid into tiles that fit the memory budget: (run, windows,
-    rows_per_tile, LOS histogram or None). Geometric runs use square blocks: the surface a block
-    needs (block + LOS range) is independent of the map's width."""
+    rows_per_tile, LOS histogram or None, cutoff index or None). Geometric runs use square blocks:
+    the surface a block needs (block + LOS range) is independent of the map's width. With
+    ``cutoff_db`` (the interference cutoff) a map larger than CUTOFF_BLOCK_SIDE_M is cut into square
+    blocks of that side when the sites' far radii suggest that blocks would leave out at least
+    CUTOFF_BLOCKS_MIN_SAVING of the site-pixels; otherwise the full sum's tiling is kept (smaller
+    tiles cost more per pixel: the random fields' set-up grows with a tile's perimeter)."""
     budget = scenario.mem_limit_mb if mem_limit_mb is None else mem_limit_mb
     run = prepare(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, mem_limit_mb=budget,
                   site_keys=site_keys)
@@ -359,11 +390,20 @@ def _tiling(scenario: Scenario, grid: RasterGrid, site_xy_m, *, footprints, terr
         hist = LosHistogram([s.environment or scenario.environment for s in scenario.sites],
                             min(run.geometric.range_m, _max_link_distance_m(grid, site_xy[:, 0], site_xy[:, 1])),
                             h_bs_m=[s.height_m for s in scenario.sites], h_ut_m=scenario.receiver.height_m)
-    if run.geometric is not None:
-        windows = list(square_blocks(grid, max_pixels=rows * grid.n_cols))
+    index = cutoff_index(run, cutoff_db) if cutoff_db is not None else None
+    side = max(CUTOFF_BLOCK_MIN_PX, int(CUTOFF_BLOCK_SIDE_M / grid.resolution_m))
+    blocks = False
+    if index is not None and max(grid.n_rows, grid.n_cols) > side:
+        half_m = side * grid.resolution_m / math.sqrt(2.0)
+        blocks = cutoff.kept_fraction_estimate(index, grid.bounds_m, half_m) <= 1.0 - CUTOFF_BLOCKS_MIN_SAVING
+    if run.geometric is not None or blocks:
+        max_pixels = rows * grid.n_cols
+        if blocks:
+            max_pixels = min(max_pixels, side * side)
+        windows = list(square_blocks(grid, max_pixels=max_pixels))
     else:
         windows = list(grid.tiles(rows_per_tile=rows))
-    return run, windows, rows, hist
+    return run, windows, rows, hist, index
 
 
 class TileCache:
@@ -433,25 +473,46 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
     Returns
     -------
     CoverageResult
+
+    Notes
+    -----
+    ``scenario.interference_cutoff_db`` (scenario file: ``compute.interference_cutoff_db``, default
+    0.1 dB) lets each tile leave out the sites whose sectors together cannot change any pixel's
+    SINR by more than that (:mod:`cellscape.coverage.cutoff`): best server and its RSRP stay those
+    of the full sum at every pixel, the SINR is at most that many dB higher. None: every sector
+    at every pixel (the full sum). ``meta["interference_cutoff"]`` reports what was left out:
+    ``kept_site_fraction`` (site-pixels computed / all), ``sinr_error_bound_db`` (the largest bound
+    a tile used), ``tiles_widened``. A geometric run's ``los_statistics`` count the links the
+    kernels computed (a left-out site within ``los_range_m`` would be missing from them; in practice
+    such a site is never left out).
     """
     kernel = _kernel(backend)
-    run, windows, rows, hist = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain,
-                                       backend=backend, mem_limit_mb=mem_limit_mb, site_keys=site_keys)
+    cutoff_db = scenario.interference_cutoff_db
+    run, windows, rows, hist, index = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain,
+                                              backend=backend, mem_limit_mb=mem_limit_mb, site_keys=site_keys,
+                                              cutoff_db=cutoff_db)
     site_xy = np.column_stack([run.static.site_x_m, run.static.site_y_m])
     shape = grid.shape
     rsrp = np.empty(shape, dtype=np.float32)
     sinr = np.empty(shape, dtype=np.float32)
     best = np.empty(shape, dtype=np.int32)
     indoor = np.zeros(shape, dtype=bool)
+    stats = _CutoffStats()
     for done, window in enumerate(windows, start=1):
-        tile = tile_cache.get(run, window) if tile_cache is not None else tile_inputs(run, window)
-        out = kernel(run.static, tile)
+        if index is None:
+            tile = tile_cache.get(run, window) if tile_cache is not None else tile_inputs(run, window)
+            out = kernel(run.static, tile)
+            best_sector = out.best_sector
+            kept_xy = site_xy
+        else:
+            tile, out, best_sector, sel = _cutoff_tile(run, index, window, kernel, tile_cache, stats)
+            kept_xy = site_xy[sel.sites]
         rsrp[window.rows, window.cols] = out.rsrp_dbm
         sinr[window.rows, window.cols] = out.sinr_db
-        best[window.rows, window.cols] = out.best_sector
+        best[window.rows, window.cols] = best_sector
         indoor[window.rows, window.cols] = tile.o2i_db > 0
         if hist is not None:
-            hist.add(site_xy, tile.x_m, tile.y_m, tile.nu, tile.o2i_db <= 0)
+            hist.add(kept_xy, tile.x_m, tile.y_m, tile.nu, tile.o2i_db <= 0)
         del tile, out       # release this tile's fields before the next tile allocates its own
         if progress is not None:
             progress(done, len(windows))
@@ -460,10 +521,98 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
     for window in windows:   # cheap elementwise pass, tiled to keep temporaries small
         throughput[window.rows, window.cols] = downlink_throughput_bps(
             sinr[window.rows, window.cols], run.n_prb, scenario.carrier.scs_khz, frequency_range=fr)
-    meta = {**run.meta, "backend": backend, "n_tiles": len(windows), "rows_per_tile": rows}
+    meta = {**run.meta, "backend": backend, "n_tiles": len(windows), "rows_per_tile": rows,
+            "interference_cutoff": stats.as_dict(run, index, grid.n_pixels)}
     return CoverageResult(grid=grid, rsrp_dbm=rsrp, sinr_db=sinr, best_sector=best, throughput_bps=throughput,
                           indoor=indoor, sectors=run.sectors, meta=meta,
                           los_statistics=hist.as_dict() if hist is not None else None)
+
+
+def cutoff_index(run: PreparedRun, cutoff_db: float) -> cutoff.CutoffIndex:
+    """The run's spatial index and bound tables (cellscape.coverage.cutoff)."""
+    sc = run.scenario
+    keys: dict[tuple, int] = {}
+    group = [keys.setdefault((s.environment or sc.environment, float(s.height_m)), len(keys)) for s in sc.sites]
+    los_range = run.geometric.range_m if run.geometric is not None else math.inf
+    return cutoff.build_index(run.static, cutoff_db=cutoff_db, site_group=group,
+                              shadow_fading=run.fields.sf_own is not None, los_mode=sc.los_mode,
+                              los_range_m=los_range)
+
+
+def _kept_static(st: KernelStatic, sel: cutoff.TileSelection) -> KernelStatic:
+    """The kernel inputs of the kept sites and sectors only (same values, renumbered; the distance
+    tables are shared, each kept site reads its own row through ``table_rows``)."""
+    sites, sectors = sel.sites, sel.sectors
+    renumber = np.full(st.n_sites, -1, dtype=np.int64)
+    renumber[sites] = np.arange(sites.size)
+    return replace(st, site_x_m=st.site_x_m[sites], site_y_m=st.site_y_m[sites], table_rows=st.site_rows()[sites],
+                   sector_site=renumber[st.sector_site[sectors]], sector_bearing_deg=st.sector_bearing_deg[sectors],
+                   sector_pattern=st.sector_pattern[sectors], sector_p_re_mw=st.sector_p_re_mw[sectors])
+
+
+def _kept_tile(tile: KernelTile, sites: np.ndarray) -> KernelTile:
+    """A full tile's inputs restricted to ``sites`` (the per-site fields, the same values)."""
+    pick = (lambda a: None if a is None else a[sites])
+    return replace(tile, los_uniform=pick(tile.los_uniform), sf_unit=pick(tile.sf_unit), nu=pick(tile.nu))
+
+
+@dataclass
+class _CutoffStats:
+    """What the interference cutoff left out of a run (meta["interference_cutoff"])."""
+
+    site_pixels_kept: int = 0
+    max_dropped_sum_mw: float = 0.0
+    tiles_widened: int = 0
+    pixels_widened: int = 0
+
+    def as_dict(self, run: PreparedRun, index: cutoff.CutoffIndex | None, n_pixels: int) -> dict:
+        if index is None:
+            return {"cutoff_db": None}
+        st = run.static
+        return {
+            "cutoff_db": index.cutoff_db,
+            "sinr_error_bound_db": round(float(cutoff.sinr_error_bound_db(self.max_dropped_sum_mw, st.noise_mw,
+                                                                           st.load_factor)), 6),
+            "kept_site_fraction": round(self.site_pixels_kept / max(1, n_pixels * st.n_sites), 6),
+            "sf_bound_sigma": cutoff.SF_BOUND_SIGMA,
+            "max_far_radius_m": round(index.max_far_radius_m, 1) if math.isfinite(index.max_far_radius_m) else None,
+            "tiles_widened": self.tiles_widened,
+            "pixels_widened": self.pixels_widened,
+        }
+
+
+def _cutoff_tile(run: PreparedRun, index: cutoff.CutoffIndex, window: Window, kernel, tile_cache, stats):
+    """One tile with the interference cutoff: select the kept sites, run the kernel on them, and if
+    a pixel's best server is not certain, widen the selection (which certifies every pixel) and run
+    the kernel once more (cellscape.coverage.cutoff).
+    Returns (tile inputs of the kept sites, kernel output, best sector in run numbering, selection)."""
+    x = run.grid.x_centers_m(window.cols)
+    y = run.grid.y_centers_m(window.rows)
+    sel = cutoff.select(index, x, y)
+    full = None
+    for attempt in (0, 1):     # widen() certifies every pixel: at most one second pass
+        if sel.keeps_all:
+            tile = tile_cache.get(run, window) if tile_cache is not None else tile_inputs(run, window)
+            out = kernel(run.static, tile)
+            best = out.best_sector
+            break
+        if tile_cache is not None:
+            full = full if full is not None else tile_cache.get(run, window)
+            tile = _kept_tile(full, sel.sites)
+        else:
+            tile = tile_inputs(run, window, sel.sites)
+        out = kernel(_kept_static(run.static, sel), tile)
+        best = np.where(out.best_sector >= 0, sel.sectors[np.maximum(out.best_sector, 0)], -1).astype(np.int32)
+        unsure = cutoff.uncertain_pixels(out.rsrp_dbm, sel) if attempt == 0 else None
+        if unsure is None or not unsure.any():
+            break
+        stats.tiles_widened += 1
+        stats.pixels_widened += int(unsure.sum())
+        sel = cutoff.widen(index, sel, x, y, out.rsrp_dbm, unsure)
+        del tile, out
+    stats.site_pixels_kept += sel.sites.size * window.shape[0] * window.shape[1]
+    stats.max_dropped_sum_mw = max(stats.max_dropped_sum_mw, sel.dropped_bound_mw)
+    return tile, out, best, sel
 
 
 @dataclass(frozen=True)
@@ -498,16 +647,17 @@ def site_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *
 
     Same inputs as :func:`compute_coverage`; the scenario's sites are the candidates. Memory: the
     tile working set grows by 4 bytes per pixel and site (the per-site RSRP of the tile); the result
-    holds one float32 and one int32 per covered (pixel, site) pair.
+    holds one float32 and one int32 per covered (pixel, site) pair. Every site at every pixel (the
+    interference cutoff does not apply).
     """
     import scipy.sparse as sp
 
     if not np.isfinite(threshold_dbm):
         raise ValueError(f"threshold_dbm must be finite, got {threshold_dbm}")
     kernel = _kernel(backend)
-    run, windows, _, _ = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
-                                 mem_limit_mb=mem_limit_mb, extra_bytes_per_pixel_site=4.0, los_statistics=False,
-                                 site_keys=site_keys)
+    run, windows, _, _, _ = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain,
+                                    backend=backend, mem_limit_mb=mem_limit_mb, extra_bytes_per_pixel_site=4.0,
+                                    los_statistics=False, site_keys=site_keys)
     n_sites = run.static.n_sites
     indoor = np.zeros(grid.shape, dtype=bool)
     pix, site, value = [], [], []
@@ -575,6 +725,11 @@ def sector_maps(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, 
     map is the RSRP that sector contributes to the coverage map (tested equal). The output holds
     4 bytes per pixel and sector plus 1 per pixel and site; ``max_output_mb`` refuses maps larger
     than that (coarser pixels or a smaller area are the remedy) [MB].
+
+    Always the full sum: ``scenario.interference_cutoff_db`` does not apply. The output holds every
+    sector at every pixel anyway (the cutoff could only save the computing, not the memory), and
+    the simulator sums these maps with its own loads and noise, so a left-out sector filled with a
+    floor value would carry the coverage map's error bound into results that do not state it.
     """
     n_sec, n_sites = scenario.n_sectors, len(scenario.sites)
     need_mb = grid.n_pixels * (4.0 * n_sec + n_sites + 1) / 1e6
@@ -582,8 +737,8 @@ def sector_maps(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, 
         raise GeometryError(f"per-sector maps of {n_sec} sectors on {grid.n_rows} x {grid.n_cols} pixels need "
                             f"{need_mb:.0f} MB (limit {max_output_mb:.0f} MB): use coarser pixels or a smaller area")
     kernel = _kernel(backend)
-    run, windows, _, _ = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
-                                 mem_limit_mb=mem_limit_mb, los_statistics=False)
+    run, windows, _, _, _ = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain,
+                                    backend=backend, mem_limit_mb=mem_limit_mb, los_statistics=False)
     rsrp = np.empty((n_sec,) + grid.shape, dtype=np.float32)
     los = np.empty((n_sites,) + grid.shape, dtype=bool)
     indoor = np.zeros(grid.shape, dtype=bool)

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from cellscape.errors import ScenarioError
 from cellscape.scenario.records import (
     BUILT_IN_SOURCE_PREFIXES,
+    DEFAULT_INTERFERENCE_CUTOFF_DB,
     PYROSM_PREFIX,
     SIONNA_PREFIX,
     AntennaSpec,
@@ -177,6 +178,9 @@ class OutputsSpec(_Spec):
 
 class ComputeSpec(_Spec):
     mem_limit_mb: Float = Field(512.0, gt=0.0)
+    interference_cutoff_db: Float | None = Field(
+        DEFAULT_INTERFERENCE_CUTOFF_DB, gt=0.0, le=3.0,
+        description="Largest SINR error the map engine may make by leaving out far sectors; null: none.")
 
 
 class ScenarioSpec(_Spec):
@@ -536,4 +540,6 @@ def _to_records(spec: ScenarioSpec) -> Scenario:
         seed=spec.seed,
         rsrp_thresholds_dbm=tuple(sorted(float(t) for t in outputs.rsrp_thresholds_dbm)),
         mem_limit_mb=float(compute.mem_limit_mb),
+        interference_cutoff_db=(None if compute.interference_cutoff_db is None
+                                else float(compute.interference_cutoff_db)),
     )

@@ -170,6 +170,11 @@ class GeometryOptions:
     diffraction: Diffraction = "none"
 
 
+DEFAULT_INTERFERENCE_CUTOFF_DB = 0.1
+"""Default ``compute.interference_cutoff_db``: the map engine may leave out, per tile, sectors whose
+interference together changes no pixel's SINR by more than this [dB] (cellscape.coverage.cutoff)."""
+
+
 @dataclass(frozen=True)
 class Scenario:
     """Everything a coverage run needs."""
@@ -190,6 +195,7 @@ class Scenario:
     seed: int = 0
     rsrp_thresholds_dbm: tuple[float, ...] = (-120.0, -110.0, -100.0, -90.0)
     mem_limit_mb: float = 512.0
+    interference_cutoff_db: float | None = DEFAULT_INTERFERENCE_CUTOFF_DB   # None: every sector at every pixel
     site_keys: tuple[int, ...] | None = None   # random stream of each site's fields (None: its index);
     # set by planning so that a site draws the same shadowing in every network it is part of
 

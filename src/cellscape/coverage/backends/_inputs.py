@@ -27,6 +27,9 @@ class KernelStatic:
     ``use_diffraction`` (geometric only): a LOS link takes PL_LOS + L_b(nu), an NLOS link
     min(PL_NLOS, PL_LOS + L_b(nu)), with L_b read from ``diff_gain_lin`` (linear gain on
     nu = ``diff_nu_min`` + k ``diff_nu_step``; see coverage/engine.py).
+    ``table_rows`` (n_sites,) int64 or None: the row of each site in the distance tables (the
+    interference cutoff hands a kernel a subset of the sites without copying the tables); None:
+    site i reads row i.
     """
 
     site_x_m: np.ndarray
@@ -52,6 +55,13 @@ class KernelStatic:
     diff_nu_min: float = -0.78
     diff_nu_step: float = 0.01
     diff_gain_lin: np.ndarray = field(default_factory=lambda: np.ones(2))
+    table_rows: np.ndarray | None = None
+
+    def site_rows(self) -> np.ndarray:
+        """The distance-table row of each site, (n_sites,) int64."""
+        if self.table_rows is None:
+            return np.arange(self.n_sites, dtype=np.int64)
+        return np.ascontiguousarray(self.table_rows, dtype=np.int64)
 
     @property
     def n_sites(self) -> int:

@@ -51,7 +51,7 @@ per-site loop over them vectorises (SIMD) because it has no data-dependent contr
 
 
 @numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
-def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_los, theta_tab,
+def _kernel(x_m, y_m, site_x, site_y, rows_of, u_step, g_los, g_nlos, sf_los, sf_nlos, p_los, theta_tab,
             sec_site, sec_bearing, sec_pattern, sec_p_re, gain, theta_step, phi_step,
             noise_mw, load, los_mode, los_u, sf_unit, has_sf, o2i_lin,
             nu_t, use_diff, nu_min, nu_step, diff_gain,
@@ -86,6 +86,7 @@ def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_
         # per site: distance -> table index, LOS state, path gain, zenith and azimuth angle
         for i in range(n_sites):
             dy = y - site_y[i]
+            t = rows_of[i]                      # the site's row in the distance tables
             for j in range(nb):
                 c = c0 + j
                 dx = x_m[c] - site_x[i]
@@ -94,37 +95,37 @@ def _kernel(x_m, y_m, site_x, site_y, u_step, g_los, g_nlos, sf_los, sf_nlos, p_
                 f = u - k
                 nu = 0.0
                 if los_mode == 0:
-                    is_los = los_u[i, r, c] < p_los[i, k] + (p_los[i, k + 1] - p_los[i, k]) * f
+                    is_los = los_u[i, r, c] < p_los[t, k] + (p_los[t, k + 1] - p_los[t, k]) * f
                 elif los_mode == 3:
                     nu = nu_t[i, r, c]
                     is_los = nu < 0.0
                 else:
                     is_los = los_mode == 1
                 if is_los:
-                    g = g_los[i, k] + (g_los[i, k + 1] - g_los[i, k]) * f
+                    g = g_los[t, k] + (g_los[t, k + 1] - g_los[t, k]) * f
                     if use_diff and nu > nu_min:
                         x = (min(nu, nu_top) - nu_min) * inv_nu
                         kd = int(x)
                         g *= diff_gain[kd] + (diff_gain[kd + 1] - diff_gain[kd]) * (x - kd)
                     if has_sf:
-                        g *= math.exp(-(sf_los[i, k] + (sf_los[i, k + 1] - sf_los[i, k]) * f)
+                        g *= math.exp(-(sf_los[t, k] + (sf_los[t, k + 1] - sf_los[t, k]) * f)
                                       * sf_unit[i, r, c] * _LN10_10)
                 else:
-                    g = g_nlos[i, k] + (g_nlos[i, k + 1] - g_nlos[i, k]) * f
+                    g = g_nlos[t, k] + (g_nlos[t, k + 1] - g_nlos[t, k]) * f
                     if use_diff and nu < _NU_FINITE:
                         x = (min(max(nu, nu_min), nu_top) - nu_min) * inv_nu
                         kd = int(x)
-                        gd = (g_los[i, k] + (g_los[i, k + 1] - g_los[i, k]) * f) * (
+                        gd = (g_los[t, k] + (g_los[t, k + 1] - g_los[t, k]) * f) * (
                             diff_gain[kd] + (diff_gain[kd + 1] - diff_gain[kd]) * (x - kd))
                         if gd > g:
                             g = gd
                     if has_sf:
-                        g *= math.exp(-(sf_nlos[i, k] + (sf_nlos[i, k + 1] - sf_nlos[i, k]) * f)
+                        g *= math.exp(-(sf_nlos[t, k] + (sf_nlos[t, k + 1] - sf_nlos[t, k]) * f)
                                       * sf_unit[i, r, c] * _LN10_10)
                 path[i, j] = g * o2i_lin[r, c]
                 if want_sector:
                     out_los[i, r, c] = is_los
-                ti = (theta_tab[i, k] + (theta_tab[i, k + 1] - theta_tab[i, k]) * f) * inv_t
+                ti = (theta_tab[t, k] + (theta_tab[t, k + 1] - theta_tab[t, k]) * f) * inv_t
                 kt = min(int(ti), n_t - 2)
                 t_idx[i, j] = kt
                 t_frac[i, j] = ti - kt
@@ -188,7 +189,8 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False,
     if st.los_mode == 3 and tile.nu is None:
         raise ValueError("los_mode 3 (geometric) needs the tile's nu")
     _kernel(np.ascontiguousarray(tile.x_m, dtype=np.float64), np.ascontiguousarray(tile.y_m, dtype=np.float64),
-            st.site_x_m, st.site_y_m, float(st.u_step),
+            np.ascontiguousarray(st.site_x_m, dtype=np.float64), np.ascontiguousarray(st.site_y_m, dtype=np.float64),
+            st.site_rows(), float(st.u_step),
             st.gain_los_lin, st.gain_nlos_lin, st.sf_std_los_db, st.sf_std_nlos_db, st.p_los, st.theta_deg,
             st.sector_site, st.sector_bearing_deg, st.sector_pattern, st.sector_p_re_mw,
             st.gain_lin, float(st.theta_step_deg), float(st.phi_step_deg),

@@ -13,9 +13,10 @@ from cellscape.coverage.backends._inputs import KernelOutput, KernelStatic, Kern
 _LN10_10 = np.log(10.0) / 10.0
 
 
-def _lerp_rows(table: np.ndarray, idx: np.ndarray, frac: np.ndarray) -> np.ndarray:
-    """table (n_sites, n_u); idx/frac (n_sites, ...) -> linear interpolation per site."""
-    rows = np.arange(table.shape[0]).reshape((-1,) + (1,) * (idx.ndim - 1))
+def _lerp_rows(table: np.ndarray, idx: np.ndarray, frac: np.ndarray, site_rows: np.ndarray) -> np.ndarray:
+    """table (n_rows, n_u); idx/frac (n_sites, ...); site_rows (n_sites,) the table row of each
+    site -> linear interpolation per site."""
+    rows = site_rows.reshape((-1,) + (1,) * (idx.ndim - 1))
     lo = table[rows, idx]
     hi = table[rows, idx + 1]
     return lo + (hi - lo) * frac
@@ -37,17 +38,18 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False, p
     dx = x - st.site_x_m[:, None, None]                                     # (n_sites, 1, n_cols)
     dy = y - st.site_y_m[:, None, None]                                     # (n_sites, n_rows, 1)
     d2d = np.sqrt(dx * dx + dy * dy)                                        # (n_sites, n_rows, n_cols)
+    rows = st.site_rows()                                                   # (n_sites,) table rows
     u = np.sqrt(d2d) / st.u_step
     idx = np.minimum(u.astype(np.int64), st.gain_los_lin.shape[1] - 2)
     frac = u - idx
     if st.los_mode == 0:
-        los = tile.los_uniform < _lerp_rows(st.p_los, idx, frac)
+        los = tile.los_uniform < _lerp_rows(st.p_los, idx, frac, rows)
     elif st.los_mode == 3:
         los = tile.nu < 0
     else:
         los = np.full(d2d.shape, st.los_mode == 1)
-    gain_los = _lerp_rows(st.gain_los_lin, idx, frac)
-    gain_nlos = _lerp_rows(st.gain_nlos_lin, idx, frac)
+    gain_los = _lerp_rows(st.gain_los_lin, idx, frac, rows)
+    gain_nlos = _lerp_rows(st.gain_nlos_lin, idx, frac, rows)
     if st.los_mode == 3 and st.use_diffraction:
         nu = tile.nu.astype(np.float64)
         n_d = st.diff_gain_lin.size
@@ -61,11 +63,12 @@ def tile_kernel(st: KernelStatic, tile: KernelTile, *, per_site: bool = False, p
     basic_gain = path_gain if per_sector else None                          # (n_sites, r, c), before SF/O2I
     sf_db = None
     if tile.sf_unit is not None:
-        sigma = np.where(los, _lerp_rows(st.sf_std_los_db, idx, frac), _lerp_rows(st.sf_std_nlos_db, idx, frac))
+        sigma = np.where(los, _lerp_rows(st.sf_std_los_db, idx, frac, rows),
+                         _lerp_rows(st.sf_std_nlos_db, idx, frac, rows))
         path_gain = path_gain * np.exp(-sigma * tile.sf_unit * _LN10_10)
         sf_db = sigma * tile.sf_unit if per_sector else None                # (n_sites, r, c) [dB]
     path_gain = path_gain * tile.o2i_lin[None]                              # (n_sites, r, c), linear
-    ti = _lerp_rows(st.theta_deg, idx, frac) / st.theta_step_deg            # zenith angle index
+    ti = _lerp_rows(st.theta_deg, idx, frac, rows) / st.theta_step_deg            # zenith angle index
     t0 = np.minimum(ti.astype(np.int64), st.gain_lin.shape[1] - 2)
     tf = ti - t0
     phi = np.degrees(np.arctan2(dy, dx))                                    # ccw from east
