@@ -25,7 +25,8 @@ def one_line_errors(command):
             typer.echo(f"error: {message}", err=True)
             raise typer.Exit(code=1) from None
         except KeyboardInterrupt:
-            typer.echo("interrupted: no partial output was left behind", err=True)
+            typer.echo("interrupted: no partial output was left behind (a streamed run keeps its finished tiles "
+                       "in OUT/.coverage.partial/ for --resume)", err=True)
             raise typer.Exit(code=130) from None
 
     return wrapper

@@ -35,6 +35,14 @@ def run(
     png: Annotated[bool, typer.Option(help="Also write PNG maps and CDF plots.")] = True,
     device: Annotated[str | None, typer.Option(help="Device profile to map for: smartphone, redcap, cpe, vehicle "
                                                     "(docs/simulation.md); default the scenario's receiver.")] = None,
+    stream: Annotated[bool, typer.Option("--stream", help="Stream tiles into Cloud-Optimized GeoTIFFs, never holding "
+                                                          "the map (docs/national.md); downlink maps and KPIs only.")
+                      ] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="With --stream: go on from the finished tiles of an "
+                                                          "interrupted run in OUT.")] = False,
+    max_output_gb: Annotated[float, typer.Option(help="With --stream: refuse runs whose output may exceed this [GB].")
+                             ] = 50.0,
+    max_hours: Annotated[float, typer.Option(help="With --stream: refuse runs estimated to take longer [h].")] = 24.0,
 ) -> None:
     """Compute downlink and uplink coverage maps and KPIs for a scenario and write them to OUT."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -44,6 +52,10 @@ def run(
     from cellscape.pipeline import run_coverage
 
     sc = load_scenario(scenario)
+    if stream or resume:
+        _run_streamed(sc, out, backend=backend, stream=stream, resume=resume, device=device,
+                      max_output_gb=max_output_gb, max_hours=max_hours)
+        return
     profile = None
     if device is not None:
         from cellscape.scenario.devices import device_profile
@@ -61,6 +73,35 @@ def run(
     typer.echo(f"{sc.name}: {grid.n_rows} x {grid.n_cols} pixels of {grid.resolution_m:g} m, "
                f"{sc.n_sectors} sectors, CRS {grid.crs}" + (f", device {device}" if device else ""))
     for line in _kpi_lines(k):
+        typer.echo(f"  {line}")
+    typer.echo(f"wrote {len(paths)} files to {out}/")
+
+
+def _run_streamed(sc, out: Path, *, backend: str, stream: bool, resume: bool, device: str | None,
+                  max_output_gb: float, max_hours: float) -> None:
+    """``run --stream [--resume]``: tiles streamed into COGs with a journal (cellscape.io.stream_writer)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from cellscape.errors import ScenarioError
+    from cellscape.io.stream_writer import run_coverage_streamed
+
+    if not stream:
+        raise ScenarioError("--resume goes with --stream (only a streamed run keeps a journal of finished tiles)")
+    if device is not None:
+        raise ScenarioError("--device is not available with --stream yet; run without --stream")
+    terrain = _terrain_of(sc)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task(f"coverage {sc.name} (streamed)", total=None)
+        result, paths = run_coverage_streamed(sc, out, resume=resume, terrain=terrain, backend=backend,
+                                              max_output_gb=max_output_gb, max_hours=max_hours,
+                                              progress=lambda done, total: bar.update(task, completed=done,
+                                                                                      total=total))
+    grid = result.grid
+    typer.echo(f"{sc.name}: {grid.n_rows} x {grid.n_cols} pixels of {grid.resolution_m:g} m, {sc.n_sectors} sectors, "
+               f"CRS {grid.crs}, {result.tiles_computed} of {result.tiles_total} tiles computed (streamed)")
+    typer.echo(f"  estimate was: {result.estimate.line()}")
+    for line in _kpi_lines(result.kpis):
         typer.echo(f"  {line}")
     typer.echo(f"wrote {len(paths)} files to {out}/")
 

@@ -486,46 +486,97 @@ def compute_coverage(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray
     kernels computed (a left-out site within ``los_range_m`` would be missing from them; in practice
     such a site is never left out).
     """
-    kernel = _kernel(backend)
-    cutoff_db = scenario.interference_cutoff_db
-    run, windows, rows, hist, index = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain,
-                                              backend=backend, mem_limit_mb=mem_limit_mb, site_keys=site_keys,
-                                              cutoff_db=cutoff_db)
-    site_xy = np.column_stack([run.static.site_x_m, run.static.site_y_m])
+    tiles = CoverageTiles(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
+                          mem_limit_mb=mem_limit_mb, site_keys=site_keys, tile_cache=tile_cache)
     shape = grid.shape
     rsrp = np.empty(shape, dtype=np.float32)
     sinr = np.empty(shape, dtype=np.float32)
     best = np.empty(shape, dtype=np.int32)
     indoor = np.zeros(shape, dtype=bool)
-    stats = _CutoffStats()
-    for done, window in enumerate(windows, start=1):
-        if index is None:
-            tile = tile_cache.get(run, window) if tile_cache is not None else tile_inputs(run, window)
-            out = kernel(run.static, tile)
-            best_sector = out.best_sector
-            kept_xy = site_xy
-        else:
-            tile, out, best_sector, sel = _cutoff_tile(run, index, window, kernel, tile_cache, stats)
-            kept_xy = site_xy[sel.sites]
-        rsrp[window.rows, window.cols] = out.rsrp_dbm
-        sinr[window.rows, window.cols] = out.sinr_db
-        best[window.rows, window.cols] = best_sector
-        indoor[window.rows, window.cols] = tile.o2i_db > 0
-        if hist is not None:
-            hist.add(kept_xy, tile.x_m, tile.y_m, tile.nu, tile.o2i_db <= 0)
-        del tile, out       # release this tile's fields before the next tile allocates its own
-        if progress is not None:
-            progress(done, len(windows))
-    fr = frequency_range(scenario.carrier.fc_ghz)
     throughput = np.empty(shape, dtype=np.float32)
-    for window in windows:   # cheap elementwise pass, tiled to keep temporaries small
-        throughput[window.rows, window.cols] = downlink_throughput_bps(
-            sinr[window.rows, window.cols], run.n_prb, scenario.carrier.scs_khz, frequency_range=fr)
-    meta = {**run.meta, "backend": backend, "n_tiles": len(windows), "rows_per_tile": rows,
-            "interference_cutoff": stats.as_dict(run, index, grid.n_pixels)}
+    for done, t in enumerate(tiles, start=1):
+        w = t.window
+        rsrp[w.rows, w.cols] = t.rsrp_dbm
+        sinr[w.rows, w.cols] = t.sinr_db
+        best[w.rows, w.cols] = t.best_sector
+        indoor[w.rows, w.cols] = t.indoor
+        throughput[w.rows, w.cols] = t.throughput_bps
+        del t
+        if progress is not None:
+            progress(done, len(tiles.windows))
     return CoverageResult(grid=grid, rsrp_dbm=rsrp, sinr_db=sinr, best_sector=best, throughput_bps=throughput,
-                          indoor=indoor, sectors=run.sectors, meta=meta,
-                          los_statistics=hist.as_dict() if hist is not None else None)
+                          indoor=indoor, sectors=tiles.run.sectors, meta=tiles.meta(),
+                          los_statistics=tiles.hist.as_dict() if tiles.hist is not None else None)
+
+
+@dataclass(frozen=True)
+class CoverageTile:
+    """The maps of one tile: ``window`` of the grid and its (rows, cols) arrays."""
+
+    window: Window
+    rsrp_dbm: np.ndarray        # float32
+    sinr_db: np.ndarray         # float32
+    best_sector: np.ndarray     # int32, -1 = none
+    indoor: np.ndarray          # bool
+    throughput_bps: np.ndarray  # float32
+
+
+class CoverageTiles:
+    """The tiles of a coverage run, computed one at a time (the tile loop of :func:`compute_coverage`).
+
+    Same inputs as :func:`compute_coverage`. ``windows``: the engine's tiling (within the memory
+    budget; see ``_tiling``). Iterating yields a :class:`CoverageTile` per window of ``windows``
+    (or of :meth:`tiles`' ``windows``). Each tile is a pure function of the scenario, its window
+    and the seed, so tiles can be computed in any order, skipped and recomputed. With the
+    interference cutoff the kept sites of a tile depend on its window, so the SINR of a pixel may
+    differ, within the cutoff's bound, between two tilings; the engine's tiling gives the bits of
+    :func:`compute_coverage`. ``meta()`` and ``hist`` (geometric LOS statistics) describe the
+    tiles computed so far.
+    """
+
+    def __init__(self, scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
+                 terrain: Terrain | None = None, backend: Backend = "numba", mem_limit_mb: float | None = None,
+                 site_keys=None, tile_cache: TileCache | None = None):
+        self.scenario = scenario
+        self.backend = backend
+        self._kernel = _kernel(backend)
+        self._tile_cache = tile_cache
+        self.run, self.windows, self.rows, self.hist, self.index = _tiling(
+            scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
+            mem_limit_mb=mem_limit_mb, site_keys=site_keys, cutoff_db=scenario.interference_cutoff_db)
+        self._site_xy = np.column_stack([self.run.static.site_x_m, self.run.static.site_y_m])
+        self._stats = _CutoffStats()
+        self._fr = frequency_range(scenario.carrier.fc_ghz)
+
+    def __iter__(self):
+        return self.tiles()
+
+    def tiles(self, windows=None):
+        """Yield the :class:`CoverageTile` of each window (default: the engine's ``windows``)."""
+        run, cache = self.run, self._tile_cache
+        for window in (self.windows if windows is None else windows):
+            if self.index is None:
+                tile = cache.get(run, window) if cache is not None else tile_inputs(run, window)
+                out = self._kernel(run.static, tile)
+                best_sector = out.best_sector
+                kept_xy = self._site_xy
+            else:
+                tile, out, best_sector, sel = _cutoff_tile(run, self.index, window, self._kernel, cache, self._stats)
+                kept_xy = self._site_xy[sel.sites]
+            if self.hist is not None:
+                self.hist.add(kept_xy, tile.x_m, tile.y_m, tile.nu, tile.o2i_db <= 0)
+            result = CoverageTile(
+                window=window, rsrp_dbm=out.rsrp_dbm, sinr_db=out.sinr_db, best_sector=best_sector,
+                indoor=tile.o2i_db > 0,
+                throughput_bps=np.asarray(downlink_throughput_bps(out.sinr_db, run.n_prb, self.scenario.carrier.scs_khz,
+                                                                  frequency_range=self._fr), dtype=np.float32))
+            del tile, out       # release this tile's fields before the next tile allocates its own
+            yield result
+
+    def meta(self) -> dict:
+        """The run's ``meta`` (as :attr:`CoverageResult.meta`)."""
+        return {**self.run.meta, "backend": self.backend, "n_tiles": len(self.windows), "rows_per_tile": self.rows,
+                "interference_cutoff": self._stats.as_dict(self.run, self.index, self.run.grid.n_pixels)}
 
 
 def cutoff_index(run: PreparedRun, cutoff_db: float) -> cutoff.CutoffIndex:

@@ -1,0 +1,140 @@
+"""The streamed coverage run's files: tiles written into GeoTIFFs as they finish, a journal of
+finished tiles so an interrupted run resumes, and at the end Cloud-Optimized GeoTIFFs that appear
+whole or not at all.
+
+While the run goes, everything lives in the hidden folder ``OUT/.coverage.partial/``:
+``coverage.tif`` and ``best_sector.tif`` (tiled 512 x 512, deflate, ``BIGTIFF=IF_SAFER``), each
+tile written into its window and the files closed (flushed) before the tile is recorded, and
+``journal.npz`` (replaced atomically after each tile: the scenario's fingerprint, the finished
+windows and the KPI counts so far). A tile written but not yet recorded is computed and written
+again on resume (the same bits). At the end each file is copied by GDAL's COG driver (internal
+overviews, 512 x 512 tiles) to a temporary name and renamed onto ``OUT/coverage.tif`` /
+``OUT/best_sector.tif`` (:mod:`cellscape.io.atomic`), then ``kpis.json`` and ``scenario.json`` are
+written and the folder is removed. A killed run leaves the hidden folder and no ``coverage.tif``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import shutil
+
+import numpy as np
+import rasterio
+from rasterio.crs import CRS
+from rasterio.transform import Affine
+from rasterio.windows import Window as RioWindow
+import rasterio.shutil
+
+from cellscape.coverage.engine import CoverageTile
+from cellscape.errors import ScenarioError
+from cellscape.geo.grid import RasterGrid
+from cellscape.io.atomic import write_atomic
+from cellscape.io.coverage_outputs import write_scenario_json
+from cellscape.io.kpi_report import write_kpis
+from cellscape.pipeline.stream import (
+    DEFAULT_MAX_HOURS,
+    DEFAULT_MAX_OUTPUT_GB,
+    StreamedRun,
+    stream_coverage,
+    throughput_mbps,
+)
+from cellscape.units import unit_of
+
+PARTIAL_DIR = ".coverage.partial"
+BLOCK_PX = 512
+_COVERAGE_BANDS = ("rsrp_dbm", "sinr_db", "throughput_mbps")
+
+
+class CoverageStreamWriter:
+    """A :class:`cellscape.pipeline.stream.TileSink` writing into ``out_dir`` (see the module)."""
+
+    def __init__(self, out_dir: str | os.PathLike, *, resume: bool = False):
+        self.out = Path(out_dir)
+        self.resume = resume
+        self.work = self.out / PARTIAL_DIR
+        self.journal = self.work / "journal.npz"
+        self._done: list[tuple[int, int, int, int]] = []
+        self._fingerprint = ""
+
+    # -- TileSink ---------------------------------------------------------------------------
+    def start(self, grid: RasterGrid, *, fingerprint: str):
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._fingerprint = fingerprint
+        if self.resume and self.journal.is_file():
+            with np.load(self.journal) as saved:
+                if str(saved["fingerprint"]) != fingerprint:
+                    raise ScenarioError(f"{self.work}: the unfinished run there is of another scenario or tiling; "
+                                        f"run without --resume to start afresh")
+                self._done = [tuple(int(v) for v in row) for row in saved["done"]]
+                counts = {k: saved[k].copy() for k in saved.files if k not in ("fingerprint", "done")}
+            return set(self._done), counts
+        if self.work.exists():
+            shutil.rmtree(self.work)
+        self.work.mkdir()
+        self._create(self.work / "coverage.tif", grid, len(_COVERAGE_BANDS), "float32", None, _COVERAGE_BANDS)
+        self._create(self.work / "best_sector.tif", grid, 1, "int32", -1, ("best_sector",))
+        self._done = []
+        return set(), None
+
+    def write_tile(self, tile: CoverageTile, counts: dict[str, np.ndarray]) -> None:
+        w = tile.window
+        win = RioWindow(w.col_start, w.row_start, w.col_stop - w.col_start, w.row_stop - w.row_start)
+        with rasterio.open(self.work / "coverage.tif", "r+") as dst:
+            dst.write(np.stack([tile.rsrp_dbm, tile.sinr_db, throughput_mbps(tile)]).astype(np.float32), window=win)
+        with rasterio.open(self.work / "best_sector.tif", "r+") as dst:
+            dst.write(tile.best_sector.astype(np.int32), 1, window=win)
+        self._done.append((w.row_start, w.row_stop, w.col_start, w.col_stop))
+        done = np.array(self._done, dtype=np.int64).reshape(-1, 4)
+
+        def save(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, fingerprint=np.array(self._fingerprint), done=done, **counts)
+
+        write_atomic(self.journal, save)
+
+    # -- the end ------------------------------------------------------------------------------
+    def finish(self, run: StreamedRun) -> list[Path]:
+        """Copy the finished rasters to COGs in ``out_dir`` (atomically), write kpis.json and
+        scenario.json, remove the work folder; return the paths."""
+        written = [self._to_cog("best_sector.tif", "NEAREST", 2), self._to_cog("coverage.tif", "AVERAGE", 3)]
+        written.append(write_kpis(self.out / "kpis.json", run.kpis))
+        written.append(write_scenario_json(self.out / "scenario.json", run.scenario))
+        shutil.rmtree(self.work)
+        return written
+
+    def _to_cog(self, name: str, resampling: str, predictor: int) -> Path:
+        src = self.work / name
+
+        def copy(tmp: Path) -> None:
+            rasterio.shutil.copy(src, tmp, driver="COG", COMPRESS="DEFLATE", PREDICTOR=str(predictor),
+                                 BLOCKSIZE=str(BLOCK_PX), BIGTIFF="IF_SAFER", RESAMPLING=resampling,
+                                 OVERVIEWS="AUTO")
+
+        return write_atomic(self.out / name, copy)
+
+    @staticmethod
+    def _create(path: Path, grid: RasterGrid, count: int, dtype: str, nodata, names) -> None:
+        profile = dict(driver="GTiff", width=grid.n_cols, height=grid.n_rows, count=count, dtype=dtype,
+                       crs=CRS.from_user_input(grid.crs), transform=Affine(*grid.transform), nodata=nodata,
+                       tiled=True, blockxsize=BLOCK_PX, blockysize=BLOCK_PX, compress="deflate",
+                       predictor=3 if dtype == "float32" else 2, BIGTIFF="IF_SAFER", sparse_ok=True)
+        with rasterio.open(path, "w", **profile) as dst:
+            for i, name in enumerate(names, start=1):
+                dst.set_band_description(i, name)
+                dst.set_band_unit(i, unit_of(name))
+            dst.update_tags(software="cellscape")
+
+
+def run_coverage_streamed(scenario, out_dir: str | os.PathLike, *, resume: bool = False, tile_rows: int | None = None,
+                          progress=None, terrain=None, backend: str = "numba",
+                          max_output_gb: float = DEFAULT_MAX_OUTPUT_GB,
+                          max_hours: float = DEFAULT_MAX_HOURS) -> tuple[StreamedRun, list[Path]]:
+    """A streamed coverage run of ``scenario`` into ``out_dir`` (:func:`cellscape.pipeline.stream.stream_coverage`
+    with a :class:`CoverageStreamWriter`); return the run and the files written. ``resume``: go on
+    from the finished tiles of an interrupted run in ``out_dir`` (same scenario and tiling)."""
+    writer = CoverageStreamWriter(out_dir, resume=resume)
+    run = stream_coverage(scenario, writer, terrain=terrain, backend=backend, tile_rows=tile_rows, progress=progress,
+                          max_output_gb=max_output_gb, max_hours=max_hours)
+    return run, writer.finish(run)
+

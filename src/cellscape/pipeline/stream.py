@@ -1,0 +1,266 @@
+"""The streamed coverage job (``cellscape run --stream``): the maps of a scenario tile by tile, never
+held whole, handed to a sink (``cellscape.io.stream_writer`` writes them into a GeoTIFF and keeps a
+journal of finished tiles, so an interrupted run resumes), KPIs from per-tile histograms merged
+exactly (:class:`cellscape.kpi.RegionalHistograms`).
+
+Before anything is allocated, :func:`estimate_run` states pixels, site-pixel links, output size,
+peak memory and time, and :func:`check_budget` refuses a run over limits the caller can raise.
+No file is written here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import hashlib
+import math
+from typing import Protocol
+
+import numpy as np
+
+from cellscape._json import json_ready
+from cellscape.coverage.engine import Backend, CoverageTile, CoverageTiles, Progress
+from cellscape.errors import GeometryError, ScenarioError
+from cellscape.geo.grid import RasterGrid, Window
+from cellscape.geo.surface import Terrain
+from cellscape.kpi import KPI_PERCENTILES, RegionalHistograms
+from cellscape.pipeline.coverage import load_footprints, localize
+from cellscape.scenario.records import Scenario
+
+LINKS_PER_S = {"numba": 1.0e7, "numpy": 2.0e6}
+"""Rate of the tile loop [site-pixel links per second]: measured 1.2e7 (numba) and 2.2e6 (numpy)
+for 20 sites on 1000 x 1000 pixels, statistical LOS with shadow fading, no buildings, on the
+development machine (docs/national.md, "Streamed runs"), rounded down. The time estimate divides
+the links by it; buildings and geometric LOS are slower, the interference cutoff faster."""
+
+OUTPUT_BYTES_PER_PIXEL = (3 * 4 + 4) * 4.0 / 3.0
+"""Uncompressed bytes per pixel of the outputs (three float32 bands of coverage.tif, the int32
+best_sector.tif), overviews included (+1/3). Deflate usually shrinks it severalfold; the limit is
+checked on this upper bound [bytes]."""
+
+DEFAULT_MAX_OUTPUT_GB = 50.0
+DEFAULT_MAX_HOURS = 24.0
+
+KPI_REGIONS = ("outdoor", "indoor")
+"""The histogram regions of a streamed run: region 0 outdoor pixels, region 1 indoor pixels."""
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """What a coverage run will cost, stated before it starts."""
+
+    n_pixels: int
+    n_sites: int
+    n_sectors: int
+    links: int                  # site-pixel links the kernel evaluates (upper bound with the cutoff)
+    output_bytes: float         # uncompressed outputs, overviews included [bytes]
+    peak_memory_bytes: float    # the streamed run: one tile's working set + one tile's maps + counts [bytes]
+    seconds: float              # links / LINKS_PER_S[backend] [s]
+
+    def line(self) -> str:
+        """The estimate in one line."""
+        return (f"{self.n_pixels:,} pixels x {self.n_sites:,} sites = {self.links:.3g} links, output up to "
+                f"{self.output_bytes / 1e9:.3g} GB, peak memory ~{self.peak_memory_bytes / 1e6:.0f} MB, "
+                f"~{_duration(self.seconds)}")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def estimate_run(scenario: Scenario, grid: RasterGrid | None = None, *, backend: Backend = "numba") -> RunEstimate:
+    """Pixels, links, output bytes, peak memory and time of a streamed coverage run of ``scenario``
+    on ``grid`` (default: the scenario's map grid). Pure arithmetic: nothing is allocated."""
+    if grid is None:
+        grid, _ = localize(scenario)
+    n_sites = len(scenario.sites)
+    links = int(grid.n_pixels) * n_sites
+    tile_rows = min(grid.n_rows, max(1, int(scenario.mem_limit_mb * 1e6 // max(1.0, 160.0 * grid.n_cols * n_sites))))
+    tile_maps = tile_rows * grid.n_cols * (4 * 4 + 1)
+    counts = sum(q.n_bins for q in RegionalHistograms(1).quantities.values()) * 8 * len(KPI_REGIONS)
+    peak = scenario.mem_limit_mb * 1e6 + tile_maps + counts
+    return RunEstimate(n_pixels=int(grid.n_pixels), n_sites=n_sites, n_sectors=scenario.n_sectors, links=links,
+                       output_bytes=grid.n_pixels * OUTPUT_BYTES_PER_PIXEL, peak_memory_bytes=float(peak),
+                       seconds=links / LINKS_PER_S.get(backend, LINKS_PER_S["numpy"]))
+
+
+def check_budget(estimate: RunEstimate, *, max_output_gb: float = DEFAULT_MAX_OUTPUT_GB,
+                 max_hours: float = DEFAULT_MAX_HOURS) -> None:
+    """Refuse (ScenarioError, one line with the estimate) a run whose output or time exceeds the limits."""
+    over = []
+    if estimate.output_bytes > max_output_gb * 1e9:
+        over.append(f"output over {max_output_gb:g} GB (raise --max-output-gb)")
+    if estimate.seconds > max_hours * 3600.0:
+        over.append(f"time over {max_hours:g} h (raise --max-hours)")
+    if over:
+        raise ScenarioError(f"refusing the run: {estimate.line()}; " + "; ".join(over)
+                            + "; or use coarser pixels or a smaller area")
+
+
+class StreamCounts:
+    """The KPI counts of a streamed run: :class:`~cellscape.kpi.RegionalHistograms` of outdoor
+    (region 0) and indoor (region 1) pixels, and the pixels each sector serves (index 0: none).
+    Counts add up, so they are exact whatever the tiling, and survive a resume as arrays."""
+
+    def __init__(self, scenario: Scenario):
+        self.hist = RegionalHistograms(len(KPI_REGIONS), rsrp_thresholds_dbm=scenario.rsrp_thresholds_dbm)
+        self.served = np.zeros(scenario.n_sectors + 1, dtype=np.int64)
+
+    def add(self, tile: CoverageTile) -> None:
+        self.hist.add(tile.indoor.astype(np.int64), {"rsrp_dbm": tile.rsrp_dbm, "sinr_db": tile.sinr_db,
+                                                     "throughput_mbps": throughput_mbps(tile)})
+        self.served += np.bincount(tile.best_sector.ravel().astype(np.int64) + 1, minlength=self.served.size)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The counts as named arrays (what a journal stores)."""
+        out = {f"counts_{k}": v for k, v in self.hist.counts.items()}
+        return {**out, "pixels": self.hist.pixels, "covered": self.hist.covered, "served": self.served}
+
+    def load(self, arrays) -> None:
+        """Restore counts saved by :meth:`arrays` (shapes checked)."""
+        for name in self.hist.counts:
+            self.hist.counts[name] = _same_shape(arrays[f"counts_{name}"], self.hist.counts[name])
+        self.hist.pixels = _same_shape(arrays["pixels"], self.hist.pixels)
+        self.hist.covered = _same_shape(arrays["covered"], self.hist.covered)
+        self.served = _same_shape(arrays["served"], self.served)
+
+
+def _same_shape(got, like: np.ndarray) -> np.ndarray:
+    got = np.asarray(got, dtype=np.int64)
+    if got.shape != like.shape:
+        raise ScenarioError(f"the journal's counts have shape {got.shape}, expected {like.shape}")
+    return got.copy()
+
+
+def throughput_mbps(tile: CoverageTile) -> np.ndarray:
+    """The throughput band as written to coverage.tif: float32 Mbit/s."""
+    return (tile.throughput_bps / 1e6).astype(np.float32)
+
+
+def streamed_kpis(counts: StreamCounts, grid: RasterGrid, sectors, meta: dict) -> dict:
+    """The KPI set of :func:`cellscape.kpi.coverage_kpis`, from the merged counts: coverage
+    fractions exact, percentiles the nearest-rank value of 0.1 dB bins (throughput: 100 bins per
+    decade; REGION_QUANTITIES), i.e. within about one bin of the in-memory run's."""
+    h = counts.hist
+    merged = RegionalHistograms(3, rsrp_thresholds_dbm=h.thresholds_dbm)      # all, outdoor, indoor
+    for name, c in h.counts.items():
+        merged.counts[name] = np.vstack([c.sum(axis=0), c])
+    merged.pixels = np.concatenate([[h.pixels.sum()], h.pixels])
+    merged.covered = np.vstack([h.covered.sum(axis=0), h.covered])
+    frac = merged.coverage_fraction()
+    n_pixels = int(grid.n_pixels)
+    pixel_area_m2 = float(grid.resolution_m) ** 2
+    labels = ("all",) + KPI_REGIONS
+
+    def number(x):
+        return float(x) if math.isfinite(float(x)) else None
+
+    def pct(name: str, k: int) -> dict:
+        p = merged.percentiles(name, KPI_PERCENTILES)[k]
+        return {str(q): number(v) for q, v in zip(KPI_PERCENTILES, p)}
+
+    coverage = {}
+    for j, t in enumerate(h.thresholds_dbm):
+        entry: dict = {"threshold_dbm": float(t)}
+        entry.update({label: number(frac[k, j]) for k, label in enumerate(labels)})
+        entry["area_km2"] = int(merged.covered[0, j]) * pixel_area_m2 / 1e6
+        coverage[f"rsrp_dbm >= {float(t):g}"] = entry
+    served = counts.served[1:]
+    return {
+        "n_pixels": n_pixels,
+        "n_pixels_outdoor": int(h.pixels[0]),
+        "n_pixels_indoor": int(h.pixels[1]),
+        "n_pixels_unserved": int(counts.served[0]),
+        "pixel_area_m2": pixel_area_m2,
+        "map_area_km2": n_pixels * pixel_area_m2 / 1e6,
+        "grid": {"crs": grid.crs, "resolution_m": float(grid.resolution_m), "n_rows": int(grid.n_rows),
+                 "n_cols": int(grid.n_cols), "bounds_m": [float(v) for v in grid.bounds_m]},
+        "coverage": coverage,
+        "sinr_db_percentiles": pct("sinr_db", 0),
+        "throughput_mbps_percentiles": pct("throughput_mbps", 0),
+        "rsrp_dbm_percentiles": pct("rsrp_dbm", 0),
+        "percentiles_by_location": {label: {"sinr_db": pct("sinr_db", k), "throughput_mbps": pct("throughput_mbps", k),
+                                            "rsrp_dbm": pct("rsrp_dbm", k)}
+                                    for k, label in enumerate(labels) if k > 0},
+        "percentile_method": "nearest rank of merged per-tile histograms (cellscape.kpi.REGION_QUANTITIES bins)",
+        "sectors": [{"sector_id": str(sectors.sector_id[i]), "site_id": str(sectors.site_id[i]),
+                     "served_pixels": int(served[i]), "served_area_m2": float(served[i]) * pixel_area_m2,
+                     "served_fraction": float(served[i]) / n_pixels} for i in range(served.size)],
+        "meta": json_ready(dict(meta)),
+    }
+
+
+class TileSink(Protocol):
+    """Where a streamed run puts its tiles (``cellscape.io.stream_writer.CoverageStreamWriter``)."""
+
+    def start(self, grid: RasterGrid, *, fingerprint: str) -> tuple[set[tuple[int, int, int, int]], dict | None]:
+        """Prepare for ``grid``; return the finished windows (row_start, row_stop, col_start,
+        col_stop) and the counts saved with them (None when starting afresh)."""
+
+    def write_tile(self, tile: CoverageTile, counts: dict[str, np.ndarray]) -> None:
+        """Store one finished tile's maps, then record it finished with the counts so far."""
+
+
+@dataclass(frozen=True)
+class StreamedRun:
+    """A finished streamed run: its grid, KPIs and the sectors its best_sector indices name."""
+
+    scenario: Scenario
+    grid: RasterGrid
+    kpis: dict
+    estimate: RunEstimate
+    tiles_total: int
+    tiles_computed: int          # this call (the rest came from the journal)
+
+
+def _key(w: Window) -> tuple[int, int, int, int]:
+    return (w.row_start, w.row_stop, w.col_start, w.col_stop)
+
+
+def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | None = None,
+                    backend: Backend = "numba", tile_rows: int | None = None, progress: Progress | None = None,
+                    max_output_gb: float = DEFAULT_MAX_OUTPUT_GB, max_hours: float = DEFAULT_MAX_HOURS) -> StreamedRun:
+    """Compute the coverage maps of ``scenario`` tile by tile into ``sink``; return the KPIs.
+
+    ``tile_rows``: full-width tiles of this many rows (default: the engine's tiling within
+    ``scenario.mem_limit_mb``, which gives the bits of :func:`~cellscape.coverage.engine.compute_coverage`;
+    with the interference cutoff another tiling may change SINR within the cutoff's bound).
+    Tiles the sink reports finished (a resumed run) are skipped. ``progress(done, total)`` after
+    each tile, counting the skipped ones as done. Refuses a run over ``max_output_gb`` or
+    ``max_hours`` (:func:`check_budget`) before anything is computed.
+    """
+    if scenario.terrain is not None and terrain is None:
+        raise GeometryError(f"the scenario names terrain {scenario.terrain.path}; read it with "
+                            f"cellscape.io.terrain.read_terrain and pass terrain=")
+    grid, site_xy_m = localize(scenario)
+    estimate = estimate_run(scenario, grid, backend=backend)
+    check_budget(estimate, max_output_gb=max_output_gb, max_hours=max_hours)
+    footprints = load_footprints(scenario, grid)
+    tiles = CoverageTiles(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend)
+    windows = tiles.windows if tile_rows is None else list(grid.tiles(rows_per_tile=tile_rows))
+    fingerprint = hashlib.sha256(repr((scenario, backend, [_key(w) for w in windows])).encode()).hexdigest()
+    finished, saved = sink.start(grid, fingerprint=fingerprint)
+    counts = StreamCounts(scenario)
+    if saved is not None:
+        counts.load(saved)
+    todo = [w for w in windows if _key(w) not in finished]
+    done = len(windows) - len(todo)
+    if progress is not None:
+        progress(done, len(windows))
+    for tile in tiles.tiles(todo):
+        counts.add(tile)
+        sink.write_tile(tile, counts.arrays())
+        done += 1
+        del tile
+        if progress is not None:
+            progress(done, len(windows))
+    meta = {**tiles.meta(), "n_tiles": len(windows), "streamed": True}
+    if tile_rows is not None:
+        meta["rows_per_tile"] = tile_rows
+    if finished:      # the cutoff statistics count this call's tiles only, not the run's
+        meta.pop("interference_cutoff", None)
+    return StreamedRun(scenario=scenario, grid=grid, kpis=streamed_kpis(counts, grid, tiles.run.sectors, meta),
+                       estimate=estimate, tiles_total=len(windows), tiles_computed=len(todo))

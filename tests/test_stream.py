@@ -1,0 +1,248 @@
+"""The streamed coverage run (``cellscape run --stream``): the same bits as the in-memory engine for
+any tiling and after a resume, a COG that opens whole, no whole-looking file after an interruption,
+the budget refusal, and KPIs from merged histograms within a bin of the in-memory ones."""
+
+from dataclasses import replace
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+import yaml
+from typer.testing import CliRunner
+
+from cellscape.cli.app import app
+from cellscape.coverage.engine import compute_coverage
+from cellscape.errors import ScenarioError
+from cellscape.io.stream_writer import PARTIAL_DIR, run_coverage_streamed
+from cellscape.kpi import coverage_kpis
+from cellscape.pipeline.coverage import localize
+from cellscape.pipeline.stream import OUTPUT_BYTES_PER_PIXEL, check_budget, estimate_run
+from cellscape.scenario.records import Area, Carrier, Receiver, Scenario, Sector, Site
+
+X0, Y0 = 385_000.0, 6_671_000.0
+
+BACKEND = "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+"""Bit-identity across tilings holds for the numba kernel; numpy's vectorised float32 math may
+round the last bit of a pixel differently depending on its place in the tile's arrays."""
+needs_numba = pytest.mark.skipif(BACKEND != "numba", reason="tiling-independent bits need the numba kernel")
+
+
+def strip_scenario(*, seed: int = 5) -> Scenario:
+    """80 x 600 pixels of 2 m (wider than one 512 block: the COG gets an overview), 3 sites,
+    statistical LOS with shadow fading."""
+    rng = np.random.default_rng(0)
+    sites = tuple(
+        Site(site_id=f"S{i}", x=X0 + rng.uniform(0.1, 0.9) * 1200.0, y=Y0 + rng.uniform(0.2, 0.8) * 160.0,
+             height_m=25.0, sectors=tuple(Sector(azimuth_deg=az, tx_power_dbm=46.0, elec_tilt_deg=6.0)
+                                          for az in (10.0 * i, 10.0 * i + 120.0, 10.0 * i + 240.0)))
+        for i in range(3))
+    return Scenario(name="strip", area=Area(bounds=(X0, Y0, X0 + 1200.0, Y0 + 160.0), resolution_m=2.0,
+                                            crs="EPSG:32635"),
+                    carrier=Carrier(fc_ghz=3.5, bandwidth_mhz=100.0, scs_khz=30.0, dl_load_factor=0.7),
+                    sites=sites, environment="UMa", receiver=Receiver(height_m=1.5), los_mode="statistical",
+                    shadow_fading=True, seed=seed, mem_limit_mb=0.5)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    sc = strip_scenario()
+    grid, xy = localize(sc)
+    res = compute_coverage(sc, grid, xy, backend=BACKEND)
+    return sc, res
+
+
+def read_maps(out: Path):
+    with rasterio.open(out / "coverage.tif") as src:
+        cov = src.read()
+    with rasterio.open(out / "best_sector.tif") as src:
+        best = src.read(1)
+    return cov, best
+
+
+def assert_same_bits(out: Path, res):
+    cov, best = read_maps(out)
+    np.testing.assert_array_equal(cov[0], res.rsrp_dbm)
+    np.testing.assert_array_equal(cov[1], res.sinr_db)
+    np.testing.assert_array_equal(cov[2], (res.throughput_bps / 1e6).astype(np.float32))
+    np.testing.assert_array_equal(best, res.best_sector)
+    assert cov.dtype == np.float32 and best.dtype == np.int32
+
+
+@pytest.mark.parametrize("tile_rows", [None, pytest.param(7, marks=needs_numba), pytest.param(80, marks=needs_numba)])
+def test_same_bits_as_in_memory_for_any_tile_size(tmp_path, reference, tile_rows):
+    sc, res = reference
+    run, paths = run_coverage_streamed(sc, tmp_path, tile_rows=tile_rows, backend=BACKEND)
+    assert_same_bits(tmp_path, res)
+    expected_tiles = res.meta["n_tiles"] if tile_rows is None else -(-80 // tile_rows)
+    assert run.tiles_total == run.tiles_computed == expected_tiles
+    assert {p.name for p in paths} == {"coverage.tif", "best_sector.tif", "kpis.json", "scenario.json"}
+    assert not (tmp_path / PARTIAL_DIR).exists()
+
+
+def test_numpy_backend_same_bits_on_the_engine_tiling(tmp_path):
+    sc = strip_scenario()
+    grid, xy = localize(sc)
+    res = compute_coverage(sc, grid, xy, backend="numpy")
+    run_coverage_streamed(sc, tmp_path, backend="numpy")
+    assert_same_bits(tmp_path, res)
+
+
+def test_engine_tiling_has_several_tiles(reference):
+    _, res = reference
+    assert res.meta["n_tiles"] >= 2         # the default-tiling case above streams several windows
+
+
+class Interrupt(Exception):
+    pass
+
+
+def stop_after(k):
+    def progress(done, total):
+        if done >= k:
+            raise Interrupt(f"stopped after {done} of {total}")
+    return progress
+
+
+@needs_numba
+def test_interrupted_run_leaves_no_whole_file_and_resumes_to_the_same_bits(tmp_path, reference):
+    sc, res = reference
+    with pytest.raises(Interrupt):
+        run_coverage_streamed(sc, tmp_path, tile_rows=9, backend=BACKEND, progress=stop_after(3))
+    assert not (tmp_path / "coverage.tif").exists() and not (tmp_path / "best_sector.tif").exists()
+    assert not (tmp_path / "kpis.json").exists()
+    assert (tmp_path / PARTIAL_DIR / "journal.npz").is_file()
+    with np.load(tmp_path / PARTIAL_DIR / "journal.npz") as j:
+        assert j["done"].shape == (3, 4)
+    seen = []
+    run, _ = run_coverage_streamed(sc, tmp_path, tile_rows=9, backend=BACKEND, resume=True,
+                                   progress=lambda d, t: seen.append((d, t)))
+    assert (run.tiles_total, run.tiles_computed) == (9, 6)
+    assert seen[0] == (3, 9) and seen[-1] == (9, 9)
+    assert_same_bits(tmp_path, res)
+    whole, _ = run_coverage_streamed(sc, tmp_path / "whole", tile_rows=9, backend=BACKEND)
+    assert run.kpis["coverage"] == whole.kpis["coverage"]
+    for key in ("sinr_db_percentiles", "rsrp_dbm_percentiles", "throughput_mbps_percentiles", "sectors",
+                "n_pixels_unserved"):
+        assert run.kpis[key] == whole.kpis[key]
+
+
+def test_resume_of_another_scenario_refuses(tmp_path):
+    with pytest.raises(Interrupt):
+        run_coverage_streamed(strip_scenario(), tmp_path, tile_rows=9, backend=BACKEND, progress=stop_after(2))
+    with pytest.raises(ScenarioError, match="another scenario or tiling"):
+        run_coverage_streamed(strip_scenario(seed=6), tmp_path, tile_rows=9, backend=BACKEND, resume=True)
+    assert not (tmp_path / "coverage.tif").exists()
+
+
+@needs_numba
+def test_without_resume_an_unfinished_run_starts_afresh(tmp_path, reference):
+    sc, res = reference
+    with pytest.raises(Interrupt):
+        run_coverage_streamed(sc, tmp_path, tile_rows=9, backend=BACKEND, progress=stop_after(2))
+    run, _ = run_coverage_streamed(sc, tmp_path, tile_rows=9, backend=BACKEND)
+    assert run.tiles_computed == 9
+    assert_same_bits(tmp_path, res)
+
+
+def test_cog_opens_with_overviews_crs_and_tiles(tmp_path, reference):
+    sc, _ = reference
+    run_coverage_streamed(sc, tmp_path, backend=BACKEND)
+    with rasterio.open(tmp_path / "coverage.tif") as src:
+        assert src.crs.to_epsg() == 32635
+        assert src.overviews(1) == [2]
+        assert src.block_shapes[0] == (512, 512)
+        assert src.descriptions == ("rsrp_dbm", "sinr_db", "throughput_mbps")
+        assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert src.compression.name.lower() == "deflate"
+        assert src.transform.a == 2.0 and src.transform.f == Y0 + 160.0
+    with rasterio.open(tmp_path / "best_sector.tif") as src:
+        assert src.nodata == -1 and src.overviews(1) == [2]
+        assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+
+
+def test_kpis_within_a_bin_of_the_in_memory_run(tmp_path, reference):
+    sc, res = reference
+    run, _ = run_coverage_streamed(sc, tmp_path, tile_rows=11, backend=BACKEND)
+    mem = coverage_kpis(res, rsrp_thresholds_dbm=sc.rsrp_thresholds_dbm)
+    k = run.kpis
+    for key in ("n_pixels", "n_pixels_outdoor", "n_pixels_indoor", "n_pixels_unserved", "pixel_area_m2"):
+        assert k[key] == mem[key]
+    assert [s["served_pixels"] for s in k["sectors"]] == [s["served_pixels"] for s in mem["sectors"]]
+    for name, entry in mem["coverage"].items():
+        assert k["coverage"][name]["all"] == entry["all"]           # counts: exact
+        assert k["coverage"][name]["area_km2"] == pytest.approx(entry["area_km2"], rel=1e-12)
+    for q, v in mem["sinr_db_percentiles"].items():
+        assert abs(k["sinr_db_percentiles"][q] - v) <= 0.1          # 0.1 dB bins, nearest rank
+    for q, v in mem["rsrp_dbm_percentiles"].items():
+        assert abs(k["rsrp_dbm_percentiles"][q] - v) <= 0.1
+    for q, v in mem["throughput_mbps_percentiles"].items():
+        assert k["throughput_mbps_percentiles"][q] == pytest.approx(v, rel=0.025)   # 100 bins per decade
+
+
+def test_estimate_counts_pixels_links_and_output():
+    sc = strip_scenario()
+    est = estimate_run(sc, backend="numpy")
+    assert est.n_pixels == 80 * 600 and est.n_sites == 3 and est.n_sectors == 9
+    assert est.links == 3 * 80 * 600
+    assert est.output_bytes == pytest.approx(80 * 600 * OUTPUT_BYTES_PER_PIXEL)
+    assert est.peak_memory_bytes >= sc.mem_limit_mb * 1e6
+    assert est.seconds > 0
+    assert estimate_run(sc, backend="numba").seconds < estimate_run(sc, backend="numpy").seconds
+
+
+def test_budget_refuses_with_one_line_before_writing(tmp_path):
+    sc = strip_scenario()
+    with pytest.raises(ScenarioError) as err:
+        check_budget(estimate_run(sc), max_output_gb=1e-6)
+    msg = str(err.value)
+    assert "\n" not in msg and "refusing the run" in msg and "--max-output-gb" in msg and "48,000 pixels" in msg
+    with pytest.raises(ScenarioError, match="--max-hours"):
+        check_budget(estimate_run(sc), max_hours=1e-9)
+    check_budget(estimate_run(sc))          # the defaults accept a small map
+    with pytest.raises(ScenarioError, match="refusing the run"):
+        run_coverage_streamed(sc, tmp_path, backend=BACKEND, max_output_gb=1e-6)
+    assert list(tmp_path.iterdir()) == []
+
+
+def cli_scenario(tmp_path) -> Path:
+    d = {"name": "tiny", "seed": 3, "environment": "UMa",
+         "area": {"crs": "EPSG:32635", "bounds": [X0, Y0, X0 + 600, Y0 + 400], "resolution_m": 10},
+         "carrier": {"fc_ghz": 3.5, "bandwidth_mhz": 100, "scs_khz": 30, "dl_load_factor": 0.5},
+         "sites": [{"site_id": "A", "x": X0 + 150, "y": Y0 + 200, "height_m": 25,
+                    "sectors": [{"azimuth_deg": 0, "tx_power_dbm": 46}, {"azimuth_deg": 120, "tx_power_dbm": 46}]}]}
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(d))
+    return p
+
+
+
+def test_cli_stream_writes_cogs_and_kpis(tmp_path):
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["run", str(cli_scenario(tmp_path)), "-o", str(out), "--stream", "--backend", BACKEND])
+    assert r.exit_code == 0, r.output
+    assert "(streamed)" in r.stdout and "SINR percentiles" in r.stdout
+    assert "estimate was: 2,400 pixels x 1 sites = 2.4e+03 links" in r.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["best_sector.tif", "coverage.tif", "kpis.json", "scenario.json"]
+    with rasterio.open(out / "coverage.tif") as src:
+        assert (src.height, src.width) == (40, 60) and src.crs.to_epsg() == 32635
+
+
+def test_cli_stream_refusal_and_misuse_are_one_line(tmp_path):
+    runner = CliRunner()
+    s = str(cli_scenario(tmp_path))
+    r = runner.invoke(app, ["run", s, "-o", str(tmp_path / "o"), "--stream", "--max-output-gb", "1e-9"])
+    assert r.exit_code == 1
+    assert r.stderr.startswith("error: refusing the run") and len(r.stderr.strip().splitlines()) == 1
+    r = runner.invoke(app, ["run", s, "-o", str(tmp_path / "o"), "--resume"])
+    assert r.exit_code == 1 and "--resume goes with --stream" in r.stderr
+    r = runner.invoke(app, ["run", s, "-o", str(tmp_path / "o"), "--stream", "--device", "redcap"])
+    assert r.exit_code == 1 and "--device" in r.stderr
+    assert not (tmp_path / "o" / "coverage.tif").exists()
+
+
+def test_replace_keeps_scenarios_frozen():
+    # the fingerprint of a run is the repr of its (frozen) scenario: equal scenarios, equal fingerprints
+    a, b = strip_scenario(), strip_scenario()
+    assert repr(a) == repr(b) and repr(replace(a, seed=9)) != repr(a)
