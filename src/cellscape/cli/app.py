@@ -43,6 +43,10 @@ def run(
     max_output_gb: Annotated[float, typer.Option(help="With --stream: refuse runs whose output may exceed this [GB].")
                              ] = 50.0,
     max_hours: Annotated[float, typer.Option(help="With --stream: refuse runs estimated to take longer [h].")] = 24.0,
+    workers: Annotated[int | None, typer.Option(help="With --stream: compute the tiles on a local Dask cluster of "
+                                                     "this many worker processes (docs/national.md).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="With --stream: compute the tiles on an existing "
+                                                       "dask.distributed cluster, e.g. tcp://host:8786.")] = None,
 ) -> None:
     """Compute downlink and uplink coverage maps and KPIs for a scenario and write them to OUT."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -52,9 +56,9 @@ def run(
     from cellscape.pipeline import run_coverage
 
     sc = load_scenario(scenario)
-    if stream or resume:
+    if stream or resume or workers is not None or scheduler is not None:
         _run_streamed(sc, out, backend=backend, stream=stream, resume=resume, device=device,
-                      max_output_gb=max_output_gb, max_hours=max_hours)
+                      max_output_gb=max_output_gb, max_hours=max_hours, workers=workers, scheduler=scheduler)
         return
     profile = None
     if device is not None:
@@ -78,32 +82,77 @@ def run(
 
 
 def _run_streamed(sc, out: Path, *, backend: str, stream: bool, resume: bool, device: str | None,
-                  max_output_gb: float, max_hours: float) -> None:
-    """``run --stream [--resume]``: tiles streamed into COGs with a journal (cellscape.io.stream_writer)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+                  max_output_gb: float, max_hours: float, workers: int | None = None,
+                  scheduler: str | None = None) -> None:
+    """``run --stream [--resume] [--workers N | --scheduler ADDRESS]``: tiles streamed into COGs with a
+    journal (cellscape.io.stream_writer), computed in this process or on Dask workers."""
+    from contextlib import ExitStack
 
     from cellscape.errors import ScenarioError
-    from cellscape.io.stream_writer import run_coverage_streamed
 
     if not stream:
-        raise ScenarioError("--resume goes with --stream (only a streamed run keeps a journal of finished tiles)")
+        what = "--resume" if resume else "--workers" if workers is not None else "--scheduler"
+        raise ScenarioError(f"{what} goes with --stream (only a streamed run keeps a journal of finished tiles)"
+                            if resume else f"{what} goes with --stream (only a streamed run is computed on Dask)")
     if device is not None:
         raise ScenarioError("--device is not available with --stream yet; run without --stream")
+    if workers is not None and scheduler is not None:
+        raise ScenarioError("--workers starts a local Dask cluster, --scheduler joins an existing one: give one")
+    if workers is not None and workers < 1:
+        raise ScenarioError(f"--workers={workers} must be at least 1")
     terrain = _terrain_of(sc)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
-        task = bar.add_task(f"coverage {sc.name} (streamed)", total=None)
-        result, paths = run_coverage_streamed(sc, out, resume=resume, terrain=terrain, backend=backend,
-                                              max_output_gb=max_output_gb, max_hours=max_hours,
-                                              progress=lambda done, total: bar.update(task, completed=done,
-                                                                                      total=total))
+    with ExitStack() as stack:
+        client = _dask_client(stack, workers=workers, scheduler=scheduler)
+        result, paths = _stream_with_bar(sc, out, resume=resume, terrain=terrain, backend=backend,
+                                         max_output_gb=max_output_gb, max_hours=max_hours, client=client)
     grid = result.grid
+    where = ("" if client is None else f" on {workers} local Dask workers" if workers is not None
+             else f" on the Dask cluster at {scheduler}")
     typer.echo(f"{sc.name}: {grid.n_rows} x {grid.n_cols} pixels of {grid.resolution_m:g} m, {sc.n_sectors} sectors, "
-               f"CRS {grid.crs}, {result.tiles_computed} of {result.tiles_total} tiles computed (streamed)")
+               f"CRS {grid.crs}, {result.tiles_computed} of {result.tiles_total} tiles computed (streamed){where}")
     typer.echo(f"  estimate was: {result.estimate.line()}")
     for line in _kpi_lines(result.kpis):
         typer.echo(f"  {line}")
     typer.echo(f"wrote {len(paths)} files to {out}/")
+
+
+def _dask_client(stack, *, workers: int | None, scheduler: str | None):
+    """A dask.distributed Client (closed with ``stack``): a local cluster of ``workers`` processes
+    (one thread each; numba's threads split the cores between them), or the scheduler at
+    ``scheduler``; None for neither."""
+    if workers is None and scheduler is None:
+        return None
+    import os
+
+    from cellscape.errors import ScenarioError
+
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as err:
+        raise ScenarioError(f"--workers/--scheduler need dask.distributed: pip install 'dask[distributed]' "
+                            f"({err})") from None
+    if scheduler is not None:
+        try:
+            return stack.enter_context(Client(scheduler, timeout="30s"))
+        except OSError as err:
+            raise ScenarioError(f"--scheduler {scheduler}: cannot connect ({err})") from None
+    numba_threads = str(max(1, (os.cpu_count() or 1) // workers))
+    cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=":0", env={"NUMBA_NUM_THREADS": numba_threads}))
+    return stack.enter_context(Client(cluster))
+
+
+def _stream_with_bar(sc, out: Path, **kwargs):
+    """run_coverage_streamed with a progress bar of tiles done."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from cellscape.io.stream_writer import run_coverage_streamed
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task(f"coverage {sc.name} (streamed)", total=None)
+        return run_coverage_streamed(sc, out, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                       total=total), **kwargs)
 
 
 def _terrain_of(scenario):

@@ -129,12 +129,15 @@ class CoverageStreamWriter:
 def run_coverage_streamed(scenario, out_dir: str | os.PathLike, *, resume: bool = False, tile_rows: int | None = None,
                           progress=None, terrain=None, backend: str = "numba",
                           max_output_gb: float = DEFAULT_MAX_OUTPUT_GB,
-                          max_hours: float = DEFAULT_MAX_HOURS) -> tuple[StreamedRun, list[Path]]:
+                          max_hours: float = DEFAULT_MAX_HOURS, client=None,
+                          max_in_flight: int | None = None) -> tuple[StreamedRun, list[Path]]:
     """A streamed coverage run of ``scenario`` into ``out_dir`` (:func:`cellscape.pipeline.stream.stream_coverage`
     with a :class:`CoverageStreamWriter`); return the run and the files written. ``resume``: go on
-    from the finished tiles of an interrupted run in ``out_dir`` (same scenario and tiling)."""
+    from the finished tiles of an interrupted run in ``out_dir`` (same scenario and tiling).
+    ``client``: a ``dask.distributed.Client`` whose workers compute the tiles (the same bits)."""
     writer = CoverageStreamWriter(out_dir, resume=resume)
     run = stream_coverage(scenario, writer, terrain=terrain, backend=backend, tile_rows=tile_rows, progress=progress,
-                          max_output_gb=max_output_gb, max_hours=max_hours)
+                          max_output_gb=max_output_gb, max_hours=max_hours, client=client,
+                          max_in_flight=max_in_flight)
     return run, writer.finish(run)
 

@@ -5,15 +5,20 @@ exactly (:class:`cellscape.kpi.RegionalHistograms`).
 
 Before anything is allocated, :func:`estimate_run` states pixels, site-pixel links, output size,
 peak memory and time, and :func:`check_budget` refuses a run over limits the caller can raise.
-No file is written here.
+With a ``dask.distributed`` client the tiles are computed on its workers (:func:`stream_coverage`'s
+``client``); the driver still writes and journals them one at a time. No file is written here.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+import copy
 from dataclasses import dataclass
 import hashlib
 import math
-from typing import Protocol
+import threading
+from typing import Any, Protocol
+import uuid
 
 import numpy as np
 
@@ -220,9 +225,121 @@ def _key(w: Window) -> tuple[int, int, int, int]:
     return (w.row_start, w.row_stop, w.col_start, w.col_stop)
 
 
+TASK_RETRIES = 1
+"""Times Dask retries a tile task that raised (a worker that dies is handled by the scheduler
+itself: its tasks are rescheduled up to ``distributed.scheduler.allowed-failures`` times)."""
+
+
+@dataclass(frozen=True)
+class _WorkerJob:
+    """What a worker needs to compute any tile of a run: scattered once per worker (broadcast),
+    not shipped with every task. ``key`` names the run (one per :func:`stream_coverage` call)."""
+
+    key: str
+    scenario: Scenario
+    grid: RasterGrid
+    site_xy_m: np.ndarray
+    footprints: Any
+    terrain: Terrain | None
+    backend: str
+
+
+_WORKER_TILES: OrderedDict[str, CoverageTiles] = OrderedDict()
+_WORKER_TILES_MAX = 2           # runs whose prepared state a worker process keeps
+_WORKER_LOCK = threading.Lock()
+
+
+def _worker_tiles(job: _WorkerJob) -> CoverageTiles:
+    """The prepared tiles of ``job``'s run in this (worker) process, built on its first tile."""
+    with _WORKER_LOCK:
+        tiles = _WORKER_TILES.get(job.key)
+        if tiles is None:
+            tiles = CoverageTiles(job.scenario, job.grid, job.site_xy_m, footprints=job.footprints,
+                                  terrain=job.terrain, backend=job.backend)
+            _WORKER_TILES[job.key] = tiles
+            while len(_WORKER_TILES) > _WORKER_TILES_MAX:
+                _WORKER_TILES.popitem(last=False)
+        return tiles
+
+
+def _compute_tile(job: _WorkerJob, window: Window) -> tuple[CoverageTile, dict]:
+    """One tile of ``job``'s run and the interference-cutoff statistics of that tile alone."""
+    shared = _worker_tiles(job)
+    # a shallow copy with its own statistics: tasks on threads of one worker share the prepared
+    # run (read only) but not the counters; the LOS histogram is not part of a streamed run
+    tiles = copy.copy(shared)
+    tiles._stats = type(shared._stats)()
+    tiles.hist = None
+    tile = next(iter(tiles.tiles([window])))
+    return tile, dict(vars(tiles._stats))
+
+
+def _tile_task(job: _WorkerJob, window: Window) -> tuple[CoverageTile, dict]:
+    """The Dask task of one tile (looks :func:`_compute_tile` up at run time)."""
+    return _compute_tile(job, window)
+
+
+def _merge_cutoff_stats(stats, part: dict) -> None:
+    """Add one tile's interference-cutoff statistics (from a worker) to the driver's."""
+    stats.site_pixels_kept += part["site_pixels_kept"]
+    stats.tiles_widened += part["tiles_widened"]
+    stats.pixels_widened += part["pixels_widened"]
+    stats.max_dropped_sum_mw = max(stats.max_dropped_sum_mw, part["max_dropped_sum_mw"])
+
+
+def _tiles_on_workers(client, job: _WorkerJob, windows: list[Window], max_in_flight: int | None):
+    """Yield (tile, cutoff statistics) of ``windows`` computed on ``client``'s workers, in the order
+    they finish, with at most ``max_in_flight`` tiles submitted and not yet handed over (default:
+    twice the workers' threads). Closing the generator cancels the tiles still pending."""
+    from dask.distributed import as_completed
+
+    if max_in_flight is None:
+        max_in_flight = 2 * max(1, sum(client.nthreads().values()))
+    if max_in_flight < 1:
+        raise ValueError(f"max_in_flight={max_in_flight} must be at least 1")
+    if not windows:
+        return
+    job_future = client.scatter(job, broadcast=True, hash=False)
+    todo = iter(windows)
+
+    def submit(window):
+        return client.submit(_tile_task, job_future, window, pure=False, retries=TASK_RETRIES)
+
+    pending = {submit(w) for _, w in zip(range(max_in_flight), todo)}
+    finished = as_completed(list(pending), loop=client.loop)
+    try:
+        for future in finished:
+            pending.discard(future)
+            result = future.result()
+            future.release()
+            nxt = next(todo, None)
+            if nxt is not None:
+                new = submit(nxt)
+                pending.add(new)
+                finished.add(new)
+            yield result
+    finally:
+        if pending:
+            client.cancel(list(pending))
+        client.cancel([job_future])
+
+
+def _on_workers(client, job: _WorkerJob, windows: list[Window], max_in_flight: int | None, tiles: CoverageTiles):
+    """The tiles of ``windows`` from the workers; their cutoff statistics merged into ``tiles``'
+    (the driver's), so ``tiles.meta()`` describes the run as in a single process."""
+    results = _tiles_on_workers(client, job, windows, max_in_flight)
+    try:
+        for tile, stats in results:
+            _merge_cutoff_stats(tiles._stats, stats)
+            yield tile
+    finally:
+        results.close()
+
+
 def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | None = None,
                     backend: Backend = "numba", tile_rows: int | None = None, progress: Progress | None = None,
-                    max_output_gb: float = DEFAULT_MAX_OUTPUT_GB, max_hours: float = DEFAULT_MAX_HOURS) -> StreamedRun:
+                    max_output_gb: float = DEFAULT_MAX_OUTPUT_GB, max_hours: float = DEFAULT_MAX_HOURS,
+                    client=None, max_in_flight: int | None = None) -> StreamedRun:
     """Compute the coverage maps of ``scenario`` tile by tile into ``sink``; return the KPIs.
 
     ``tile_rows``: full-width tiles of this many rows (default: the engine's tiling within
@@ -231,6 +348,13 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     Tiles the sink reports finished (a resumed run) are skipped. ``progress(done, total)`` after
     each tile, counting the skipped ones as done. Refuses a run over ``max_output_gb`` or
     ``max_hours`` (:func:`check_budget`) before anything is computed.
+
+    ``client``: a ``dask.distributed.Client``; the tiles are then computed on its workers (the
+    run's inputs scattered once to each worker, which prepares the run on its first tile and keeps
+    it for the rest), at most ``max_in_flight`` at a time (default twice the workers' threads), and
+    handed to the sink in the order they finish. The maps, the journal's counts and the KPIs are
+    those of the single-process run, bit for bit: each tile is a pure function of the scenario,
+    its window and the seed, and counts add. A task that raises is retried ``TASK_RETRIES`` times.
     """
     if scenario.terrain is not None and terrain is None:
         raise GeometryError(f"the scenario names terrain {scenario.terrain.path}; read it with "
@@ -250,13 +374,22 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     done = len(windows) - len(todo)
     if progress is not None:
         progress(done, len(windows))
-    for tile in tiles.tiles(todo):
-        counts.add(tile)
-        sink.write_tile(tile, counts.arrays())
-        done += 1
-        del tile
-        if progress is not None:
-            progress(done, len(windows))
+    if client is None:
+        computed = tiles.tiles(todo)
+    else:
+        job = _WorkerJob(key=uuid.uuid4().hex, scenario=scenario, grid=grid, site_xy_m=np.asarray(site_xy_m),
+                         footprints=footprints, terrain=terrain, backend=backend)
+        computed = _on_workers(client, job, todo, max_in_flight, tiles)
+    try:
+        for tile in computed:
+            counts.add(tile)
+            sink.write_tile(tile, counts.arrays())
+            done += 1
+            del tile
+            if progress is not None:
+                progress(done, len(windows))
+    finally:
+        computed.close()        # an interrupted run cancels the tiles still on the workers
     meta = {**tiles.meta(), "n_tiles": len(windows), "streamed": True}
     if tile_rows is not None:
         meta["rows_per_tile"] = tile_rows

@@ -1,0 +1,214 @@
+"""The streamed coverage run on Dask workers (``cellscape run --stream --workers N | --scheduler``):
+the same files, bit for bit, as the single-process streamed run for 1 and 2 workers and two tile
+sizes, after an interruption and resume, with a tile whose first attempt fails, with at most
+``max_in_flight`` tiles at a time, and the same interference-cutoff statistics in kpis.json.
+
+The clusters here are in-process (``processes=False``: worker threads in this process), so the
+tests are fast and a monkeypatched worker-side hook is seen by the workers; the CLI's
+``--workers`` (worker processes) is exercised once, marked slow."""
+
+from dataclasses import replace
+import importlib.util
+from pathlib import Path
+import threading
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+pytest.importorskip("dask.distributed")
+
+from dask.distributed import Client, LocalCluster  # noqa: E402
+
+from cellscape.cli.app import app  # noqa: E402
+from cellscape.io.stream_writer import PARTIAL_DIR, run_coverage_streamed  # noqa: E402
+import cellscape.pipeline.stream as stream  # noqa: E402
+from cellscape.scenario.records import Area, Carrier, Receiver, Scenario, Sector, Site  # noqa: E402
+
+X0, Y0 = 385_000.0, 6_671_000.0
+BACKEND = "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+FILES = ("coverage.tif", "best_sector.tif", "kpis.json", "scenario.json")
+
+
+def strip_scenario(**changes) -> Scenario:
+    """80 x 600 pixels of 2 m, 3 sites, statistical LOS with shadow fading (as tests/test_stream.py)."""
+    rng = np.random.default_rng(0)
+    sites = tuple(
+        Site(site_id=f"S{i}", x=X0 + rng.uniform(0.1, 0.9) * 1200.0, y=Y0 + rng.uniform(0.2, 0.8) * 160.0,
+             height_m=25.0, sectors=tuple(Sector(azimuth_deg=az, tx_power_dbm=46.0, elec_tilt_deg=6.0)
+                                          for az in (10.0 * i, 10.0 * i + 120.0, 10.0 * i + 240.0)))
+        for i in range(3))
+    sc = Scenario(name="strip", area=Area(bounds=(X0, Y0, X0 + 1200.0, Y0 + 160.0), resolution_m=2.0,
+                                          crs="EPSG:32635"),
+                  carrier=Carrier(fc_ghz=3.5, bandwidth_mhz=100.0, scs_khz=30.0, dl_load_factor=0.7),
+                  sites=sites, environment="UMa", receiver=Receiver(height_m=1.5), los_mode="statistical",
+                  shadow_fading=True, seed=5, mem_limit_mb=0.5)
+    return replace(sc, **changes)
+
+
+@pytest.fixture(scope="module")
+def clients():
+    """In-process clusters of 1 and 2 single-threaded workers."""
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as one, \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as two, \
+            Client(one, set_as_default=False) as c1, Client(two, set_as_default=False) as c2:
+        yield {1: c1, 2: c2}
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    """The single-process streamed runs (no Dask) of the two tile sizes: the reference files."""
+    out = {}
+    for tile_rows in (None, 7):
+        d = tmp_path_factory.mktemp(f"single_{tile_rows}")
+        run_coverage_streamed(strip_scenario(), d, tile_rows=tile_rows, backend=BACKEND)
+        out[tile_rows] = d
+    return out
+
+
+def assert_same_files(a: Path, b: Path):
+    for name in FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("n_workers", [1, 2])
+@pytest.mark.parametrize("tile_rows", [None, 7])
+def test_same_bits_as_single_process(tmp_path, clients, single, n_workers, tile_rows):
+    run, paths = run_coverage_streamed(strip_scenario(), tmp_path, tile_rows=tile_rows, backend=BACKEND,
+                                       client=clients[n_workers])
+    assert {p.name for p in paths} == set(FILES)
+    assert run.tiles_computed == run.tiles_total >= 2
+    assert not (tmp_path / PARTIAL_DIR).exists()
+    assert_same_files(tmp_path, single[tile_rows])
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_interrupted_run_on_workers_resumes_to_the_same_bits(tmp_path, clients, single):
+    def stop_after_3(done, total):
+        if done >= 3:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        run_coverage_streamed(strip_scenario(), tmp_path, tile_rows=7, backend=BACKEND, client=clients[2],
+                              progress=stop_after_3)
+    assert not (tmp_path / "coverage.tif").exists()
+    with np.load(tmp_path / PARTIAL_DIR / "journal.npz") as j:
+        assert j["done"].shape == (3, 4)
+    run, _ = run_coverage_streamed(strip_scenario(), tmp_path, tile_rows=7, backend=BACKEND, client=clients[2],
+                                   resume=True)
+    assert (run.tiles_total, run.tiles_computed) == (12, 9)
+    for name in ("coverage.tif", "best_sector.tif"):
+        assert (tmp_path / name).read_bytes() == (single[7] / name).read_bytes()
+
+
+def test_a_tile_that_fails_once_is_retried(tmp_path, clients, single, monkeypatch):
+    compute, failed = stream._compute_tile, []
+
+    def flaky(job, window):
+        if window.row_start == 14 and not failed:
+            failed.append(window)
+            raise RuntimeError("worker hiccup")
+        return compute(job, window)
+
+    monkeypatch.setattr(stream, "_compute_tile", flaky)
+    run_coverage_streamed(strip_scenario(), tmp_path, tile_rows=7, backend=BACKEND, client=clients[2])
+    assert len(failed) == 1
+    assert_same_files(tmp_path, single[7])
+
+
+def test_a_tile_that_keeps_failing_stops_the_run_without_a_whole_file(tmp_path, clients, monkeypatch):
+    def broken(job, window):
+        raise RuntimeError("tile kernel broke")
+
+    monkeypatch.setattr(stream, "_compute_tile", broken)
+    with pytest.raises(RuntimeError, match="tile kernel broke"):
+        run_coverage_streamed(strip_scenario(), tmp_path, tile_rows=7, backend=BACKEND, client=clients[2])
+    assert not (tmp_path / "coverage.tif").exists()
+
+
+def test_at_most_max_in_flight_tiles_at_a_time(tmp_path, clients, single, monkeypatch):
+    compute, lock, now, peak = stream._compute_tile, threading.Lock(), [0], [0]
+
+    def counted(job, window):
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        try:
+            return compute(job, window)
+        finally:
+            with lock:
+                now[0] -= 1
+
+    monkeypatch.setattr(stream, "_compute_tile", counted)
+    run_coverage_streamed(strip_scenario(), tmp_path, tile_rows=7, backend=BACKEND, client=clients[2],
+                          max_in_flight=1)
+    assert peak[0] == 1
+    assert_same_files(tmp_path, single[7])
+    with pytest.raises(ValueError, match="max_in_flight=0 must be at least 1"):
+        run_coverage_streamed(strip_scenario(), tmp_path / "z", tile_rows=7, backend=BACKEND, client=clients[2],
+                              max_in_flight=0)
+
+
+def test_interference_cutoff_statistics_merged_from_the_workers(tmp_path, clients):
+    sc = strip_scenario(interference_cutoff_db=10.0)
+    alone, _ = run_coverage_streamed(sc, tmp_path / "a", tile_rows=7, backend=BACKEND)
+    dask, _ = run_coverage_streamed(sc, tmp_path / "b", tile_rows=7, backend=BACKEND, client=clients[2])
+    assert alone.kpis["meta"]["interference_cutoff"]["cutoff_db"] == 10.0
+    assert dask.kpis == alone.kpis
+    assert_same_files(tmp_path / "a", tmp_path / "b")
+
+
+def cli_scenario(tmp_path) -> Path:
+    d = {"name": "tiny", "seed": 3, "environment": "UMa",
+         "area": {"crs": "EPSG:32635", "bounds": [X0, Y0, X0 + 600, Y0 + 400], "resolution_m": 10},
+         "carrier": {"fc_ghz": 3.5, "bandwidth_mhz": 100, "scs_khz": 30, "dl_load_factor": 0.5},
+         "compute": {"mem_limit_mb": 0.05},
+         "sites": [{"site_id": "A", "x": X0 + 150, "y": Y0 + 200, "height_m": 25,
+                    "sectors": [{"azimuth_deg": 0, "tx_power_dbm": 46}, {"azimuth_deg": 120, "tx_power_dbm": 46}]}]}
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(d))
+    return p
+
+
+def test_cli_scheduler_computes_on_the_cluster(tmp_path, clients):
+    s = str(cli_scenario(tmp_path))
+    runner = CliRunner()
+    r = runner.invoke(app, ["run", s, "-o", str(tmp_path / "alone"), "--stream", "--backend", BACKEND])
+    assert r.exit_code == 0, r.output
+    address = clients[2].scheduler.address
+    r = runner.invoke(app, ["run", s, "-o", str(tmp_path / "dask"), "--stream", "--backend", BACKEND,
+                            "--scheduler", address])
+    assert r.exit_code == 0, r.output
+    assert f"(streamed) on the Dask cluster at {address}" in r.stdout
+    assert_same_files(tmp_path / "alone", tmp_path / "dask")
+
+
+def test_cli_misuse_is_one_line(tmp_path):
+    runner = CliRunner()
+    s = str(cli_scenario(tmp_path))
+    o = str(tmp_path / "o")
+    for args, message in ((["--workers", "2"], "--workers goes with --stream"),
+                          (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler goes with --stream"),
+                          (["--stream", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "give one"),
+                          (["--stream", "--workers", "0"], "--workers=0 must be at least 1")):
+        r = runner.invoke(app, ["run", s, "-o", o, *args])
+        assert r.exit_code == 1 and message in r.stderr, (args, r.output)
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_cli_workers_starts_a_local_process_cluster(tmp_path):
+    s = str(cli_scenario(tmp_path))
+    runner = CliRunner()
+    r = runner.invoke(app, ["run", s, "-o", str(tmp_path / "alone"), "--stream", "--backend", BACKEND])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["run", s, "-o", str(tmp_path / "dask"), "--stream", "--backend", BACKEND,
+                            "--workers", "2"])
+    assert r.exit_code == 0, r.output
+    assert "(streamed) on 2 local Dask workers" in r.stdout
+    assert_same_files(tmp_path / "alone", tmp_path / "dask")
