@@ -353,8 +353,6 @@ def calibrate(
     drops: Annotated[int, typer.Option(help="--system: network drops (each 10 UEs per cell).")] = 20,
     duration_s: Annotated[float, typer.Option(help="--system: simulated time per drop [s].")] = 2.0,
     scheduler: Annotated[str, typer.Option(help="--system: pf or rr.")] = "pf",
-    leave_out_undecodable: Annotated[bool, typer.Option(
-        help="--system diagnostic: leave out UEs that cannot decode MCS 0 (counted as zero throughput).")] = False,
     iot: Annotated[bool, typer.Option("--iot", help="Evaluate NB-IoT connection density in ITU-R M.2412's "
                                       "Urban Macro-mMTC test environment (configurations A and B) instead.")] = False,
 ) -> None:
@@ -395,15 +393,14 @@ def calibrate(
         from cellscape.simulation.system_calibration import SystemCalibrationConfig, figure_gaps, run_system_calibration
 
         cfg = SystemCalibrationConfig(environment=scenario, fc_ghz=fc_ghz, n_drops=drops, duration_s=duration_s,
-                                      warmup_s=min(0.2, 0.1 * duration_s), scheduler=scheduler,
-                                      leave_out_undecodable=leave_out_undecodable)
+                                      warmup_s=min(0.2, 0.1 * duration_s), scheduler=scheduler)
         res = run_system_calibration(cfg, seed=seed)
         pub = read_published_system_calibration(SYSTEM_PUBLISHED_CSV)
         paths = write_system_calibration(res, out, published=pub)
         starved = int(np.sum(res.dl_cell_se_bps_hz == 0.0))
         typer.echo(f"{scenario} {fc_ghz:g} GHz full buffer, {res.meta['ues_per_drop']} UEs x {drops} drops, "
                    f"{duration_s:g} s each, {scheduler.upper()}: cells without a delivered downlink bit "
-                   f"{starved} of {res.dl_cell_se_bps_hz.size}; UEs left out as undecodable {res.meta['left_out_undecodable']}")
+                   f"{starved} of {res.dl_cell_se_bps_hz.size}")
         gaps = {(g.direction, g.metric): g for g in figure_gaps(res, pub)}
         for (direction, metric), ours in res.figures().items():
             g = gaps.get((direction, metric))

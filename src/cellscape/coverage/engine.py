@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+import copy
 import math
 from typing import Literal
 
@@ -545,11 +546,19 @@ class CoverageTiles:
             scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
             mem_limit_mb=mem_limit_mb, site_keys=site_keys, cutoff_db=scenario.interference_cutoff_db)
         self._site_xy = np.column_stack([self.run.static.site_x_m, self.run.static.site_y_m])
-        self._stats = _CutoffStats()
+        self.cutoff_stats = _CutoffStats()
         self._fr = frequency_range(scenario.carrier.fc_ghz)
 
     def __iter__(self):
         return self.tiles()
+
+    def tile_alone(self, window: Window) -> tuple["CoverageTile", _CutoffStats]:
+        """One tile with its own interference-cutoff statistics and no LOS statistics: for a task
+        that shares this prepared run (read only) with others but not the counters."""
+        other = copy.copy(self)
+        other.cutoff_stats = _CutoffStats()
+        other.hist = None
+        return next(other.tiles([window])), other.cutoff_stats
 
     def tiles(self, windows=None):
         """Yield the :class:`CoverageTile` of each window (default: the engine's ``windows``)."""
@@ -561,7 +570,7 @@ class CoverageTiles:
                 best_sector = out.best_sector
                 kept_xy = self._site_xy
             else:
-                tile, out, best_sector, sel = _cutoff_tile(run, self.index, window, self._kernel, cache, self._stats)
+                tile, out, best_sector, sel = _cutoff_tile(run, self.index, window, self._kernel, cache, self.cutoff_stats)
                 kept_xy = self._site_xy[sel.sites]
             if self.hist is not None:
                 self.hist.add(kept_xy, tile.x_m, tile.y_m, tile.nu, tile.o2i_db <= 0)
@@ -576,7 +585,7 @@ class CoverageTiles:
     def meta(self) -> dict:
         """The run's ``meta`` (as :attr:`CoverageResult.meta`)."""
         return {**self.run.meta, "backend": self.backend, "n_tiles": len(self.windows), "rows_per_tile": self.rows,
-                "interference_cutoff": self._stats.as_dict(self.run, self.index, self.run.grid.n_pixels)}
+                "interference_cutoff": self.cutoff_stats.as_dict(self.run, self.index, self.run.grid.n_pixels)}
 
 
 def cutoff_index(run: PreparedRun, cutoff_db: float) -> cutoff.CutoffIndex:
@@ -615,6 +624,13 @@ class _CutoffStats:
     max_dropped_sum_mw: float = 0.0
     tiles_widened: int = 0
     pixels_widened: int = 0
+
+    def merge(self, other: "_CutoffStats") -> None:
+        """Add another part of the run's statistics (tiles computed elsewhere) to these."""
+        self.site_pixels_kept += other.site_pixels_kept
+        self.tiles_widened += other.tiles_widened
+        self.pixels_widened += other.pixels_widened
+        self.max_dropped_sum_mw = max(self.max_dropped_sum_mw, other.max_dropped_sum_mw)
 
     def as_dict(self, run: PreparedRun, index: cutoff.CutoffIndex | None, n_pixels: int) -> dict:
         if index is None:

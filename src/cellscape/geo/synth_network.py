@@ -375,18 +375,14 @@ def _grid(plane: _Plane, params: SynthParameters, scale: float) -> dict[int, tup
     a = isd["urban"]
     codes = _lattice_codes_in_disks(plane.cx, plane.cy, plane.r_urban, a)
     out[_URBAN] = _lattice_xy(*_decode(codes), a)
-    a = isd["suburban"]
-    codes = np.setdiff1d(_lattice_codes_in_disks(plane.cx, plane.cy, plane.r_suburban, a),
-                         _lattice_codes_in_disks(plane.cx, plane.cy, plane.r_urban, a), assume_unique=True)
-    x, y = _lattice_xy(*_decode(codes), a)
-    keep = inside(x, y)
-    out[_SUBURBAN] = (x[keep], y[keep])
-    a = isd["rural"]
-    codes = np.setdiff1d(_lattice_codes_in_disks(plane.cx, plane.cy, plane.r_rural, a),
-                         _lattice_codes_in_disks(plane.cx, plane.cy, plane.r_suburban, a), assume_unique=True)
-    x, y = _lattice_xy(*_decode(codes), a)
-    keep = inside(x, y)
-    out[_RURAL] = (x[keep], y[keep])
+    for tier, name, r_out, r_in in ((_SUBURBAN, "suburban", plane.r_suburban, plane.r_urban),
+                                    (_RURAL, "rural", plane.r_rural, plane.r_suburban)):
+        a = isd[name]                                # the ring between the inner tier's disks and these
+        codes = np.setdiff1d(_lattice_codes_in_disks(plane.cx, plane.cy, r_out, a),
+                             _lattice_codes_in_disks(plane.cx, plane.cy, r_in, a), assume_unique=True)
+        x, y = _lattice_xy(*_decode(codes), a)
+        keep = inside(x, y)
+        out[tier] = (x[keep], y[keep])
     a = isd["remote"]                                # the outline less every city's rural disk
     codes = np.setdiff1d(_lattice_codes_in_box(shapely.bounds(plane.outline).tolist(), a, inside),
                          _lattice_codes_in_disks(plane.cx, plane.cy, plane.r_rural, a), assume_unique=True)

@@ -12,7 +12,6 @@ With a ``dask.distributed`` client the tiles are computed on its workers (:func:
 from __future__ import annotations
 
 from collections import OrderedDict
-import copy
 from dataclasses import dataclass
 import hashlib
 import math
@@ -262,29 +261,14 @@ def _worker_tiles(job: _WorkerJob) -> CoverageTiles:
         return tiles
 
 
-def _compute_tile(job: _WorkerJob, window: Window) -> tuple[CoverageTile, dict]:
+def _compute_tile(job: _WorkerJob, window: Window):
     """One tile of ``job``'s run and the interference-cutoff statistics of that tile alone."""
-    shared = _worker_tiles(job)
-    # a shallow copy with its own statistics: tasks on threads of one worker share the prepared
-    # run (read only) but not the counters; the LOS histogram is not part of a streamed run
-    tiles = copy.copy(shared)
-    tiles._stats = type(shared._stats)()
-    tiles.hist = None
-    tile = next(iter(tiles.tiles([window])))
-    return tile, dict(vars(tiles._stats))
+    return _worker_tiles(job).tile_alone(window)
 
 
-def _tile_task(job: _WorkerJob, window: Window) -> tuple[CoverageTile, dict]:
+def _tile_task(job: _WorkerJob, window: Window):
     """The Dask task of one tile (looks :func:`_compute_tile` up at run time)."""
     return _compute_tile(job, window)
-
-
-def _merge_cutoff_stats(stats, part: dict) -> None:
-    """Add one tile's interference-cutoff statistics (from a worker) to the driver's."""
-    stats.site_pixels_kept += part["site_pixels_kept"]
-    stats.tiles_widened += part["tiles_widened"]
-    stats.pixels_widened += part["pixels_widened"]
-    stats.max_dropped_sum_mw = max(stats.max_dropped_sum_mw, part["max_dropped_sum_mw"])
 
 
 def _tiles_on_workers(client, job: _WorkerJob, windows: list[Window], max_in_flight: int | None):
@@ -330,7 +314,7 @@ def _on_workers(client, job: _WorkerJob, windows: list[Window], max_in_flight: i
     results = _tiles_on_workers(client, job, windows, max_in_flight)
     try:
         for tile, stats in results:
-            _merge_cutoff_stats(tiles._stats, stats)
+            tiles.cutoff_stats.merge(stats)
             yield tile
     finally:
         results.close()

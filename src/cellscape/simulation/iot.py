@@ -249,7 +249,6 @@ def _random_access(arr_t, sector, ce0, period, reps, nsc, max_att, exchange, pre
     pick = np.empty(64, dtype=np.int64)
     while len(h) > 0:
         t, s, c, p, a = heapq.heappop(h)
-        m = 0
         grp_p[0] = p
         grp_a[0] = a
         m = 1

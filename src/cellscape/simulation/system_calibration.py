@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -52,8 +52,7 @@ from cellscape._validate import check_choice, check_range
 from cellscape.coverage.engine import SectorMaps
 from cellscape.coverage.result import SectorTable
 from cellscape.geo.grid import RasterGrid
-from cellscape.radio.link_abstraction import mcs_sinr_thresholds_db
-from cellscape.radio.link_budget import best_server_sinr_db, noise_per_re_dbm, tx_power_per_re_dbm
+from cellscape.radio.link_budget import noise_per_re_dbm, tx_power_per_re_dbm
 from cellscape.radio.nr import resolve_n_prb
 from cellscape.scenario.defaults import calibration_assumptions
 from cellscape.scenario.devices import BUILT_IN_DEVICES
@@ -78,7 +77,7 @@ from cellscape.simulation.engine import SimulationResult, run_simulation
 __all__ = [
     "UES_PER_CELL", "DIRECTIONS", "FIGURES", "SystemCalibrationConfig", "WraparoundDrop", "SystemCalibrationResult",
     "PublishedFigure", "FigureGap", "wraparound_drop", "calibration_scenario", "wraparound_sector_maps",
-    "undecodable_users", "full_buffer_simulation", "run_system_calibration", "figure_gaps",
+    "full_buffer_simulation", "run_system_calibration", "figure_gaps",
 ]
 
 UES_PER_CELL = 10
@@ -110,11 +109,9 @@ class SystemCalibrationConfig:
     ``n_drops``: independent drops (new positions, shadowing, LOS, fading); ``duration_s``,
     ``warmup_s``: simulated time per drop and its first part not counted [s]; ``scheduler``:
     'pf' or 'rr'; ``link_adaptation``: 'olla' or 'ideal'; ``fading``: per-PRB TDL fading on/off;
-    ``uplink``: simulate the uplink too (full buffer both ways, FDD);
-    ``leave_out_undecodable``: a diagnostic, not the calibration: leave out of the simulation the
-    UEs that cannot decode the lowest MCS even after every HARQ transmission
-    (:func:`undecodable_users`) and count them as zero-throughput users. It measures what the
-    simulator's proportional-fair starvation by such UEs costs (docs/validation.md, "System level").
+    ``uplink``: simulate the uplink too (full buffer both ways, FDD). UEs that cannot decode the
+    lowest MCS are simulated like the others: the scheduler gives them no new data (its CQI-0 gate,
+    cellscape.simulation.slots), so they count as zero-throughput users.
     """
 
     environment: str = "UMa"
@@ -128,7 +125,6 @@ class SystemCalibrationConfig:
     link_adaptation: Literal["olla", "ideal"] = "olla"
     fading: bool = True
     uplink: bool = True
-    leave_out_undecodable: bool = False
 
     def check(self) -> "SystemCalibrationConfig":
         """Raise on an option out of range; return self."""
@@ -149,7 +145,10 @@ class WraparoundDrop:
     shape (n_sectors, n_ues), the coupling loss of every sector-UE link with wrap-around [dB]."""
 
     calibration: CalibrationResult
-    link_coupling_loss_db: np.ndarray
+
+    @property
+    def link_coupling_loss_db(self) -> np.ndarray:
+        return self.calibration.link_coupling_loss_db
 
     @property
     def n_ues(self) -> int:
@@ -183,9 +182,7 @@ def wraparound_drop(environment: str, fc_ghz: float, *, n_ues: int, rng: np.rand
     >>> d.link_coupling_loss_db.shape, bool(np.all(d.link_coupling_loss_db.min(axis=0) > 0))
     ((57, 57), True)
     """
-    cal = calibration.run_calibration(environment, fc_ghz, n_drops=n_ues, rng=rng)
-    link_cl_db = cal.link_coupling_loss_db                                    # (n_sectors, n_ues)
-    return WraparoundDrop(calibration=cal, link_coupling_loss_db=link_cl_db)
+    return WraparoundDrop(calibration=calibration.run_calibration(environment, fc_ghz, n_drops=n_ues, rng=rng))
 
 
 def calibration_scenario(environment: str, fc_ghz: float, *, scs_khz: float = 15.0) -> Scenario:
@@ -283,48 +280,6 @@ def wraparound_sector_maps(drop: WraparoundDrop, scenario: Scenario) -> SectorMa
                       noise_per_re_dbm=float(noise_per_re_dbm(scenario.carrier.scs_khz,
                                                               scenario.receiver.noise_figure_db)),
                       meta={"maps": "one pixel per UE of a TR 38.901 7.8.1 wrap-around drop", "source": cal.source})
-
-
-def undecodable_users(drop: WraparoundDrop, scenario: Scenario, *, n_rx: int, max_transmissions: int,
-                      mcs_table: int = 2) -> np.ndarray:
-    """
-    UEs that cannot decode the lowest MCS of ``mcs_table`` even with all their receive branches
-    and HARQ transmissions combined, at their large-scale downlink SINR with every sector at
-    full load.
-
-    Parameters
-    ----------
-    drop : WraparoundDrop
-        The drop.
-    scenario : Scenario
-        Its network (sector powers, carrier numerology, UE noise figure).
-    n_rx : int
-        Receive branches combined by MRC (their SINRs add).
-    max_transmissions : int
-        HARQ transmissions of a block, chase-combined (their SINRs add).
-    mcs_table : int, default 2
-        TS 38.214 MCS table; its MCS 0 threshold is the 10 % BLER point of
-        :func:`cellscape.radio.link_abstraction.mcs_sinr_thresholds_db`.
-
-    Returns
-    -------
-    ndarray of bool, shape (n_ues,)
-        True where SINR + 10 log10(n_rx max_transmissions) is below the MCS 0 threshold.
-    """
-    maps = wraparound_sector_maps(drop, scenario)
-    _, sinr_db = best_server_sinr_db(maps.rsrp_dbm[:, 0, :], maps.noise_per_re_dbm)   # (n_ues,) per RE and branch
-    gain_db = 10.0 * np.log10(float(n_rx) * float(max_transmissions))
-    return sinr_db + gain_db < float(mcs_sinr_thresholds_db(mcs_table)[0])
-
-
-def _subset(drop: WraparoundDrop, keep: np.ndarray) -> WraparoundDrop:
-    """The drop restricted to the UEs where ``keep`` is True (same layout, same links)."""
-    c = drop.calibration
-    cal = replace(c, coupling_loss_db=c.coupling_loss_db[keep], geometry_sinr_db=c.geometry_sinr_db[keep],
-                  geometry_sir_db=c.geometry_sir_db[keep], serving_sector=c.serving_sector[keep],
-                  indoor=c.indoor[keep], serving_los=c.serving_los[keep], ue_x_m=c.ue_x_m[keep],
-                  ue_y_m=c.ue_y_m[keep], h_ut_m=c.h_ut_m[keep])
-    return WraparoundDrop(calibration=cal, link_coupling_loss_db=drop.link_coupling_loss_db[:, keep])
 
 
 def full_buffer_simulation(scenario: Scenario, n_ues: int, config: SystemCalibrationConfig, *, seed: int
@@ -498,39 +453,19 @@ def run_system_calibration(config: SystemCalibrationConfig = SystemCalibrationCo
     dl_se, ul_se, geo, sir, sinr, serving, drop_of, bler = [], [], [], [], [], [], [], []
     dl_cell, ul_cell, per_sector = [], [], []
     source = ""
-    profile = BUILT_IN_DEVICES[DEVICE]
-    opts = SchedulerOptions()
-    left_out = 0
     for d, child in enumerate(children):
         drop_seq, sim_seq = child.spawn(2)
         drop = wraparound_drop(config.environment, config.fc_ghz, n_ues=n_ues, rng=np.random.default_rng(drop_seq))
-        keep = np.ones(n_ues, dtype=bool)
-        if config.leave_out_undecodable:
-            keep = ~undecodable_users(drop, scenario, n_rx=profile.n_rx, max_transmissions=opts.harq_max_transmissions,
-                                      mcs_table=opts.mcs_table)
-        left_out += int(n_ues - keep.sum())
-        dl = np.zeros(n_ues)
-        ul = np.zeros(n_ues) if config.uplink else np.full(n_ues, np.nan)
-        mean_sinr = np.full(n_ues, np.nan)
-        ue_serving = np.full(n_ues, -1, dtype=np.int64)
-        ue_bler = np.full(n_ues, np.nan)
-        cell_dl = np.zeros(scenario.n_sectors)
-        cell_ul = np.zeros(scenario.n_sectors) if config.uplink else np.full(scenario.n_sectors, np.nan)
-        if keep.any():
-            served = _subset(drop, keep) if not keep.all() else drop
-            maps = {height_m: wraparound_sector_maps(served, scenario)}
-            sim, hotspots_m = full_buffer_simulation(scenario, served.n_ues, config,
-                                                     seed=int(sim_seq.generate_state(1)[0]))
-            res: SimulationResult = run_simulation(sim, maps, hotspots_m=hotspots_m, n_threads=n_threads)
-            ue, cells = res.ue, res.cells
-            dl[keep] = ue["dl_throughput_mbps"] * 1e6 / bw_hz
-            if config.uplink:
-                ul[keep] = ue["ul_throughput_mbps"] * 1e6 / bw_hz
-                cell_ul = cells["ul_throughput_mbps"] * 1e6 / bw_hz
-            mean_sinr[keep] = ue["mean_sinr_db"]
-            ue_serving[keep] = ue["serving_sector"]
-            ue_bler[keep] = ue["dl_bler"]
-            cell_dl = cells["dl_throughput_mbps"] * 1e6 / bw_hz
+        maps = {height_m: wraparound_sector_maps(drop, scenario)}
+        sim, hotspots_m = full_buffer_simulation(scenario, n_ues, config, seed=int(sim_seq.generate_state(1)[0]))
+        res: SimulationResult = run_simulation(sim, maps, hotspots_m=hotspots_m, n_threads=n_threads)
+        ue, cells = res.ue, res.cells
+        dl = ue["dl_throughput_mbps"] * 1e6 / bw_hz
+        ul = ue["ul_throughput_mbps"] * 1e6 / bw_hz if config.uplink else np.full(n_ues, np.nan)
+        cell_dl = cells["dl_throughput_mbps"] * 1e6 / bw_hz
+        cell_ul = (cells["ul_throughput_mbps"] * 1e6 / bw_hz if config.uplink
+                   else np.full(scenario.n_sectors, np.nan))
+        mean_sinr, ue_serving, ue_bler = ue["mean_sinr_db"], ue["serving_sector"], ue["dl_bler"]
         dl_se.append(dl)
         ul_se.append(ul)
         geo.append(drop.calibration.geometry_sinr_db)
@@ -554,7 +489,7 @@ def run_system_calibration(config: SystemCalibrationConfig = SystemCalibrationCo
         n_prb=int(resolve_n_prb(scenario.carrier)), source=source,
         meta={"seed": int(seed), "ues_per_drop": n_ues, "n_sectors": scenario.n_sectors, "device": DEVICE,
               "scs_khz": float(scenario.carrier.scs_khz), "fc_ghz": float(scenario.carrier.fc_ghz),
-              "tx_power_dbm": float(scenario.sites[0].sectors[0].tx_power_dbm), "left_out_undecodable": left_out})
+              "tx_power_dbm": float(scenario.sites[0].sectors[0].tx_power_dbm)})
 
 
 def figure_gaps(result: SystemCalibrationResult, published: Iterable[PublishedFigure]) -> list[FigureGap]:
