@@ -18,11 +18,25 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_comp
 def validate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
 ) -> None:
-    """Check a scenario file; print what is wrong with field paths, or a short summary."""
-    from cellscape.io.scenario_yaml import load_scenario
-    from cellscape.pipeline import check_scenario
+    """Check a scenario file; print what is wrong with field paths, or a short summary.
 
-    summary = check_scenario(load_scenario(scenario))
+    A site file of more than LARGE_SITE_FILE_ROWS sector rows is checked as columns (the same
+    rules and messages, without a Python object per site: docs/scenario.md, "Big site files")."""
+    from dataclasses import replace
+
+    from cellscape.io.scenario_yaml import load_scenario, load_scenario_columns, sites_file_rows
+    from cellscape.io.sites_file import LARGE_SITE_FILE_ROWS
+    from cellscape.pipeline import check_scenario
+    from cellscape.scenario.columns import height_extreme_sites
+
+    n_rows = sites_file_rows(scenario)
+    if n_rows is not None and n_rows > LARGE_SITE_FILE_ROWS:
+        sc, cols = load_scenario_columns(scenario)
+        # TR 38.901 height ranges are intervals: the lowest and highest antenna of each environment stand for all
+        few = cols.records(height_extreme_sites(cols, default_environment=sc.environment))
+        summary = {**check_scenario(replace(sc, sites=few)), "sites": cols.n_sites, "sectors": cols.n_sectors}
+    else:
+        summary = check_scenario(load_scenario(scenario))
     typer.echo(f"ok: {scenario} " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
@@ -55,11 +69,13 @@ def run(
     from cellscape.io.scenario_yaml import load_scenario
     from cellscape.pipeline import run_coverage
 
-    sc = load_scenario(scenario)
     if stream or resume or workers is not None or scheduler is not None:
+        sc, columns = _load_for_stream(scenario)
         _run_streamed(sc, out, backend=backend, stream=stream, resume=resume, device=device,
-                      max_output_gb=max_output_gb, max_hours=max_hours, workers=workers, scheduler=scheduler)
+                      max_output_gb=max_output_gb, max_hours=max_hours, workers=workers, scheduler=scheduler,
+                      site_columns=columns)
         return
+    sc = load_scenario(scenario)
     profile = None
     if device is not None:
         from cellscape.scenario.devices import device_profile
@@ -81,11 +97,25 @@ def run(
     typer.echo(f"wrote {len(paths)} files to {out}/")
 
 
+def _load_for_stream(path: Path):
+    """A streamed run's scenario: a site file of more than LARGE_SITE_FILE_ROWS rows is read as
+    columns (a national network: each block of the map from its neighbours, cellscape.pipeline.national);
+    returns (scenario, columns or None)."""
+    from cellscape.io.scenario_yaml import load_scenario, load_scenario_columns, sites_file_rows
+    from cellscape.io.sites_file import LARGE_SITE_FILE_ROWS
+
+    rows = sites_file_rows(path)
+    if rows is not None and rows > LARGE_SITE_FILE_ROWS:
+        return load_scenario_columns(path)
+    return load_scenario(path), None
+
+
 def _run_streamed(sc, out: Path, *, backend: str, stream: bool, resume: bool, device: str | None,
                   max_output_gb: float, max_hours: float, workers: int | None = None,
-                  scheduler: str | None = None) -> None:
+                  scheduler: str | None = None, site_columns=None) -> None:
     """``run --stream [--resume] [--workers N | --scheduler ADDRESS]``: tiles streamed into COGs with a
-    journal (cellscape.io.stream_writer), computed in this process or on Dask workers."""
+    journal (cellscape.io.stream_writer), computed in this process or on Dask workers; a network
+    given as ``site_columns`` block by block from each block's neighbours."""
     from contextlib import ExitStack
 
     from cellscape.errors import ScenarioError
@@ -104,11 +134,13 @@ def _run_streamed(sc, out: Path, *, backend: str, stream: bool, resume: bool, de
     with ExitStack() as stack:
         client = _dask_client(stack, workers=workers, scheduler=scheduler)
         result, paths = _stream_with_bar(sc, out, resume=resume, terrain=terrain, backend=backend,
-                                         max_output_gb=max_output_gb, max_hours=max_hours, client=client)
+                                         max_output_gb=max_output_gb, max_hours=max_hours, client=client,
+                                         site_columns=site_columns)
     grid = result.grid
     where = ("" if client is None else f" on {workers} local Dask workers" if workers is not None
              else f" on the Dask cluster at {scheduler}")
-    typer.echo(f"{sc.name}: {grid.n_rows} x {grid.n_cols} pixels of {grid.resolution_m:g} m, {sc.n_sectors} sectors, "
+    n_sectors = sc.n_sectors if site_columns is None else site_columns.n_sectors
+    typer.echo(f"{sc.name}: {grid.n_rows} x {grid.n_cols} pixels of {grid.resolution_m:g} m, {n_sectors:,} sectors, "
                f"CRS {grid.crs}, {result.tiles_computed} of {result.tiles_total} tiles computed (streamed){where}")
     typer.echo(f"  estimate was: {result.estimate.line()}")
     for line in _kpi_lines(result.kpis):

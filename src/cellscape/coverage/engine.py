@@ -166,6 +166,7 @@ class PreparedRun:
     sectors: SectorTable
     meta: dict
     geometric: GeometricLinks | None = None
+    network: "NetworkContext | None" = None      # the whole network, when these sites are part of one
 
 
 def _max_link_distance_m(grid: RasterGrid, site_x: np.ndarray, site_y: np.ndarray) -> float:
@@ -175,8 +176,37 @@ def _max_link_distance_m(grid: RasterGrid, site_x: np.ndarray, site_y: np.ndarra
     return float(np.max(np.hypot(far_x, far_y))) + grid.resolution_m
 
 
+@dataclass(frozen=True)
+class NetworkContext:
+    """What a run over a subset of a larger network shares with the whole network, so that every
+    site of the subset gets the values it has in the whole network's run: the distance tables'
+    extent ``max_d2d_m`` (the tables' nodes), the common shadowing field's decorrelation distance
+    (the largest of all the network's sites; None without shadow fading) and the network's sector
+    count (the interference cutoff's far-field share, cellscape.coverage.cutoff). With it, a tile
+    computed from the sites within the cutoff's reach is the tile of the whole network
+    (cellscape.pipeline.national)."""
+
+    max_d2d_m: float
+    sf_common_decorrelation_m: float | None
+    n_sectors_total: int
+
+
+def network_context(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, environments,
+                    n_sectors: int) -> NetworkContext:
+    """The :class:`NetworkContext` of a whole network: ``site_xy_m`` (n_sites, 2) in ``grid.crs`` [m],
+    ``environments`` the environment of each site ("" or None: the scenario's; the distinct ones
+    are enough: only the largest SF decorrelation distance matters), ``n_sectors`` its sector count."""
+    xy = np.asarray(site_xy_m, dtype=float).reshape(-1, 2)
+    sf_d = None
+    if scenario.shadow_fading:
+        sf_d = max(tr38901.sf_decorrelation_distance_m(e or scenario.environment, False) for e in set(environments))
+    return NetworkContext(max_d2d_m=_max_link_distance_m(grid, xy[:, 0], xy[:, 1]), sf_common_decorrelation_m=sf_d,
+                          n_sectors_total=int(n_sectors))
+
+
 def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
-            terrain: Terrain | None = None, mem_limit_mb: float | None = None, site_keys=None) -> PreparedRun:
+            terrain: Terrain | None = None, mem_limit_mb: float | None = None, site_keys=None,
+            network: NetworkContext | None = None) -> PreparedRun:
     """Build the lookup tables, sector arrays and random fields of a run (once, before the tiles).
 
     ``site_xy_m``: (n_sites, 2) site positions in ``grid.crs`` [m]. ``footprints``: buildings in
@@ -184,7 +214,11 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
     polygons are enough unless the LOS mode is geometric) or None. ``terrain``: a DEM for geometric LOS.
     ``site_keys``: the random stream of each site's fields (default ``scenario.site_keys``, else
     the site's index; planning keys sites by candidate so a site draws the same shadowing in every
-    run it takes part in).
+    run it takes part in). ``network``: the scenario's sites are part of a larger network
+    (:class:`NetworkContext`; pass their site keys in the whole network too).
+
+    Sites of equal environment and height share one row of the distance tables
+    (``KernelStatic.table_rows``): a network of millions of sites of a few kinds has a few rows.
     """
     sites = scenario.sites
     site_xy_m = np.asarray(site_xy_m, dtype=float).reshape(len(sites), 2)
@@ -193,8 +227,13 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
     carrier, rx = scenario.carrier, scenario.receiver
     envs = [s.environment or scenario.environment for s in sites]
     h_bs = np.array([s.height_m for s in sites], dtype=float)
-    dist = tables.distance_tables(envs, h_bs, h_ut_m=rx.height_m, fc_ghz=carrier.fc_ghz,
-                                  max_d2d_m=_max_link_distance_m(grid, site_xy_m[:, 0], site_xy_m[:, 1]))
+    kinds: dict[tuple[str, float], int] = {}
+    table_rows = np.array([kinds.setdefault((e, h), len(kinds)) for e, h in zip(envs, h_bs.tolist())], dtype=np.int64)
+    kind_env = [e for e, _ in kinds]
+    kind_h = np.array([h for _, h in kinds], dtype=float)
+    max_d2d_m = (network.max_d2d_m if network is not None
+                 else _max_link_distance_m(grid, site_xy_m[:, 0], site_xy_m[:, 1]))
+    dist = tables.distance_tables(kind_env, kind_h, h_ut_m=rx.height_m, fc_ghz=carrier.fc_ghz, max_d2d_m=max_d2d_m)
     n_prb = resolve_n_prb(carrier)
 
     keys: dict[tuple, int] = {}
@@ -232,7 +271,7 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
         gain_los_lin=db_to_lin(-dist.pl_los_db),
         gain_nlos_lin=db_to_lin(-dist.pl_nlos_db),
         sf_std_los_db=dist.sf_std_los_db, sf_std_nlos_db=dist.sf_std_nlos_db, p_los=dist.p_los,
-        theta_deg=tables.zenith_angle_table_deg(dist, h_bs, h_ut_m=rx.height_m),
+        theta_deg=tables.zenith_angle_table_deg(dist, kind_h, h_ut_m=rx.height_m), table_rows=table_rows,
         sector_site=np.array(sec_site, dtype=np.int64), sector_bearing_deg=np.array(sec_bearing, dtype=np.float64),
         sector_pattern=np.array(sec_pattern, dtype=np.int64),
         sector_p_re_mw=dbm_to_mw(sec_p_re),
@@ -244,7 +283,8 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
         [tr38901.sf_decorrelation_distance_m(e, False) for e in envs],
         [tr38901.los_decorrelation_distance_m(e) for e in envs],
         shadow_fading=scenario.shadow_fading, statistical_los=scenario.los_mode == "statistical",
-        inter_site_correlation=scenario.inter_site_sf_correlation, site_keys=site_keys)
+        inter_site_correlation=scenario.inter_site_sf_correlation, site_keys=site_keys,
+        common_sf_decorrelation_m=None if network is None else network.sf_common_decorrelation_m)
     sectors = SectorTable(sector_id=tuple(sec_ids), site_id=tuple(site_ids),
                           x_m=static.site_x_m[static.sector_site], y_m=static.site_y_m[static.sector_site],
                           azimuth_deg=np.array(sec_az), height_m=h_bs[static.sector_site],
@@ -274,7 +314,7 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
                                    f"PL_LOS + L_b(nu), NLOS links min(PL_NLOS, PL_LOS + L_b(nu)); L_b path-length "
                                    f"term at {d_ref:.0f} m")
             meta["diffraction_d_ref_m"] = d_ref
-    return PreparedRun(scenario, grid, static, fields, footprints, n_prb, sectors, meta, geometric)
+    return PreparedRun(scenario, grid, static, fields, footprints, n_prb, sectors, meta, geometric, network)
 
 
 def _fields_of(fields: SiteFields, sites) -> SiteFields:
@@ -370,7 +410,7 @@ class LosHistogram:
 
 def _tiling(scenario: Scenario, grid: RasterGrid, site_xy_m, *, footprints, terrain, backend: str,
             mem_limit_mb: float | None, extra_bytes_per_pixel_site: float = 0.0, los_statistics: bool = True,
-            site_keys=None, cutoff_db: float | None = None):
+            site_keys=None, cutoff_db: float | None = None, network: NetworkContext | None = None):
     """Prepare a run and cut its grid into tiles that fit the memory budget: (run, windows,
     rows_per_tile, LOS histogram or None, cutoff index or None). Geometric runs use square blocks:
     the surface a block needs (block + LOS range) is independent of the map's width. With
@@ -380,7 +420,7 @@ def _tiling(scenario: Scenario, grid: RasterGrid, site_xy_m, *, footprints, terr
     tiles cost more per pixel: the random fields' set-up grows with a tile's perimeter)."""
     budget = scenario.mem_limit_mb if mem_limit_mb is None else mem_limit_mb
     run = prepare(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, mem_limit_mb=budget,
-                  site_keys=site_keys)
+                  site_keys=site_keys, network=network)
     per_site = (_BYTES_PER_PIXEL_SITE[backend] + (_BYTES_PER_PIXEL_SITE_GEOMETRIC if run.geometric else 0.0)
                 + extra_bytes_per_pixel_site)
     rows = grid.rows_per_tile(bytes_per_row_per_unit=per_site, units=run.static.n_sites,
@@ -537,14 +577,15 @@ class CoverageTiles:
 
     def __init__(self, scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
                  terrain: Terrain | None = None, backend: Backend = "numba", mem_limit_mb: float | None = None,
-                 site_keys=None, tile_cache: TileCache | None = None):
+                 site_keys=None, tile_cache: TileCache | None = None, network: NetworkContext | None = None):
         self.scenario = scenario
         self.backend = backend
         self._kernel = _kernel(backend)
         self._tile_cache = tile_cache
         self.run, self.windows, self.rows, self.hist, self.index = _tiling(
             scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
-            mem_limit_mb=mem_limit_mb, site_keys=site_keys, cutoff_db=scenario.interference_cutoff_db)
+            mem_limit_mb=mem_limit_mb, site_keys=site_keys, cutoff_db=scenario.interference_cutoff_db,
+            network=network)
         self._site_xy = np.column_stack([self.run.static.site_x_m, self.run.static.site_y_m])
         self.cutoff_stats = _CutoffStats()
         self._fr = frequency_range(scenario.carrier.fc_ghz)
@@ -589,14 +630,17 @@ class CoverageTiles:
 
 
 def cutoff_index(run: PreparedRun, cutoff_db: float) -> cutoff.CutoffIndex:
-    """The run's spatial index and bound tables (cellscape.coverage.cutoff)."""
+    """The run's spatial index and bound tables (cellscape.coverage.cutoff), in the scenario's
+    ``interference_cutoff_mode`` ("bound": per pixel; "expected": in expectation)."""
     sc = run.scenario
     keys: dict[tuple, int] = {}
     group = [keys.setdefault((s.environment or sc.environment, float(s.height_m)), len(keys)) for s in sc.sites]
     los_range = run.geometric.range_m if run.geometric is not None else math.inf
+    network = getattr(run, "network", None)        # a subset of a larger network: its sector count
     return cutoff.build_index(run.static, cutoff_db=cutoff_db, site_group=group,
                               shadow_fading=run.fields.sf_own is not None, los_mode=sc.los_mode,
-                              los_range_m=los_range)
+                              los_range_m=los_range, mode=sc.interference_cutoff_mode,
+                              n_sectors_total=None if network is None else network.n_sectors_total)
 
 
 def _kept_static(st: KernelStatic, sel: cutoff.TileSelection) -> KernelStatic:
@@ -638,10 +682,11 @@ class _CutoffStats:
         st = run.static
         return {
             "cutoff_db": index.cutoff_db,
+            "mode": index.mode,         # "expected": the error bound below holds in expectation only
             "sinr_error_bound_db": round(float(cutoff.sinr_error_bound_db(self.max_dropped_sum_mw, st.noise_mw,
                                                                            st.load_factor)), 6),
             "kept_site_fraction": round(self.site_pixels_kept / max(1, n_pixels * st.n_sites), 6),
-            "sf_bound_sigma": cutoff.SF_BOUND_SIGMA,
+            "sf_bound_sigma": cutoff.SF_BOUND_SIGMA if index.mode == "bound" else None,
             "max_far_radius_m": round(index.max_far_radius_m, 1) if math.isfinite(index.max_far_radius_m) else None,
             "tiles_widened": self.tiles_widened,
             "pixels_widened": self.pixels_widened,

@@ -14,6 +14,7 @@ to :func:`cellscape.scenario.parse_scenario`, which validates it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 import os
 from pathlib import Path
 import re
@@ -22,11 +23,12 @@ from typing import Any
 import yaml
 
 from cellscape.errors import DataFileError, ScenarioError
-from cellscape.io.sites_file import SitesTable, read_sites_table
+from cellscape.io.sites_file import RawSiteColumns, SitesTable, read_site_columns, read_sites_table
+from cellscape.scenario.columns import SiteColumns, message_site, parse_scenario_head, site_columns
 from cellscape.scenario.model import BUILT_IN_SOURCE_PREFIXES, is_geographic, parse_scenario
 from cellscape.scenario.records import Scenario
 
-__all__ = ["load_scenario", "load_plan", "read_scenario_mapping"]
+__all__ = ["load_scenario", "load_scenario_columns", "load_plan", "read_scenario_mapping", "sites_file_rows"]
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -115,15 +117,92 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     'A-1'
     """
     path = Path(path)
+    data, entry = _scenario_data(path)
+    table: SitesTable | None = None
+    if entry is not None:
+        file, ignore = _sites_file_entry(entry, path.parent, path)
+        table = read_sites_table(file, ignore_columns=ignore)
+        _check_sites_crs(table, data, path)
+        data["sites"] = table.sites
+    try:
+        return parse_scenario(data)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{exc} ({_origin(str(exc), table, path)})") from None
+
+
+def load_scenario_columns(path: str | os.PathLike) -> tuple[Scenario, SiteColumns]:
+    """Read a scenario YAML file with its sites as columns (national networks, millions of sites).
+
+    The scenario is read and checked as by :func:`load_scenario`, but the sites never become
+    per-site records: a ``sites_file`` is read with :func:`~cellscape.io.sites_file.read_site_columns`
+    and checked by :func:`~cellscape.scenario.columns.site_columns` (the same rules and messages,
+    vectorised); inline ``sites:`` are parsed as usual and converted.
+
+    Returns
+    -------
+    scenario : Scenario
+        With ``sites=()``: whoever computes uses the columns.
+    columns : SiteColumns
+        ``columns.records(idx)`` equals ``load_scenario(path).sites[i] for i in idx``.
+
+    Raises
+    ------
+    DataFileError, ScenarioError
+        As :func:`load_scenario`, with the site file's row for a site's problem.
+    """
+    path = Path(path)
+    data, entry = _scenario_data(path)
+    if entry is None:
+        try:
+            scenario = parse_scenario(data)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{exc} (in {path})") from None
+        return replace(scenario, sites=()), SiteColumns.from_records(scenario.sites)
+    file, ignore = _sites_file_entry(entry, path.parent, path)
+    raw = read_site_columns(file, ignore_columns=ignore)
+    _check_sites_crs(raw, data, path)
+    try:
+        scenario, spec = parse_scenario_head(data)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{exc} (in {path})") from None
+    try:
+        return scenario, site_columns(**raw.arrays(), spec=spec)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{exc} ({_columns_origin(str(exc), raw)})") from None
+
+
+def sites_file_rows(path: str | os.PathLike) -> int | None:
+    """Data rows of the site file a scenario names (Parquet: from its metadata; CSV: lines less the
+    header), or None when it names none or is GeoJSON; cheap, nothing validated."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    data = read_scenario_mapping(path)
+    if "sites_file" not in data:
+        return None
+    file, _ = _sites_file_entry(data["sites_file"], path.parent, path)
+    suffix = file.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pq.ParquetFile(file).metadata.num_rows
+        if suffix in (".csv", ".txt", ".tsv"):
+            with open(file, "rb") as f:
+                return max(sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b"")) - 1, 0)
+    except (OSError, ValueError):
+        return None                                       # the reader words the error
+    return None
+
+
+def _scenario_data(path: Path) -> tuple[dict, Any]:
+    """The YAML mapping with data-source paths resolved, and its ``sites_file`` entry (removed
+    from the mapping) or None."""
     data = read_scenario_mapping(path)
     base = path.parent
-    table: SitesTable | None = None
+    entry = None
     if "sites_file" in data:
         if "sites" in data:
             raise ScenarioError(f"sites_file: give either sites or sites_file, not both (in {path})")
-        table = _read_sites_file(data.pop("sites_file"), base, path)
-        _check_sites_crs(table, data, path)
-        data["sites"] = table.sites
+        entry = data.pop("sites_file")
     terrain = data.get("terrain")
     if isinstance(terrain, Mapping) and isinstance(terrain.get("source"), str):
         if not terrain["source"].strip().lower().startswith(BUILT_IN_SOURCE_PREFIXES):
@@ -133,10 +212,20 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
         source = buildings["source"]
         if not source.strip().lower().startswith(BUILT_IN_SOURCE_PREFIXES):
             data["buildings"] = {**buildings, "source": str(_resolve(source, base))}
-    try:
-        return parse_scenario(data)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{exc} ({_origin(str(exc), table, path)})") from None
+    return data, entry
+
+
+def _columns_origin(message: str, raw: RawSiteColumns) -> str:
+    """The site-file row of the site (sector) a message names, as :func:`_origin` for records."""
+    at = message_site(message)
+    n_sites = len(raw.sector_ptr) - 1
+    if at is None or at[0] >= n_sites:
+        return f"in {raw.path}"
+    i, k = at
+    lo, hi = int(raw.sector_ptr[i]), int(raw.sector_ptr[i + 1])
+    sector = min(lo + (k or 0), hi - 1)
+    row = raw.site_row[i] if k is None or hi <= lo else (sector if raw.sector_row is None else raw.sector_row[sector])
+    return f"{raw.path} {raw.where(row)}"
 
 
 _SITE_PATH = re.compile(r"^sites\[(\d+)\](?:\.sectors\[(\d+)\])?")
@@ -160,7 +249,8 @@ def _resolve(value: str | os.PathLike, base: Path) -> Path:
     return p if p.is_absolute() else base / p
 
 
-def _read_sites_file(entry: Any, base: Path, path: Path) -> SitesTable:
+def _sites_file_entry(entry: Any, base: Path, path: Path) -> tuple[Path, list[str]]:
+    """The site file a ``sites_file:`` entry names (resolved) and its ``ignore_columns``."""
     ignore: list[str] = []
     if isinstance(entry, Mapping):
         unknown = sorted(set(entry) - {"path", "ignore_columns"})
@@ -172,10 +262,10 @@ def _read_sites_file(entry: Any, base: Path, path: Path) -> SitesTable:
         entry = entry.get("path")
     if not isinstance(entry, str) or not entry.strip():
         raise ScenarioError(f"sites_file: expected a file path, got {entry!r} (in {path})")
-    return read_sites_table(_resolve(entry, base), ignore_columns=ignore)
+    return _resolve(entry, base), ignore
 
 
-def _check_sites_crs(table: SitesTable, data: Mapping, path: Path) -> None:
+def _check_sites_crs(table: SitesTable | RawSiteColumns, data: Mapping, path: Path) -> None:
     """A GeoJSON file states its CRS; it must be the area's (we do not reproject sites here)."""
     if table.crs is None:
         return

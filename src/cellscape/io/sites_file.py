@@ -148,12 +148,16 @@ def read_sites_table(path: str | os.PathLike, *, ignore_columns: Iterable[str] =
     rows = [(where, _glossary_record(path, where, raw, ignore)) for where, raw in records]
     present = {_LOOKUP[str(k).strip().casefold()] for _, raw in records for k in raw
                if str(k).strip().casefold() not in ignore}
-    missing = [c for c in REQUIRED_COLUMNS if c not in present]
+    _check_required_columns(path, present)
+    sites, where = _group_sites(path, rows)
+    return SitesTable(path=path, sites=sites, where=where, crs=crs)
+
+
+def _check_required_columns(path: Path, present: Iterable[str]) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in set(present)]
     if missing:
         raise ScenarioError(f"{path}: missing column {missing[0]!r} (required: {', '.join(REQUIRED_COLUMNS)}; "
                             f"known foreign names are in cellscape.io.sites_file.COLUMN_NAMES)")
-    sites, where = _group_sites(path, rows)
-    return SitesTable(path=path, sites=sites, where=where, crs=crs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,3 +471,469 @@ def write_site_columns(path: str | os.PathLike, *, site_id, x, y, height_m, azim
         def write(tmp: Path) -> None:
             pq.write_table(table, tmp, compression="zstd")
     return write_atomic(path, write)
+
+
+# ---------------------------------------------------------------------------------------------
+# columnar reading: national files (millions of rows), no Python object per row
+
+
+LARGE_SITE_FILE_ROWS = 20_000
+"""Site files with more sector rows than this are best read as columns
+(:func:`read_site_columns`); ``cellscape validate`` switches to that path above it."""
+
+
+@dataclass(frozen=True, eq=False)
+class RawSiteColumns:
+    """A site file as columns, grouped into sites (:func:`read_site_columns`); values as written,
+    not yet checked against the scenario's ranges (:func:`cellscape.scenario.columns.site_columns`).
+
+    Site arrays have shape (n_sites,), sites in order of first appearance; sector arrays
+    (n_sectors,), the sectors of site ``i`` at ``sector_ptr[i]:sector_ptr[i + 1]`` in row order.
+    Empty cells: NaN (numbers), ``""`` (text); a sector column the file lacks is None. ``site_row``/``sector_row`` are the 0-based data rows the values came from;
+    :meth:`where` names one as the record path does (``"row 5"`` for CSV, ``"rows[3]"`` for Parquet).
+    """
+
+    path: Path
+    crs: str | None
+    site_id: Any
+    x: Any
+    y: Any
+    height_m: Any
+    environment: Any
+    sector_ptr: Any
+    azimuth_deg: Any
+    tx_power_dbm: Any
+    mech_tilt_deg: Any
+    elec_tilt_deg: Any
+    sector_id: Any
+    site_row: Any
+    sector_row: Any     # None: sectors are the file's rows in order
+    label: Any          # callable: data row (from 0) -> "row N" / "rows[i]" / "features[i]"
+
+    def where(self, row: int) -> str:
+        return self.label(int(row))
+
+    def arrays(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`cellscape.scenario.columns.site_columns`, less ``spec``."""
+        names = ("site_id", "x", "y", "height_m", "environment", "sector_ptr", "azimuth_deg", "tx_power_dbm",
+                 "mech_tilt_deg", "elec_tilt_deg", "sector_id")
+        return {n: getattr(self, n) for n in names}
+
+
+def read_site_columns(path: str | os.PathLike, *, ignore_columns: Iterable[str] = ()) -> RawSiteColumns:
+    """Read a site file into columns, vectorised (pyarrow), with :func:`read_sites_table`'s rules.
+
+    Same column names (:data:`COLUMN_NAMES`), same grouping (sites in order of first appearance,
+    sectors in row order, a site's later rows may leave site columns empty but must agree where
+    given) and the same error messages with the same row names. Parquet and CSV are read with
+    pyarrow, with no per-row Python loop; GeoJSON (and a CSV pyarrow cannot parse, e.g. a row with
+    fewer cells than the header) goes through :func:`read_sites_table` and is converted.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``*.parquet``, ``*.csv`` (``*.txt``, ``*.tsv``) or ``*.geojson``/``*.json``.
+    ignore_columns : iterable of str, optional
+        Columns to skip, as written in the file.
+
+    Returns
+    -------
+    RawSiteColumns
+
+    Raises
+    ------
+    DataFileError, ScenarioError
+        As :func:`read_sites_table`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "sites.csv"
+    >>> _ = p.write_text("Site,lon,lat,height,Azimuth\\nA,24.94,60.17,30,0\\nB,24.95,60.17,30,0\\nA,,,,120\\n")
+    >>> raw = read_site_columns(p)
+    >>> raw.site_id.tolist(), raw.sector_ptr.tolist(), raw.azimuth_deg.tolist(), raw.where(raw.sector_row[1])
+    (['A', 'B'], [0, 2, 3], [0.0, 120.0, 0.0], 'row 4')
+    """
+    path = Path(path)
+    ignore = {c.strip().casefold() for c in ignore_columns}
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq   # lazy: only Parquet site files need it
+
+        if not path.exists():
+            raise DataFileError(f"{path}: site file not found")
+        try:
+            schema = pq.read_schema(path)
+        except (OSError, ValueError) as exc:                 # pyarrow's ArrowInvalid is a ValueError
+            raise DataFileError(f"{path}: cannot read site file as Parquet ({exc})") from None
+        meta = schema.metadata or {}
+        crs = meta[b"crs"].decode() if b"crs" in meta else None
+
+        def column(name: str):                              # one column at a time: peak memory
+            try:
+                return pq.read_table(path, columns=[name]).column(0)
+            except (OSError, ValueError) as exc:
+                raise DataFileError(f"{path}: cannot read site file as Parquet ({exc})") from None
+        n_rows = pq.ParquetFile(path).metadata.num_rows
+        return _columns_of_table(path, schema.names, column, n_rows, crs, lambda i: f"rows[{i}]", ignore)
+    if suffix in (".csv", ".txt", ".tsv"):
+        read = _csv_table(path)
+        if read is not None:
+            table, label = read
+            del read
+            names = table.column_names
+            holder = dict(zip(names, table.columns))
+            del table
+            return _columns_of_table(path, names, holder.pop, len(next(iter(holder.values()), [])), None, label,
+                                     ignore)
+    return _columns_of_sites_table(read_sites_table(path, ignore_columns=ignore_columns))
+
+
+def _csv_table(path: Path):
+    """(table of text cells, row namer), or None where pyarrow cannot parse what csv can."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            first_line = f.readline()
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: site file not found") from None
+    except (OSError, UnicodeDecodeError):
+        return None                                         # the record path words the error
+    first_line = first_line.rstrip("\r\n")
+    if not first_line.strip() or '"' in first_line:
+        return None
+    delimiter = max(",;\t", key=first_line.count)
+    header = [h.strip() for h in next(csv.reader([first_line], delimiter=delimiter))]
+    dupes = {h for h in header if header.count(h) > 1}
+    if dupes:
+        raise ScenarioError(f"{path} row 1: column {sorted(dupes)[0]!r} appears twice")
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+                               parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+                               convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                                    strings_can_be_null=False))
+    except (pa.ArrowInvalid, OSError):
+        return None
+    # the record path skips rows whose cells are all blank (",,," included)
+    blank = None
+    for name in names:
+        empty = pc.equal(pc.utf8_trim_whitespace(table[name]), "")
+        blank = empty if blank is None else pc.and_(blank, empty)
+    if blank is not None and pc.any(blank).as_py():
+        table = table.filter(pc.invert(blank))
+    table = table.rename_columns(header)
+
+    lines: list[int] = []
+
+    def label(i: int) -> str:
+        """'row N' as csv.reader counts lines (the header is row 1); scans the file on first use."""
+        if not lines:
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                reader = csv.reader(f, delimiter=delimiter)
+                next(reader, None)
+                lines.extend(reader.line_num for cells in reader if any(c.strip() for c in cells))
+        return f"row {lines[i]}" if i < len(lines) else f"rows[{i}]"
+
+    return table, label
+
+
+def _columns_of_table(path: Path, names: list[str], column_cells, n_rows: int, crs: str | None, label,
+                      ignore: set[str]) -> RawSiteColumns:
+    """Glossary names, cell types and site grouping of a table's columns, vectorised;
+    ``column_cells(name)`` gives one column (pyarrow), so that each is freed once parsed (peak memory)."""
+    if n_rows == 0:
+        raise DataFileError(f"{path}: no sites (the file has no data rows)")
+    named: dict[str, str] = {}                               # glossary name -> column as written
+    for column in names:
+        key = str(column).strip().casefold()
+        if key in ignore:
+            continue
+        name = _LOOKUP.get(key)
+        if name is None:
+            raise ScenarioError(
+                f"{path} {label(0)}: unknown column {column!r} (glossary names: {', '.join(GLOSSARY_COLUMNS)}; "
+                f"foreign names in cellscape.io.sites_file.COLUMN_NAMES; or pass ignore_columns)")
+        if name in named:
+            raise ScenarioError(f"{path} {label(0)}: column {column!r} gives {name} a second time")
+        named[name] = column
+    # cells -> typed values; the first bad cell in row order (then column order) is reported
+    values: dict[str, Any] = {}
+    problems: list[tuple[int, int, str]] = []
+    for position, name in enumerate(list(named)):
+        column = named[name]
+        cells = column_cells(column)
+        cells = cells.combine_chunks() if hasattr(cells, "combine_chunks") else cells
+        parsed, problem = (_float_cells if name in NUMERIC_COLUMNS else _text_cells)(column, name, cells)
+        del cells
+        _release_arrow_memory()
+        values[name] = parsed
+        if problem is not None:
+            problems.append((problem[0], position, problem[1]))
+    if problems:
+        row, _, text = min(problems)
+        raise ScenarioError(f"{path} {label(row)}: {text}")
+    _check_required_columns(path, values)
+    return _group_columns(path, crs, label, values, n_rows)
+
+
+def _release_arrow_memory() -> None:
+    """Hand memory Arrow freed back to the system (its allocator keeps it otherwise: a national
+    file would hold twice its size)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def _first_index(mask) -> int:
+    import numpy as np
+
+    i = int(np.argmax(mask)) if len(mask) else 0
+    return i if len(mask) and mask[i] else -1
+
+
+def _bad_cell(column: str, name: str, value: Any) -> str:
+    return f"column {column!r}: expected a {'number' if name in NUMERIC_COLUMNS else 'text'}, got {value!r}"
+
+
+def _float_cells(column: str, name: str, cells):
+    """(float64 values, NaN for empty cells; (row, problem) of the first bad cell or None)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(cells.type):
+        cells = cells.dictionary_decode()
+    kind = cells.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        trimmed = pc.utf8_trim_whitespace(cells)
+        empty = pc.or_kleene(pc.is_null(trimmed), pc.equal(trimmed, "")).to_numpy(zero_copy_only=False)
+        try:
+            values = pc.cast(pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), trimmed), pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:         # what Python's float() reads but Arrow does not ("1_000"), or not a number
+            values = np.full(len(cells), np.nan)
+            for i, text in enumerate(trimmed.to_pylist()):
+                if not empty[i]:
+                    try:
+                        values[i] = float(text)
+                    except ValueError:
+                        return values, (i, f"column {column!r}: {cells[i].as_py()!r} is not a number")
+        raw = lambda i: cells[i].as_py()                     # noqa: E731
+    elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        empty = cells.is_null().to_numpy(zero_copy_only=False)
+        values = pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False)
+        raw = lambda i: float(values[i])                     # noqa: E731
+    else:
+        present = np.flatnonzero(~cells.is_null().to_numpy(zero_copy_only=False))
+        values = np.full(len(cells), np.nan)
+        if len(present) == 0:
+            return values, None
+        i = int(present[0])
+        return values, (i, _bad_cell(column, name, cells[i].as_py()))
+    values = np.asarray(values, dtype=np.float64)           # nulls come as NaN
+    if empty.any():
+        values = np.array(values)                            # writable
+        values[empty] = np.nan
+    i = _first_index(~np.isfinite(values) & ~empty)
+    if i >= 0:
+        return values, (i, f"column {column!r}: {raw(i)!r} is not a finite number")
+    return values, None
+
+
+def _text_cells(column: str, name: str, cells):
+    """(pyarrow string array, null for empty cells; (row, problem) of the first bad cell or None)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(cells.type) and name == "environment":   # few values: work on the dictionary
+        values, problem = _text_cells(column, name, cells.dictionary)
+        if problem is not None:
+            return values, (int(np.flatnonzero(cells.indices.to_numpy(zero_copy_only=False) == problem[0])[0]),
+                            problem[1])
+        merged = pc.dictionary_encode(values)                # values equal once trimmed become one
+        remap = np.append(pc.fill_null(merged.indices, -1).to_numpy(zero_copy_only=False), -1)
+        index = pc.fill_null(cells.indices, -1).to_numpy(zero_copy_only=False)
+        codes = remap[index]                                 # (n_rows,); -1: empty
+        return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32), mask=codes < 0),
+                                              merged.dictionary), None
+    if pa.types.is_dictionary(cells.type):
+        cells = cells.dictionary_decode()
+    kind = cells.type
+    if pa.types.is_integer(kind):
+        cells = pc.cast(cells, pa.string())
+    elif pa.types.is_floating(kind):                         # 101.0 -> "101", as the record path
+        cells = pa.array([None if v is None else str(int(v)) if v.is_integer() else str(v) for v in cells.to_pylist()],
+                         type=pa.string())
+    elif not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        present = np.flatnonzero(~cells.is_null().to_numpy(zero_copy_only=False))
+        if len(present) == 0:
+            return pa.nulls(len(cells), pa.string()), None
+        i = int(present[0])
+        return pa.nulls(len(cells), pa.string()), (i, _bad_cell(column, name, cells[i].as_py()))
+    trimmed = pc.utf8_trim_whitespace(cells)
+    del cells
+    empty = pc.equal(trimmed, "")
+    if not pc.any(empty).as_py():
+        return trimmed, None
+    return pc.if_else(empty, pa.scalar(None, trimmed.type), trimmed), None
+
+
+def _strings(cells, fill: str = "", *, block: int = 1 << 20):
+    """A pyarrow string array as a numpy str array (fixed width), nulls as ``fill``.
+
+    ASCII text is copied from Arrow's buffers without a Python object per value (4.4 M site ids:
+    0.1 s, no transient objects); other text goes through Python strings.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pc.fill_null(cells, fill)
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    cells = cells.cast(pa.large_string()) if pa.types.is_string(cells.type) else cells
+    n = len(cells)
+    _, offsets_buf, data_buf = cells.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[cells.offset: cells.offset + n + 1]   # (n + 1,)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    data = data[offsets[0]: offsets[-1]] if n else data[:0]
+    if n == 0 or (data.size and data.max() >= 128):
+        return np.asarray(cells.to_numpy(zero_copy_only=False), dtype=str)
+    lengths = np.diff(offsets)                                               # (n,)
+    width = max(int(lengths.max()), 1)
+    out = np.empty(n, dtype=f"U{width}")
+    if np.all(lengths == width):                                             # e.g. synthetic ids
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            out[start:stop] = data[start * width: stop * width].view(f"S{width}")
+        return out
+    column = np.arange(width)                                                # (width,)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        index = (offsets[start:stop, None] - offsets[0]) + column            # (block, width)
+        inside = column < lengths[start:stop, None]                          # (block, width)
+        padded = np.where(inside, data[np.where(inside, index, 0)] if data.size else 0, 0).astype(np.uint8)
+        out[start:stop] = padded.view(f"S{width}").reshape(-1)
+    return out
+
+
+def _group_columns(path: Path, crs: str | None, label, values: dict[str, Any], n_rows: int) -> RawSiteColumns:
+    """Rows -> sites (first appearance) and sectors (row order), with :func:`_group_sites`' checks."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(values["site_id"])
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)   # (n_rows,) int32
+    values.pop("site_id")
+    site_ids = encoded.dictionary
+    del encoded
+    _release_arrow_memory()
+    valid = codes >= 0
+    seen = np.maximum.accumulate(codes)                                      # (n_rows,)
+    is_first = np.zeros(n_rows, dtype=bool)
+    is_first[0] = codes[0] >= 0
+    is_first[1:] = codes[1:] > seen[:-1]                 # dictionary codes count up in order of first appearance
+    first_rows = np.flatnonzero(is_first)                                    # (n_sites,)
+    del seen
+    if len(first_rows) != len(site_ids) or not np.array_equal(codes[first_rows], np.arange(len(first_rows))):
+        raise AssertionError("pyarrow dictionary_encode did not number sites in order of first appearance")
+    first_of_row = np.where(valid, first_rows[np.maximum(codes, 0)], -1)     # (n_rows,)
+    later = valid & ~is_first
+
+    def site_name(row: int) -> str:
+        return site_ids[int(codes[row])].as_py()
+
+    # the record path's checks, row by row: the earliest row wins, then the order of its checks
+    found: list[tuple[int, int, Any]] = []
+
+    def check(order: int, mask, message) -> None:
+        i = _first_index(mask)
+        if i >= 0:
+            found.append((i, order, message))
+
+    check(0, ~valid, lambda r: "site_id is empty")
+    for order, c in enumerate(("x", "y", "height_m"), start=1):
+        check(order, is_first & np.isnan(values[c]),
+              lambda r, c=c: f"{c} is empty on the first row of site {site_name(r)!r}")
+    env = values.get("environment")
+    env_codes = None
+    if env is not None:
+        env_enc = env if pa.types.is_dictionary(env.type) else pc.dictionary_encode(env)
+        env_codes = pc.fill_null(env_enc.indices, -1).to_numpy(zero_copy_only=False)
+    for k, c in enumerate(("x", "y", "height_m", "environment")):
+        if c == "environment":
+            if env_codes is None:
+                continue
+            v, given = env_codes, env_codes >= 0
+            shown = lambda r: env_enc.dictionary[int(env_codes[r])].as_py()     # noqa: E731
+        else:
+            v, given = values[c], ~np.isnan(values[c])
+            shown = lambda r, v=v: float(v[r])                                   # noqa: E731
+        first_v = v[np.maximum(first_of_row, 0)]
+        first_given = given[np.maximum(first_of_row, 0)]
+        check(10 + 2 * k, later & given & first_given & (v != first_v),
+              lambda r, c=c, shown=shown: (f"site {site_name(r)!r} has {c}={shown(r)!r} here but "
+                                           f"{shown(first_of_row[r])!r} in {label(first_of_row[r])}"))
+        check(11 + 2 * k, later & given & ~first_given,
+              lambda r, c=c: f"site {site_name(r)!r} gives {c} here but not in {label(first_of_row[r])}")
+    check(30, valid & np.isnan(values["azimuth_deg"]), lambda r: "azimuth_deg is empty")
+    if found:
+        row, _, message = min(found, key=lambda f: (f[0], f[1]))
+        raise ScenarioError(f"{path} {label(row)}: {message(row)}")
+
+    n_sites = len(first_rows)
+    counts = np.bincount(codes, minlength=n_sites)                          # (n_sites,)
+    ptr = np.zeros(n_sites + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    in_order = bool(np.all(codes[1:] >= codes[:-1]))
+    sector_row = None if in_order else np.argsort(codes, kind="stable")      # None: row order
+
+    def per_sector(a):
+        return a if in_order else a[sector_row]
+
+    if env_codes is None or len(env_enc.dictionary) == 0:                  # no column, or every cell empty
+        environment = np.full(n_sites, "", dtype="U1")
+    else:
+        first_env = env_codes[first_rows]                                   # (n_sites,)
+        environment = np.where(first_env >= 0, _strings(env_enc.dictionary)[np.maximum(first_env, 0)], "")
+    env = env_enc = env_codes = None                                          # free them before the release
+    sector_id = values.get("sector_id")
+    if sector_id is not None:
+        sector_id = _strings(sector_id if in_order else sector_id.take(pa.array(sector_row)))
+    site_id = _strings(site_ids)
+    del site_ids
+    _release_arrow_memory()
+    return RawSiteColumns(
+        path=path, crs=crs, site_id=site_id, x=values["x"][first_rows], y=values["y"][first_rows],
+        height_m=values["height_m"][first_rows], environment=environment, sector_ptr=ptr,
+        azimuth_deg=per_sector(values["azimuth_deg"]),
+        **{c: per_sector(values[c]) if c in values else None for c in ("tx_power_dbm", "mech_tilt_deg", "elec_tilt_deg")},
+        sector_id=sector_id, site_row=first_rows.astype(np.int64), sector_row=sector_row, label=label)
+
+
+def _columns_of_sites_table(table: SitesTable) -> RawSiteColumns:
+    """A record-path table (GeoJSON, odd CSV) as columns; ``where`` keeps its row names."""
+    import numpy as np
+
+    sectors = [s for site in table.sites for s in site["sectors"]]
+    labels = [w for rows in table.where for w in rows]
+    ptr = np.zeros(len(table.sites) + 1, dtype=np.int64)
+    np.cumsum([len(s["sectors"]) for s in table.sites], out=ptr[1:])
+
+    def floats(items, name):
+        return np.array([float(it.get(name, np.nan)) for it in items], dtype=np.float64)
+
+    has_ids = any("sector_id" in s for s in sectors)
+    return RawSiteColumns(
+        path=table.path, crs=table.crs, site_id=np.array([s["site_id"] for s in table.sites], dtype=str),
+        x=floats(table.sites, "x"), y=floats(table.sites, "y"), height_m=floats(table.sites, "height_m"),
+        environment=np.array([s.get("environment", "") for s in table.sites], dtype=str), sector_ptr=ptr,
+        **{c: floats(sectors, c) for c in ("azimuth_deg", "tx_power_dbm", "mech_tilt_deg", "elec_tilt_deg")},
+        sector_id=np.array([s.get("sector_id", "") for s in sectors], dtype=str) if has_ids else None,
+        site_row=ptr[:-1].copy(), sector_row=np.arange(len(sectors), dtype=np.int64),
+        label=lambda i: labels[i])

@@ -130,14 +130,15 @@ def run_coverage_streamed(scenario, out_dir: str | os.PathLike, *, resume: bool 
                           progress=None, terrain=None, backend: str = "numba",
                           max_output_gb: float = DEFAULT_MAX_OUTPUT_GB,
                           max_hours: float = DEFAULT_MAX_HOURS, client=None,
-                          max_in_flight: int | None = None) -> tuple[StreamedRun, list[Path]]:
+                          max_in_flight: int | None = None, site_columns=None) -> tuple[StreamedRun, list[Path]]:
     """A streamed coverage run of ``scenario`` into ``out_dir`` (:func:`cellscape.pipeline.stream.stream_coverage`
     with a :class:`CoverageStreamWriter`); return the run and the files written. ``resume``: go on
     from the finished tiles of an interrupted run in ``out_dir`` (same scenario and tiling).
-    ``client``: a ``dask.distributed.Client`` whose workers compute the tiles (the same bits)."""
+    ``client``: a ``dask.distributed.Client`` whose workers compute the tiles (the same bits).
+    ``site_columns``: the network column-wise (a national network: cellscape.pipeline.national)."""
     writer = CoverageStreamWriter(out_dir, resume=resume)
     run = stream_coverage(scenario, writer, terrain=terrain, backend=backend, tile_rows=tile_rows, progress=progress,
                           max_output_gb=max_output_gb, max_hours=max_hours, client=client,
-                          max_in_flight=max_in_flight)
+                          max_in_flight=max_in_flight, site_columns=site_columns)
     return run, writer.finish(run)
 

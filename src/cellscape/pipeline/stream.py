@@ -12,7 +12,7 @@ With a ``dask.distributed`` client the tiles are computed on its workers (:func:
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import hashlib
 import math
 import threading
@@ -75,18 +75,23 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def estimate_run(scenario: Scenario, grid: RasterGrid | None = None, *, backend: Backend = "numba") -> RunEstimate:
+def estimate_run(scenario: Scenario, grid: RasterGrid | None = None, *, backend: Backend = "numba",
+                 n_sites: int | None = None, n_sectors: int | None = None, links: int | None = None) -> RunEstimate:
     """Pixels, links, output bytes, peak memory and time of a streamed coverage run of ``scenario``
-    on ``grid`` (default: the scenario's map grid). Pure arithmetic: nothing is allocated."""
+    on ``grid`` (default: the scenario's map grid). Pure arithmetic: nothing is allocated.
+    ``n_sites``, ``n_sectors``, ``links``: a network given column-wise (cellscape.pipeline.national:
+    its sites and the sum over blocks of pixels x sites within reach); default the scenario's sites
+    at every pixel."""
     if grid is None:
         grid, _ = localize(scenario)
-    n_sites = len(scenario.sites)
-    links = int(grid.n_pixels) * n_sites
+    n_sites = len(scenario.sites) if n_sites is None else int(n_sites)
+    n_sectors = scenario.n_sectors if n_sectors is None else int(n_sectors)
+    links = int(grid.n_pixels) * n_sites if links is None else int(links)
     tile_rows = min(grid.n_rows, max(1, int(scenario.mem_limit_mb * 1e6 // max(1.0, 160.0 * grid.n_cols * n_sites))))
     tile_maps = tile_rows * grid.n_cols * (4 * 4 + 1)
     counts = sum(q.n_bins for q in RegionalHistograms(1).quantities.values()) * 8 * len(KPI_REGIONS)
     peak = scenario.mem_limit_mb * 1e6 + tile_maps + counts
-    return RunEstimate(n_pixels=int(grid.n_pixels), n_sites=n_sites, n_sectors=scenario.n_sectors, links=links,
+    return RunEstimate(n_pixels=int(grid.n_pixels), n_sites=n_sites, n_sectors=n_sectors, links=links,
                        output_bytes=grid.n_pixels * OUTPUT_BYTES_PER_PIXEL, peak_memory_bytes=float(peak),
                        seconds=links / LINKS_PER_S.get(backend, LINKS_PER_S["numpy"]))
 
@@ -109,9 +114,10 @@ class StreamCounts:
     (region 0) and indoor (region 1) pixels, and the pixels each sector serves (index 0: none).
     Counts add up, so they are exact whatever the tiling, and survive a resume as arrays."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, n_sectors: int | None = None):
         self.hist = RegionalHistograms(len(KPI_REGIONS), rsrp_thresholds_dbm=scenario.rsrp_thresholds_dbm)
-        self.served = np.zeros(scenario.n_sectors + 1, dtype=np.int64)
+        n_sectors = scenario.n_sectors if n_sectors is None else int(n_sectors)
+        self.served = np.zeros(n_sectors + 1, dtype=np.int64)
 
     def add(self, tile: CoverageTile) -> None:
         self.hist.add(tile.indoor.astype(np.int64), {"rsrp_dbm": tile.rsrp_dbm, "sinr_db": tile.sinr_db,
@@ -144,10 +150,16 @@ def throughput_mbps(tile: CoverageTile) -> np.ndarray:
     return (tile.throughput_bps / 1e6).astype(np.float32)
 
 
+MAX_SECTORS_LISTED = 100_000
+"""kpis.json lists the pixels each sector serves up to this many sectors (a national network's
+13 M would make a JSON file of gigabytes); above it the list is left out and said so."""
+
+
 def streamed_kpis(counts: StreamCounts, grid: RasterGrid, sectors, meta: dict) -> dict:
     """The KPI set of :func:`cellscape.kpi.coverage_kpis`, from the merged counts: coverage
     fractions exact, percentiles the nearest-rank value of 0.1 dB bins (throughput: 100 bins per
-    decade; REGION_QUANTITIES), i.e. within about one bin of the in-memory run's."""
+    decade; REGION_QUANTITIES), i.e. within about one bin of the in-memory run's. ``sectors``:
+    ``sector_id`` and ``site_id`` of each sector (a SectorTable or SiteColumns-derived table)."""
     h = counts.hist
     merged = RegionalHistograms(3, rsrp_thresholds_dbm=h.thresholds_dbm)      # all, outdoor, indoor
     for name, c in h.counts.items():
@@ -173,6 +185,13 @@ def streamed_kpis(counts: StreamCounts, grid: RasterGrid, sectors, meta: dict) -
         entry["area_km2"] = int(merged.covered[0, j]) * pixel_area_m2 / 1e6
         coverage[f"rsrp_dbm >= {float(t):g}"] = entry
     served = counts.served[1:]
+    if served.size <= MAX_SECTORS_LISTED:
+        per_sector = {"sectors": [{"sector_id": str(sectors.sector_id[i]), "site_id": str(sectors.site_id[i]),
+                                   "served_pixels": int(served[i]), "served_area_m2": float(served[i]) * pixel_area_m2,
+                                   "served_fraction": float(served[i]) / n_pixels} for i in range(served.size)]}
+    else:
+        per_sector = {"sectors_left_out": f"{served.size:,} sectors: over MAX_SECTORS_LISTED ({MAX_SECTORS_LISTED:,})",
+                      "sectors_serving": int(np.count_nonzero(served))}
     return {
         "n_pixels": n_pixels,
         "n_pixels_outdoor": int(h.pixels[0]),
@@ -190,9 +209,7 @@ def streamed_kpis(counts: StreamCounts, grid: RasterGrid, sectors, meta: dict) -
                                             "rsrp_dbm": pct("rsrp_dbm", k)}
                                     for k, label in enumerate(labels) if k > 0},
         "percentile_method": "nearest rank of merged per-tile histograms (cellscape.kpi.REGION_QUANTITIES bins)",
-        "sectors": [{"sector_id": str(sectors.sector_id[i]), "site_id": str(sectors.site_id[i]),
-                     "served_pixels": int(served[i]), "served_area_m2": float(served[i]) * pixel_area_m2,
-                     "served_fraction": float(served[i]) / n_pixels} for i in range(served.size)],
+        **per_sector,
         "meta": json_ready(dict(meta)),
     }
 
@@ -271,10 +288,19 @@ def _tile_task(job: _WorkerJob, window: Window):
     return _compute_tile(job, window)
 
 
-def _tiles_on_workers(client, job: _WorkerJob, windows: list[Window], max_in_flight: int | None):
-    """Yield (tile, cutoff statistics) of ``windows`` computed on ``client``'s workers, in the order
-    they finish, with at most ``max_in_flight`` tiles submitted and not yet handed over (default:
-    twice the workers' threads). Closing the generator cancels the tiles still pending."""
+def _part_task(job, part, records):
+    """The Dask task of one block of a network given column-wise (cellscape.pipeline.national)."""
+    from cellscape.pipeline.national import compute_part
+
+    return compute_part(job, part, records)
+
+
+def _tiles_on_workers(client, job, windows: list, max_in_flight: int | None, task=None, args=None):
+    """Yield the results of ``task(job, item, *args(item))`` (default: (tile, cutoff statistics) of
+    each window of ``windows``) computed on ``client``'s workers, in the order they finish, with at
+    most ``max_in_flight`` tasks submitted and not yet handed over (default: twice the workers'
+    threads). ``job`` is scattered once to every worker. Closing the generator cancels the tasks
+    still pending."""
     from dask.distributed import as_completed
 
     if max_in_flight is None:
@@ -285,9 +311,11 @@ def _tiles_on_workers(client, job: _WorkerJob, windows: list[Window], max_in_fli
         return
     job_future = client.scatter(job, broadcast=True, hash=False)
     todo = iter(windows)
+    task = _tile_task if task is None else task
 
-    def submit(window):
-        return client.submit(_tile_task, job_future, window, pure=False, retries=TASK_RETRIES)
+    def submit(item):
+        extra = () if args is None else args(item)
+        return client.submit(task, job_future, item, *extra, pure=False, retries=TASK_RETRIES)
 
     pending = {submit(w) for _, w in zip(range(max_in_flight), todo)}
     finished = as_completed(list(pending), loop=client.loop)
@@ -320,10 +348,24 @@ def _on_workers(client, job: _WorkerJob, windows: list[Window], max_in_flight: i
         results.close()
 
 
+def _parts_on_workers(client, tiles, windows: list[Window], max_in_flight: int | None):
+    """The tiles of ``windows`` of a network given column-wise (a NationalTiles), one task per block
+    carrying that block's sites only; cutoff statistics merged into ``tiles``'."""
+    results = _tiles_on_workers(client, tiles.job, list(tiles.parts(windows)), max_in_flight, task=_part_task,
+                                args=lambda part: (tiles.records(part),))
+    try:
+        for part_tiles in results:
+            for tile, stats in part_tiles:
+                tiles.cutoff_stats.merge(stats)
+                yield tile
+    finally:
+        results.close()
+
+
 def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | None = None,
                     backend: Backend = "numba", tile_rows: int | None = None, progress: Progress | None = None,
                     max_output_gb: float = DEFAULT_MAX_OUTPUT_GB, max_hours: float = DEFAULT_MAX_HOURS,
-                    client=None, max_in_flight: int | None = None) -> StreamedRun:
+                    client=None, max_in_flight: int | None = None, site_columns=None) -> StreamedRun:
     """Compute the coverage maps of ``scenario`` tile by tile into ``sink``; return the KPIs.
 
     ``tile_rows``: full-width tiles of this many rows (default: the engine's tiling within
@@ -339,19 +381,38 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     handed to the sink in the order they finish. The maps, the journal's counts and the KPIs are
     those of the single-process run, bit for bit: each tile is a pure function of the scenario,
     its window and the seed, and counts add. A task that raises is retried ``TASK_RETRIES`` times.
+
+    ``site_columns``: the network column-wise (:class:`~cellscape.scenario.columns.SiteColumns`;
+    ``scenario.sites`` is then ignored): each block of the map is computed from the sites within
+    the interference cutoff's reach only (cellscape.pipeline.national), one Dask task per block
+    carrying its sites; ``tile_rows`` does not apply (blocks and strips within the memory budget).
     """
     if scenario.terrain is not None and terrain is None:
         raise GeometryError(f"the scenario names terrain {scenario.terrain.path}; read it with "
                             f"cellscape.io.terrain.read_terrain and pass terrain=")
-    grid, site_xy_m = localize(scenario)
-    estimate = estimate_run(scenario, grid, backend=backend)
+    if site_columns is not None:
+        from cellscape.pipeline.national import NationalTiles, network_key
+
+        grid, _ = localize(replace(scenario, sites=()))
+        footprints = load_footprints(scenario, grid)
+        tiles = NationalTiles(scenario, grid, site_columns, footprints=footprints, terrain=terrain, backend=backend)
+        estimate = estimate_run(scenario, grid, backend=backend, n_sites=site_columns.n_sites,
+                                n_sectors=site_columns.n_sectors, links=tiles.links_upper_bound())
+        windows = tiles.windows
+        sectors = tiles.sector_table()
+        identity = (replace(scenario, sites=()), network_key(site_columns), backend, [_key(w) for w in windows])
+    else:
+        grid, site_xy_m = localize(scenario)
+        estimate = estimate_run(scenario, grid, backend=backend)
+        footprints = load_footprints(scenario, grid)
+        tiles = CoverageTiles(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend)
+        windows = tiles.windows if tile_rows is None else list(grid.tiles(rows_per_tile=tile_rows))
+        sectors = tiles.run.sectors
+        identity = (scenario, backend, [_key(w) for w in windows])
     check_budget(estimate, max_output_gb=max_output_gb, max_hours=max_hours)
-    footprints = load_footprints(scenario, grid)
-    tiles = CoverageTiles(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend)
-    windows = tiles.windows if tile_rows is None else list(grid.tiles(rows_per_tile=tile_rows))
-    fingerprint = hashlib.sha256(repr((scenario, backend, [_key(w) for w in windows])).encode()).hexdigest()
+    fingerprint = hashlib.sha256(repr(identity).encode()).hexdigest()
     finished, saved = sink.start(grid, fingerprint=fingerprint)
-    counts = StreamCounts(scenario)
+    counts = StreamCounts(scenario, n_sectors=estimate.n_sectors)
     if saved is not None:
         counts.load(saved)
     todo = [w for w in windows if _key(w) not in finished]
@@ -360,6 +421,8 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
         progress(done, len(windows))
     if client is None:
         computed = tiles.tiles(todo)
+    elif site_columns is not None:
+        computed = _parts_on_workers(client, tiles, todo, max_in_flight)
     else:
         job = _WorkerJob(key=uuid.uuid4().hex, scenario=scenario, grid=grid, site_xy_m=np.asarray(site_xy_m),
                          footprints=footprints, terrain=terrain, backend=backend)
@@ -375,9 +438,9 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     finally:
         computed.close()        # an interrupted run cancels the tiles still on the workers
     meta = {**tiles.meta(), "n_tiles": len(windows), "streamed": True}
-    if tile_rows is not None:
+    if tile_rows is not None and site_columns is None:
         meta["rows_per_tile"] = tile_rows
     if finished:      # the cutoff statistics count this call's tiles only, not the run's
         meta.pop("interference_cutoff", None)
-    return StreamedRun(scenario=scenario, grid=grid, kpis=streamed_kpis(counts, grid, tiles.run.sectors, meta),
+    return StreamedRun(scenario=scenario, grid=grid, kpis=streamed_kpis(counts, grid, sectors, meta),
                        estimate=estimate, tiles_total=len(windows), tiles_computed=len(todo))

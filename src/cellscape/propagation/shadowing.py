@@ -176,11 +176,14 @@ class SiteFields:
 
 def site_fields(seed: int, sf_decorrelation_m, los_decorrelation_m, *, shadow_fading: bool,
                 statistical_los: bool, inter_site_correlation: float = 0.5,
-                n_features: int = DEFAULT_N_FEATURES, site_keys=None) -> SiteFields:
+                n_features: int = DEFAULT_N_FEATURES, site_keys=None,
+                common_sf_decorrelation_m: float | None = None) -> SiteFields:
     """Draw the fields of a run from its seed: one SF and one LOS field per site.
 
     ``sf_decorrelation_m`` and ``los_decorrelation_m`` are per-site sequences (the site's environment
-    sets them). The common SF field uses the largest SF correlation distance among the sites.
+    sets them). The common SF field uses the largest SF correlation distance among the sites, or
+    ``common_sf_decorrelation_m`` when given (these sites are part of a larger network: that of all
+    of its sites).
     ``site_keys``: one integer >= 0 per site naming its random stream (default: its index), so that
     a site keeps its fields in runs with other site sets (planning measures candidates alone, then
     the chosen network).
@@ -193,7 +196,8 @@ def site_fields(seed: int, sf_decorrelation_m, los_decorrelation_m, *, shadow_fa
         raise ValueError("site_keys needs one integer >= 0 per site")
     common = own = los = None
     if shadow_fading and sf_d:
-        common = exponential_field(max(sf_d), rng=field_rng(seed, SF_COMMON), n_features=n_features)
+        d_common = max(sf_d) if common_sf_decorrelation_m is None else float(common_sf_decorrelation_m)
+        common = exponential_field(d_common, rng=field_rng(seed, SF_COMMON), n_features=n_features)
         own = tuple(exponential_field(d, rng=field_rng(seed, SF_SITE, keys[i]), n_features=n_features)
                     for i, d in enumerate(sf_d))
     if statistical_los and los_d:

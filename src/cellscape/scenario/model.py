@@ -40,6 +40,7 @@ from cellscape.scenario.records import (
     Diffraction,
     Environment,
     GeometryOptions,
+    InterferenceCutoffMode,
     LosMode,
     O2IModel,
     Receiver,
@@ -181,6 +182,9 @@ class ComputeSpec(_Spec):
     interference_cutoff_db: Float | None = Field(
         DEFAULT_INTERFERENCE_CUTOFF_DB, gt=0.0, le=3.0,
         description="Largest SINR error the map engine may make by leaving out far sectors; null: none.")
+    interference_cutoff_mode: InterferenceCutoffMode = Field(
+        "bound", description="bound: the SINR error is within interference_cutoff_db at every pixel; "
+                             "expected: in expectation over LOS state and shadow fading (far fewer sites).")
 
 
 class ScenarioSpec(_Spec):
@@ -440,23 +444,38 @@ def _cross_field_issues(spec: ScenarioSpec) -> list[str]:
     return issues
 
 
-def _site_position_issues(spec: ScenarioSpec, geographic: bool) -> list[str]:
-    xmin, ymin, xmax, ymax = spec.area.bounds
-    margin_m = spec.area.site_margin_m
-    if geographic:
+def site_box(area: AreaSpec) -> tuple[float, float, float, float]:
+    """``(x_low, x_high, y_low, y_high)``: where sites may lie, in ``area.crs``: ``area.bounds``
+    expanded by ``area.site_margin_m`` (for lon/lat, the margin in degrees at the poleward edge).
+    The one home of the rule for per-site records and for site columns
+    (:mod:`cellscape.scenario.columns`)."""
+    xmin, ymin, xmax, ymax = area.bounds
+    margin_m = area.site_margin_m
+    if is_geographic(area.crs):
         dy = margin_m / METRES_PER_DEGREE
         lat_far = min(max(abs(ymin - dy), abs(ymax + dy)), 89.0)  # widest longitude margin: poleward edge
         dx = margin_m / (METRES_PER_DEGREE * math.cos(math.radians(lat_far)))
     else:
         dx = dy = margin_m
+    return xmin - dx, xmax + dx, ymin - dy, ymax + dy
+
+
+def site_outside_message(i: int, site_id: str, axis: str, value: float, area: AreaSpec) -> str:
+    """The issue of site ``i`` lying outside :func:`site_box` on ``axis`` (``"x"`` or ``"y"``)."""
+    x_low, x_high, y_low, y_high = site_box(area)
+    low, high = (x_low, x_high) if axis == "x" else (y_low, y_high)
+    return (f"sites[{i}].{axis}: site {site_id!r} lies outside area.bounds expanded by "
+            f"area.site_margin_m={area.site_margin_m:g} m ({axis} in [{low:.6g}, {high:.6g}] in {area.crs}), "
+            f"got {value:g}")
+
+
+def _site_position_issues(spec: ScenarioSpec, geographic: bool) -> list[str]:
+    x_low, x_high, y_low, y_high = site_box(spec.area)
     issues = []
     for i, site in enumerate(spec.sites):
-        for axis, value, low, high in (("x", site.x, xmin - dx, xmax + dx), ("y", site.y, ymin - dy, ymax + dy)):
+        for axis, value, low, high in (("x", site.x, x_low, x_high), ("y", site.y, y_low, y_high)):
             if not low <= value <= high:
-                issues.append(
-                    f"sites[{i}].{axis}: site {site.site_id!r} lies outside area.bounds expanded by "
-                    f"area.site_margin_m={margin_m:g} m ({axis} in [{low:.6g}, {high:.6g}] in {spec.area.crs}), "
-                    f"got {value:g}")
+                issues.append(site_outside_message(i, site.site_id, axis, value, spec.area))
                 break
     return issues
 
@@ -542,4 +561,5 @@ def _to_records(spec: ScenarioSpec) -> Scenario:
         mem_limit_mb=float(compute.mem_limit_mb),
         interference_cutoff_db=(None if compute.interference_cutoff_db is None
                                 else float(compute.interference_cutoff_db)),
+        interference_cutoff_mode=compute.interference_cutoff_mode,
     )

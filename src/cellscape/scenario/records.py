@@ -174,6 +174,12 @@ DEFAULT_INTERFERENCE_CUTOFF_DB = 0.1
 """Default ``compute.interference_cutoff_db``: the map engine may leave out, per tile, sectors whose
 interference together changes no pixel's SINR by more than this [dB] (cellscape.coverage.cutoff)."""
 
+InterferenceCutoffMode = Literal["bound", "expected"]
+"""``compute.interference_cutoff_mode``: "bound" (default) keeps the SINR error within
+``interference_cutoff_db`` at every pixel (worst LOS state, 5-sigma shadow fading); "expected" only
+in expectation over the LOS draw and the shadow fading, and leaves out far more sites with
+statistical LOS or shadow fading (cellscape.coverage.cutoff, "The expected mode")."""
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -196,6 +202,7 @@ class Scenario:
     rsrp_thresholds_dbm: tuple[float, ...] = (-120.0, -110.0, -100.0, -90.0)
     mem_limit_mb: float = 512.0
     interference_cutoff_db: float | None = DEFAULT_INTERFERENCE_CUTOFF_DB   # None: every sector at every pixel
+    interference_cutoff_mode: InterferenceCutoffMode = "bound"   # "bound": per pixel; "expected": in expectation
     site_keys: tuple[int, ...] | None = None   # random stream of each site's fields (None: its index);
     # set by planning so that a site draws the same shadowing in every network it is part of
 

@@ -1,0 +1,281 @@
+"""Tiles of a national network: each block of the map computed from the sites within reach only.
+
+A network of millions of sites (``cellscape synth-network``; a site file read column-wise into
+:class:`~cellscape.scenario.columns.SiteColumns`) is never prepared as a whole: no per-site record,
+random field or table row exists for all of it at once. The map is cut into square blocks; for
+each block a ball query of a k-d tree of the sites (:class:`scipy.spatial.cKDTree`) gives the sites
+within the interference cutoff's reach (:func:`site_reach_m`, cellscape.coverage.cutoff) of the
+block, and the block is computed from those alone (:func:`compute_part`): their records, their
+random streams keyed by their index in the whole network, the whole network's distance-table
+extent, common shadowing field and sector count (:class:`~cellscape.coverage.engine.NetworkContext`).
+With Dask each block is one task that carries its own sites: no task ships the whole site table.
+
+Same bits as the whole network: a tile's kept sites are those the cutoff of the whole network
+would keep (every site it could keep lies within the reach of the block), and each kept site's
+tables, fields and sector values are those of the whole-network run, so each pixel is computed
+from the same kept sites with the same numbers (tests/test_national.py). Without a cutoff
+(``compute.interference_cutoff_db: null``) the reach is unbounded and every block carries every
+site: fine for a city, refused above :data:`MAX_SITES_PER_BLOCK`.
+
+The best-sector indices of the tiles are those of the whole network (site order of the site
+file, sectors in row order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+import math
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from cellscape.coverage import engine
+from cellscape.coverage.engine import Backend, CoverageTile, CoverageTiles, NetworkContext
+from cellscape.errors import ScenarioError
+from cellscape.geo.grid import RasterGrid, Window, square_blocks
+from cellscape.geo.surface import Terrain
+from cellscape.scenario.columns import SiteColumns
+from cellscape.scenario.records import Scenario
+
+BLOCK_SIDE_PX = 1024
+"""Side of the square blocks that share one site subset [pixels] (a block of 1 M pixels; at least
+one block's strip is computed at a time within ``compute.mem_limit_mb``)."""
+
+MAX_SITES_PER_BLOCK = 50_000
+"""Most sites one block may carry: more means the cutoff leaves nothing out at that scale
+(``interference_cutoff_mode: bound`` with statistical LOS or shadow fading reaches ~150 km)."""
+
+
+def site_xy_m(columns: SiteColumns, scenario: Scenario, grid: RasterGrid) -> np.ndarray:
+    """The sites' positions in the grid CRS, (n_sites, 2) [m]."""
+    from cellscape.geo.grid import transform_xy
+
+    xm, ym = transform_xy(np.asarray(columns.x, dtype=float), np.asarray(columns.y, dtype=float),
+                          src_crs=scenario.area.crs, dst_crs=grid.crs)
+    return np.column_stack([xm, ym])
+
+
+def _with_sites(scenario: Scenario, columns: SiteColumns, idx: np.ndarray) -> Scenario:
+    """``scenario`` holding the sites ``idx`` of ``columns``, keyed by their index in the network."""
+    idx = np.asarray(idx, dtype=np.int64)
+    return replace(scenario, sites=columns.records(idx), site_keys=tuple(int(i) for i in idx))
+
+
+def network_of(scenario: Scenario, grid: RasterGrid, columns: SiteColumns, xy_m: np.ndarray) -> NetworkContext:
+    """The :class:`NetworkContext` of the whole network of ``columns``."""
+    return engine.network_context(scenario, grid, xy_m, np.unique(np.asarray(columns.environment, dtype=str)),
+                                  columns.n_sectors)
+
+
+def _kinds(columns: SiteColumns) -> np.ndarray:
+    """One site of each kind of sector the network holds (environment, height, power, tilts): the
+    sites whose far radii are the largest of the network's (cellscape.coverage.cutoff)."""
+    sec_site = np.asarray(columns.sector_site, dtype=np.int64)
+    _, env_code = np.unique(np.asarray(columns.environment, dtype=str), return_inverse=True)
+    key = np.column_stack([env_code[sec_site].astype(float), np.asarray(columns.height_m, dtype=float)[sec_site],
+                           np.asarray(columns.tx_power_dbm, dtype=float), np.asarray(columns.mech_tilt_deg, dtype=float),
+                           np.asarray(columns.elec_tilt_deg, dtype=float)])
+    _, first = np.unique(key, axis=0, return_index=True)
+    return np.unique(sec_site[first])
+
+
+def site_reach_m(scenario: Scenario, grid: RasterGrid, columns: SiteColumns, xy_m: np.ndarray,
+                 network: NetworkContext) -> float:
+    """Largest distance from a site at which the interference cutoff may keep it for some pixel
+    [m] (the largest far radius of cellscape.coverage.cutoff over the network's kinds of sector);
+    inf without a cutoff or when the cutoff's bound reaches past the distance tables."""
+    if scenario.interference_cutoff_db is None:
+        return math.inf
+    idx = _kinds(columns)
+    run = engine.prepare(_with_sites(scenario, columns, idx), grid, xy_m[idx], network=network)
+    index = engine.cutoff_index(run, scenario.interference_cutoff_db)
+    return index.max_far_radius_m
+
+
+@dataclass(frozen=True)
+class Part:
+    """One block's work: its windows (strips within the memory budget), the sites within reach
+    (indices into the network, ascending), their positions [m] and the network index of each of
+    their sectors in the order the engine numbers them."""
+
+    windows: tuple[Window, ...]
+    sites: np.ndarray
+    xy_m: np.ndarray
+    sector_index: np.ndarray
+
+
+@dataclass(frozen=True)
+class PartJob:
+    """What every part of a run shares (scattered once per Dask worker)."""
+
+    scenario: Scenario          # sites=(): a part brings its own
+    grid: RasterGrid
+    network: NetworkContext
+    footprints: object
+    terrain: Terrain | None
+    backend: str
+
+
+def _sector_index(columns: SiteColumns, sites: np.ndarray) -> np.ndarray:
+    ptr = np.asarray(columns.sector_ptr, dtype=np.int64)
+    starts, counts = ptr[sites], ptr[sites + 1] - ptr[sites]
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(starts, counts) + offsets
+
+
+def compute_part(job: PartJob, part: Part, records) -> list[tuple[CoverageTile, object]]:
+    """The tiles of ``part`` (``records``: the Site records of ``part.sites``) with their cutoff
+    statistics, best sectors numbered as in the whole network."""
+    sub = replace(job.scenario, sites=tuple(records), site_keys=tuple(int(i) for i in part.sites))
+    tiles = CoverageTiles(sub, job.grid, part.xy_m, footprints=job.footprints, terrain=job.terrain,
+                          backend=job.backend, network=job.network)
+    out = []
+    for window in part.windows:
+        tile, stats = tiles.tile_alone(window)
+        best = tile.best_sector
+        best = np.where(best >= 0, part.sector_index[np.maximum(best, 0)], -1).astype(np.int32)
+        out.append((replace(tile, best_sector=best), stats))
+    return out
+
+
+class NationalTiles:
+    """The tiles of a network given column-wise, block by block from the sites within reach.
+
+    The same interface as :class:`~cellscape.coverage.engine.CoverageTiles` for
+    cellscape.pipeline.stream: ``windows``, :meth:`tiles`, ``cutoff_stats``, :meth:`meta`, plus
+    :meth:`parts` (the work per block, for Dask).
+    """
+
+    def __init__(self, scenario: Scenario, grid: RasterGrid, columns: SiteColumns, *, footprints=None,
+                 terrain: Terrain | None = None, backend: Backend = "numba", block_px: int = BLOCK_SIDE_PX):
+        self.scenario = replace(scenario, sites=(), site_keys=None)
+        self.grid = grid
+        self.columns = columns
+        self.backend = backend
+        self.xy_m = site_xy_m(columns, scenario, grid)
+        self.network = network_of(scenario, grid, columns, self.xy_m)
+        self.reach_m = site_reach_m(scenario, grid, columns, self.xy_m, self.network)
+        self.job = PartJob(self.scenario, grid, self.network, footprints, terrain, backend)
+        self.tree = cKDTree(self.xy_m, leafsize=32)
+        self.cutoff_stats = engine._CutoffStats()
+        self._blocks = list(square_blocks(grid, max_pixels=int(block_px) ** 2))
+        self._sites = [self._sites_of(b) for b in self._blocks]
+        self._windows = [self._strips(b, s.size) for b, s in zip(self._blocks, self._sites)]
+        self.windows = [w for ws in self._windows for w in ws]
+
+    def _sites_of(self, block: Window) -> np.ndarray:
+        if not math.isfinite(self.reach_m):
+            sites = np.arange(self.columns.n_sites, dtype=np.int64)
+        else:
+            x = self.grid.x_centers_m(block.cols)
+            y = self.grid.y_centers_m(block.rows)
+            cx, cy = 0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1])
+            half_diag = 0.5 * math.hypot(x[-1] - x[0], y[-1] - y[0]) + self.grid.resolution_m
+            sites = np.sort(np.asarray(self.tree.query_ball_point([cx, cy], self.reach_m + half_diag), dtype=np.int64))
+        if sites.size > MAX_SITES_PER_BLOCK:
+            reach = "unbounded" if not math.isfinite(self.reach_m) else f"{self.reach_m / 1e3:.0f} km"
+            raise ScenarioError(
+                f"a block of the map needs {sites.size:,} sites (interference reach {reach}); at most "
+                f"{MAX_SITES_PER_BLOCK:,}: set compute.interference_cutoff_db (e.g. 0.1) and "
+                f"compute.interference_cutoff_mode: expected")
+        return sites
+
+    def _strips(self, block: Window, n_sites: int) -> list[Window]:
+        """``block`` cut into full-width strips whose working set fits ``mem_limit_mb`` with ``n_sites``."""
+        per_site = engine._BYTES_PER_PIXEL_SITE[self.backend]
+        cols = block.col_stop - block.col_start
+        rows = max(1, int(self.scenario.mem_limit_mb * 1e6 // max(1.0, per_site * cols * max(1, n_sites))))
+        return [Window(r, min(r + rows, block.row_stop), block.col_start, block.col_stop)
+                for r in range(block.row_start, block.row_stop, rows)]
+
+    def parts(self, windows=None) -> Iterator[Part]:
+        """The :class:`Part` of every block holding one of ``windows`` (default all), in block order,
+        each with the windows of ``windows`` it holds."""
+        wanted = None if windows is None else {engine_key(w) for w in windows}
+        for ws, sites in zip(self._windows, self._sites):
+            ws = tuple(w for w in ws if wanted is None or engine_key(w) in wanted)
+            if ws:
+                yield Part(ws, sites, self.xy_m[sites], _sector_index(self.columns, sites))
+
+    def links_upper_bound(self) -> int:
+        """Sum over blocks of pixels x sites within reach: the links before the cutoff's per-tile choice."""
+        return int(sum(b.shape[0] * b.shape[1] * s.size for b, s in zip(self._blocks, self._sites)))
+
+    def sector_table(self) -> "SectorNames":
+        """``sector_id`` / ``site_id`` of every sector of the network (for the KPIs)."""
+        return SectorNames(self.columns)
+
+    def records(self, part: Part):
+        """The Site records of a part's sites."""
+        return self.columns.records(part.sites)
+
+    def tiles(self, windows=None) -> Iterator[CoverageTile]:
+        """Yield the tile of each window (default: all), block by block."""
+        for part in self.parts(windows):
+            for tile, stats in compute_part(self.job, part, self.records(part)):
+                self.cutoff_stats.merge(stats)
+                yield tile
+
+    def meta(self) -> dict:
+        """What the run used: the model facts of the network's kinds of site, the cutoff and the blocks."""
+        idx = _kinds(self.columns)
+        run = engine.prepare(_with_sites(self.scenario, self.columns, idx), self.grid, self.xy_m[idx],
+                             network=self.network)
+        n_sites = np.array([s.size for s in self._sites])
+        cut = {"cutoff_db": self.scenario.interference_cutoff_db}
+        if self.scenario.interference_cutoff_db is not None:
+            st = run.static
+            cut.update({
+                "sinr_error_bound_db": round(float(engine.cutoff.sinr_error_bound_db(
+                    self.cutoff_stats.max_dropped_sum_mw, st.noise_mw, st.load_factor)), 6),
+                "kept_site_fraction": round(self.cutoff_stats.site_pixels_kept
+                                            / max(1, self.grid.n_pixels * self.columns.n_sites), 9),
+                "reach_m": round(self.reach_m, 1) if math.isfinite(self.reach_m) else None,
+                "tiles_widened": self.cutoff_stats.tiles_widened,
+                "pixels_widened": self.cutoff_stats.pixels_widened,
+            })
+        return {**run.meta, "environments": sorted(set(run.meta["environments"])), "backend": self.backend,
+                "n_tiles": len(self.windows), "interference_cutoff": cut,
+                "site_subsets": {"n_sites": int(self.columns.n_sites), "n_sectors": int(self.columns.n_sectors),
+                                 "blocks": len(self._blocks), "sites_per_block_mean": float(n_sites.mean()),
+                                 "sites_per_block_max": int(n_sites.max())}}
+
+
+@dataclass(frozen=True)
+class SectorNames:
+    """Sector and site names of a network's sectors by network sector index (looked up on demand)."""
+
+    columns: SiteColumns
+
+    @property
+    def sector_id(self):
+        return self.columns.sector_id
+
+    @property
+    def site_id(self):
+        return _SiteOfSector(self.columns)
+
+
+@dataclass(frozen=True)
+class _SiteOfSector:
+    columns: SiteColumns
+
+    def __getitem__(self, i: int):
+        return self.columns.site_id[int(self.columns.sector_site[i])]
+
+
+def network_key(columns: SiteColumns) -> str:
+    """A digest of everything a network's columns hold (a streamed run's journal is tied to it)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in ("x", "y", "height_m", "sector_ptr", "azimuth_deg", "tx_power_dbm", "mech_tilt_deg", "elec_tilt_deg"):
+        h.update(np.ascontiguousarray(getattr(columns, name)).tobytes())
+    for name in ("site_id", "environment", "sector_id"):
+        h.update("\x1f".join(map(str, getattr(columns, name))).encode())
+    return h.hexdigest()
+
+
+def engine_key(w: Window) -> tuple[int, int, int, int]:
+    return (w.row_start, w.row_stop, w.col_start, w.col_stop)
