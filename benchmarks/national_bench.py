@@ -1,0 +1,258 @@
+"""National-scale benchmark: streamed runs of networks given column-wise (cellscape.pipeline.national).
+
+Three parts, each a whole streamed run as ``cellscape run --stream`` does it (tiles, COG copies with
+overviews, KPIs), every run in its own process so that its peak RSS is its own:
+
+- ``scaling``: one fixed network (RMa macro sites on a jittered 10 km lattice over 160 km x 160 km,
+  statistical LOS, shadow fading, interference cutoff 0.1 dB in mode ``expected``) at the pixel
+  counts of ``--scaling-px`` (default 4 M, 64 M and 256 M pixels: 80 m, 20 m and 10 m). Reported:
+  time, site-pixel links the kernel evaluated (kept sites x pixels), links/s, peak RSS.
+- ``china``: the synthetic network of China at the MIIT count (``cellscape synth-network``: 4.4 M
+  sites, 13.2 M sectors, read as columns), mapped at 30 m on sample windows of each density
+  (a city core, a suburban ring, rural and remote land); the time per million pixels of each,
+  weighted by the area each tier of the synthetic network covers, projects the whole populated
+  area on this machine and on a 64-worker cluster (linear scaling assumed, stated).
+- ``dask``: one network mapped by 1 and 2 local Dask workers (one thread each), same bits; the
+  speed-up (target >= 1.8x).
+
+Usage: python benchmarks/national_bench.py [--parts scaling,china,dask] [--scaling-px 4e6,64e6,256e6]
+Results: benchmarks/RESULTS.md, "National scale".
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+import json
+import math
+import os
+from pathlib import Path
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from coverage_bench import machine  # noqa: E402  (benchmarks/ is not a package)
+
+X0, Y0 = 300_000.0, 3_300_000.0       # UTM 50N (EPSG:32650), eastern China
+SCALING_SIDE_M = 160_000.0
+CN_WINDOWS = {
+    # name: (lon, lat, side [km]) -- sample windows of each density of the synthetic network
+    "urban-core (Shanghai)": (121.47, 31.23, 3.0),
+    "suburban (Hefei ring)": (117.10, 31.95, 4.0),
+    "rural (Henan plain)": (114.60, 33.40, 6.0),
+    "remote (Qinghai)": (97.00, 35.50, 9.0),
+}
+
+
+def base_scenario(bounds, crs: str, resolution_m: float, *, mem_limit_mb: float = 256.0, realistic: bool = True):
+    """``realistic``: statistical LOS with shadow fading, cutoff in expectation; else every link
+    NLOS, no shadow fading, the per-pixel bound (no random fields: the kernel and the I/O alone)."""
+    from cellscape.scenario.records import Area, Carrier, Receiver, Scenario
+
+    return Scenario(name="national", area=Area(bounds=tuple(bounds), resolution_m=resolution_m, crs=crs),
+                    carrier=Carrier(fc_ghz=3.5, bandwidth_mhz=100.0, scs_khz=30.0, dl_load_factor=0.5),
+                    sites=(), environment="UMa", receiver=Receiver(height_m=1.5),
+                    los_mode="statistical" if realistic else "nlos", shadow_fading=realistic, seed=1,
+                    mem_limit_mb=mem_limit_mb, interference_cutoff_db=0.1,
+                    interference_cutoff_mode="expected" if realistic else "bound")
+
+
+def columns_of(site_id, x, y, height_m, environment, azimuth_deg, tx_power_dbm, elec_tilt_deg=6.0):
+    """SiteColumns of 3-sector sites (azimuth_deg (n, 3))."""
+    from cellscape.scenario.columns import SiteColumns
+
+    n = len(x)
+    az = np.asarray(azimuth_deg, dtype=float).reshape(n, 3)
+    ptr = np.arange(0, 3 * n + 1, 3, dtype=np.int64)
+    sid = np.asarray(site_id, dtype=str)
+    return SiteColumns(site_id=sid, x=np.asarray(x, float), y=np.asarray(y, float),
+                       height_m=np.asarray(height_m, float), environment=np.asarray(environment, dtype=str),
+                       sector_ptr=ptr, azimuth_deg=az.ravel(), tx_power_dbm=np.repeat(np.asarray(tx_power_dbm, float), 3),
+                       mech_tilt_deg=np.zeros(3 * n), elec_tilt_deg=np.full(3 * n, float(elec_tilt_deg)),
+                       sector_id=np.char.add(np.repeat(sid, 3), np.tile(np.array(["-1", "-2", "-3"]), n)))
+
+
+def scaling_network(seed: int = 1):
+    rng = np.random.default_rng(seed)
+    pitch = 10_000.0
+    k = int(SCALING_SIDE_M // pitch)
+    i, j = np.meshgrid(np.arange(k), np.arange(k))
+    x = X0 + (i.ravel() + 0.5 + rng.uniform(-0.2, 0.2, i.size)) * pitch
+    y = Y0 + (j.ravel() + 0.5 + rng.uniform(-0.2, 0.2, i.size)) * pitch
+    az = (np.array([60.0, 180.0, 300.0])[None, :] + rng.uniform(-15, 15, (x.size, 1))) % 360.0
+    return columns_of([f"R{n}" for n in range(x.size)], x, y, np.full(x.size, 35.0), np.full(x.size, "RMa"),
+                      az, np.full(x.size, 46.0))
+
+
+def _run(scenario, columns, out: Path, *, workers: int | None = None) -> dict:
+    """One streamed run in this process; returns its figures."""
+    from cellscape.io.stream_writer import run_coverage_streamed
+
+    client = cluster = None
+    if workers:
+        from dask.distributed import Client, LocalCluster
+
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               env={"NUMBA_NUM_THREADS": "1"})
+        client = Client(cluster)
+    t = time.perf_counter()
+    try:
+        run, _ = run_coverage_streamed(scenario, out, site_columns=columns, max_hours=1e3, max_output_gb=1e3,
+                                       client=client)
+    finally:
+        if client is not None:
+            client.close()
+            cluster.close()
+    seconds = time.perf_counter() - t
+    cut = run.kpis["meta"]["interference_cutoff"]
+    subsets = run.kpis["meta"]["site_subsets"]
+    links = cut.get("kept_site_fraction", 1.0) * run.grid.n_pixels * columns.n_sites
+    size = sum(p.stat().st_size for p in out.glob("*.tif"))
+    return {"pixels": run.grid.n_pixels, "seconds": round(seconds, 2), "site_pixel_links": float(links),
+            "links_per_s": round(links / seconds), "us_per_pixel": round(1e6 * seconds / run.grid.n_pixels, 3),
+            "kept_sites_per_pixel": round(links / run.grid.n_pixels, 2), "reach_m": cut.get("reach_m"),
+            "sites_per_block_mean": subsets["sites_per_block_mean"], "sites_per_block_max": subsets["sites_per_block_max"],
+            "output_mb": round(size / 1e6, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0),
+            "sinr_p50_db": run.kpis["sinr_db_percentiles"].get("50")}
+
+
+def child(args) -> dict:
+    spec = json.loads(args.child)
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        if spec["part"] == "scaling":
+            res = SCALING_SIDE_M / math.sqrt(spec["pixels"])
+            sc = base_scenario((X0, Y0, X0 + SCALING_SIDE_M, Y0 + SCALING_SIDE_M), "EPSG:32650", res,
+                               realistic=spec.get("realistic", False))
+            return {"resolution_m": round(res, 2), **_run(sc, scaling_network(), Path(tmp))}
+        if spec["part"] == "china":
+            cols = china_columns(args.tmp)
+            lon, lat, side_km = spec["window"]
+            dlat = side_km / 111.32
+            dlon = dlat / math.cos(math.radians(lat))
+            bounds = (lon - dlon / 2, lat - dlat / 2, lon + dlon / 2, lat + dlat / 2)
+            sc = base_scenario(bounds, "EPSG:4326", 30.0)
+            near = np.nonzero((np.abs(cols.x - lon) < dlon / 2 + 1.0) & (np.abs(cols.y - lat) < dlat / 2 + 1.0))[0]
+            local = cols.take(near)
+            out = _run(sc, local, Path(tmp))
+            out["sites_in_window"] = int(np.count_nonzero((np.abs(local.x - lon) < dlon / 2) & (np.abs(local.y - lat) < dlat / 2)))
+            return out
+        if spec["part"] == "dask":
+            res = SCALING_SIDE_M / math.sqrt(spec["pixels"])
+            sc = base_scenario((X0, Y0, X0 + SCALING_SIDE_M, Y0 + SCALING_SIDE_M), "EPSG:32650", res,
+                               realistic=False)
+            out = _run(sc, scaling_network(), Path(tmp), workers=spec["workers"] or None)
+            import hashlib
+
+            digest = hashlib.sha256()
+            for name in ("coverage.tif", "best_sector.tif"):
+                import rasterio
+
+                with rasterio.open(Path(tmp) / name) as src:
+                    digest.update(src.read().tobytes())
+            out["maps_sha256"] = digest.hexdigest()[:16]
+            return out
+    raise ValueError(spec)
+
+
+_CHINA = None
+
+
+def china_network():
+    from cellscape.geo.synth_network import SynthParameters, country_inputs, synth_network
+
+    ci = country_inputs("CN")
+    return synth_network(ci.city_lon_deg, ci.city_lat_deg, ci.city_population,
+                         urban_density_per_km2=ci.urban_density_per_km2, outline_lonlat=ci.outline_lonlat,
+                         outline_source=ci.outline_source, n_sites=4_400_000, parameters=SynthParameters(),
+                         rng=np.random.default_rng(1))
+
+
+def china_columns(tmp):
+    global _CHINA
+    if _CHINA is None:
+        net = china_network()
+        _CHINA = columns_of([f"CN{i}" for i in range(net.n_sites)], net.lon_deg, net.lat_deg, net.height_m,
+                            net.environment, net.azimuth_deg, net.tx_power_dbm)
+    return _CHINA
+
+
+def in_child(spec: dict, tmp: str) -> dict:
+    cmd = [sys.executable, __file__, "--child", json.dumps(spec), "--tmp", tmp]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def tier_areas_km2() -> dict:
+    """Area each gridded tier of the synthetic China network covers: sites x hexagon cell area."""
+    net = china_network()
+    isd = net.isd_used_m()
+    counts = net.counts()
+    return {name: counts[name] * (math.sqrt(3.0) / 2.0) * isd[name] ** 2 / 1e6 for name in isd if name in counts}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--parts", default="scaling,dask")
+    ap.add_argument("--scaling-px", default="4e6,64e6,256e6")
+    ap.add_argument("--dask-px", type=float, default=4e6)
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args)))
+        return
+    tmp = tempfile.mkdtemp(prefix="national_bench_")
+    args.tmp = tmp
+    report: dict = {"machine": machine()}
+    parts = args.parts.split(",")
+    in_child({"part": "scaling", "pixels": 2.5e5}, tmp)          # compile numba caches once
+    if "scaling" in parts:
+        rows = []
+        for px in [float(v) for v in args.scaling_px.split(",")]:
+            r = in_child({"part": "scaling", "pixels": px}, tmp)
+            rows.append(r)
+            print(json.dumps(r), flush=True)
+        report["scaling"] = rows
+    if "china" in parts:
+        rows = {}
+        for name, window in CN_WINDOWS.items():
+            r = in_child({"part": "china", "window": window}, tmp)
+            rows[name] = r
+            print(name, json.dumps(r), flush=True)
+        areas = tier_areas_km2()
+        tier_of = {"urban": "urban-core (Shanghai)", "suburban": "suburban (Hefei ring)",
+                   "rural": "rural (Henan plain)", "remote": "remote (Qinghai)"}
+        px_30m = {t: a * 1e6 / 900.0 for t, a in areas.items()}
+        seconds = {t: px_30m[t] * rows[tier_of[t]]["us_per_pixel"] / 1e6 for t in px_30m if t in tier_of}
+        populated = [t for t in ("urban", "suburban", "rural") if t in seconds]
+        report["china"] = {
+            "windows": rows, "tier_area_km2": {t: round(a) for t, a in areas.items()},
+            "pixels_30m": {t: float(f"{v:.3g}") for t, v in px_30m.items()},
+            "projected_hours_one_machine": {t: round(s / 3600, 2) for t, s in seconds.items()},
+            "populated_pixels": float(f"{sum(px_30m[t] for t in populated):.3g}"),
+            "populated_hours_one_machine": round(sum(seconds[t] for t in populated) / 3600, 2),
+            "populated_hours_64_workers": round(sum(seconds[t] for t in populated) / 3600 / 64 * 2, 3),
+            "note": "64 workers of one core each: one 2-core machine's time x 2 / 64, linear scaling assumed",
+        }
+        print(json.dumps(report["china"]), flush=True)
+    if "dask" in parts:
+        rows = {}
+        for workers in (0, 1, 2):
+            rows[str(workers)] = in_child({"part": "dask", "pixels": args.dask_px, "workers": workers}, tmp)
+            print(workers, json.dumps(rows[str(workers)]), flush=True)
+        report["dask"] = {"runs": rows, "speedup_1_to_2": round(rows["1"]["seconds"] / rows["2"]["seconds"], 2),
+                          "same_bits": len({r["maps_sha256"] for r in rows.values()}) == 1}
+        print(json.dumps(report["dask"]), flush=True)
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
