@@ -54,11 +54,8 @@ def national_maps(sc: Scenario, *, block_px: int):
     return tiles, rsrp, sinr, best
 
 
-@needs_numba
-def test_without_cutoff_every_block_carries_every_site_and_gives_the_whole_network_bits():
-    sc = network(n_sites=8, width_m=900.0, height_m=500.0, resolution_m=10.0, interference_cutoff_db=None)
-    tiles, rsrp, sinr, best = national_maps(sc, block_px=16)
-    assert len(tiles._blocks) > 4 and not np.isfinite(tiles.reach_m)
+def assert_whole_network_tiles(sc, tiles, rsrp, sinr, best):
+    """Each tile of the blocks equals the whole network's tile on the same window, bit for bit."""
     grid, xy = localize(sc)
     whole = CoverageTiles(sc, grid, xy, backend="numba")
     for t in whole.tiles(tiles.windows):
@@ -66,6 +63,15 @@ def test_without_cutoff_every_block_carries_every_site_and_gives_the_whole_netwo
         np.testing.assert_array_equal(rsrp[w.rows, w.cols], t.rsrp_dbm)
         np.testing.assert_array_equal(sinr[w.rows, w.cols], t.sinr_db)
         np.testing.assert_array_equal(best[w.rows, w.cols], t.best_sector)
+
+
+@needs_numba
+def test_without_cutoff_every_block_carries_every_site_and_gives_the_whole_network_bits():
+    sc = network(n_sites=8, width_m=900.0, height_m=500.0, resolution_m=10.0, interference_cutoff_db=None)
+    tiles, rsrp, sinr, best = national_maps(sc, block_px=16)
+    assert len(tiles._blocks) > 4 and not np.isfinite(tiles.reach_m)
+    grid, xy = localize(sc)
+    assert_whole_network_tiles(sc, tiles, rsrp, sinr, best)
     # square blocks instead of full-width strips: the kernel may round a pixel's last bit otherwise
     res = compute_coverage(sc, grid, xy, backend="numba")
     np.testing.assert_allclose(rsrp, res.rsrp_dbm, rtol=1e-6)
@@ -82,12 +88,7 @@ def test_blocks_with_the_cutoff_keep_neighbours_only_and_match_the_whole_network
     sizes = np.array([s.size for s in tiles._sites])
     assert np.isfinite(tiles.reach_m) and sizes.max() < 60 and sizes.min() >= 1
     grid, xy = localize(sc)
-    whole = CoverageTiles(sc, grid, xy, backend="numba")
-    for t in whole.tiles(tiles.windows):
-        w = t.window
-        np.testing.assert_array_equal(rsrp[w.rows, w.cols], t.rsrp_dbm)
-        np.testing.assert_array_equal(sinr[w.rows, w.cols], t.sinr_db)
-        np.testing.assert_array_equal(best[w.rows, w.cols], t.best_sector)
+    assert_whole_network_tiles(sc, tiles, rsrp, sinr, best)
 
 
 def test_refuses_blocks_that_would_carry_too_many_sites(monkeypatch):
@@ -121,9 +122,4 @@ def test_expected_mode_blocks_match_the_whole_network_with_shadowing():
     tiles, rsrp, sinr, best = national_maps(sc, block_px=16)
     sizes = np.array([s.size for s in tiles._sites])
     assert np.isfinite(tiles.reach_m) and sizes.min() < 40
-    grid, xy = localize(sc)
-    whole = CoverageTiles(sc, grid, xy, backend="numba")
-    for t in whole.tiles(tiles.windows):
-        w = t.window
-        np.testing.assert_array_equal(sinr[w.rows, w.cols], t.sinr_db)
-        np.testing.assert_array_equal(best[w.rows, w.cols], t.best_sector)
+    assert_whole_network_tiles(sc, tiles, rsrp, sinr, best)

@@ -250,19 +250,28 @@ def _parquet_records(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], str 
 # records -> glossary names and typed values -> sites
 
 
+def _glossary_name(path: Path, where: str, column: Any, ignore: set[str], seen) -> str | None:
+    """The glossary name of a column as written (None: ignored); an unknown column or a second
+    column for one name is an error naming ``where``."""
+    key = str(column).strip().casefold()
+    if key in ignore:
+        return None
+    name = _LOOKUP.get(key)
+    if name is None:
+        raise ScenarioError(
+            f"{path} {where}: unknown column {column!r} (glossary names: {', '.join(GLOSSARY_COLUMNS)}; "
+            f"foreign names in cellscape.io.sites_file.COLUMN_NAMES; or pass ignore_columns)")
+    if name in seen:
+        raise ScenarioError(f"{path} {where}: column {column!r} gives {name} a second time")
+    return name
+
+
 def _glossary_record(path: Path, where: str, raw: Mapping[str, Any], ignore: set[str]) -> dict[str, Any]:
     rec: dict[str, Any] = {}
     for column, value in raw.items():
-        key = str(column).strip().casefold()
-        if key in ignore:
-            continue
-        name = _LOOKUP.get(key)
+        name = _glossary_name(path, where, column, ignore, rec)
         if name is None:
-            raise ScenarioError(
-                f"{path} {where}: unknown column {column!r} (glossary names: {', '.join(GLOSSARY_COLUMNS)}; "
-                f"foreign names in cellscape.io.sites_file.COLUMN_NAMES; or pass ignore_columns)")
-        if name in rec:
-            raise ScenarioError(f"{path} {where}: column {column!r} gives {name} a second time")
+            continue
         parsed = _cell(path, where, column, name, value)
         if parsed is not None:
             rec[name] = parsed
@@ -649,17 +658,9 @@ def _columns_of_table(path: Path, names: list[str], column_cells, n_rows: int, c
         raise DataFileError(f"{path}: no sites (the file has no data rows)")
     named: dict[str, str] = {}                               # glossary name -> column as written
     for column in names:
-        key = str(column).strip().casefold()
-        if key in ignore:
-            continue
-        name = _LOOKUP.get(key)
-        if name is None:
-            raise ScenarioError(
-                f"{path} {label(0)}: unknown column {column!r} (glossary names: {', '.join(GLOSSARY_COLUMNS)}; "
-                f"foreign names in cellscape.io.sites_file.COLUMN_NAMES; or pass ignore_columns)")
-        if name in named:
-            raise ScenarioError(f"{path} {label(0)}: column {column!r} gives {name} a second time")
-        named[name] = column
+        name = _glossary_name(path, label(0), column, ignore, named)
+        if name is not None:
+            named[name] = column
     # cells -> typed values; the first bad cell in row order (then column order) is reported
     values: dict[str, Any] = {}
     problems: list[tuple[int, int, str]] = []
