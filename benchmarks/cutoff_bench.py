@@ -86,7 +86,7 @@ def run_case(name: str, cutoff_db: float) -> dict:
         "speedup_after_prepare": round((t_full - t_prepare) / max(t_cut - t_prepare, 1e-9), 2),
         "tiles_full": full.meta["n_tiles"], "tiles_cutoff": cut.meta["n_tiles"],
         "kept_site_fraction": info["kept_site_fraction"], "tiles_widened": info["tiles_widened"],
-        "max_far_radius_m": info["max_far_radius_m"],
+        "far_field_cell_m": info["far_field_cell_m"],
         "best_server_equal_fraction": float(np.mean(same)),
         "best_server_differs_fraction": float(np.mean(~same)),
         "rsrp_max_abs_diff_db": float(np.max(np.abs(cut.rsrp_dbm.astype(float) - full.rsrp_dbm.astype(float)))),

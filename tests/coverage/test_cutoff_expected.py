@@ -166,8 +166,6 @@ def test_options_are_checked():
     st = prepare(sc, *localize(sc)).static
     with pytest.raises(ValueError, match=r"mode='mean' is not one of 'bound', 'expected'"):
         cutoff.build_index(st, cutoff_db=0.1, site_group=[0], shadow_fading=True, los_mode="nlos", mode="mean")
-    with pytest.raises(ValueError, match=r"n_sectors_total=2 is below the 3 sectors"):
-        cutoff.build_index(st, cutoff_db=0.1, site_group=[0], shadow_fading=True, los_mode="nlos", n_sectors_total=2)
     with pytest.raises(ValueError, match="strictly ascending"):
         cutoff.subset_static(st, [0, 0])
 
@@ -224,15 +222,13 @@ def test_expected_mode_against_the_full_sum(seed):
 
 
 @pytest.mark.parametrize("mode,los_mode,shadow", [("expected", "statistical", True), ("bound", "nlos", False)])
-def test_an_index_over_the_sites_within_reach_selects_as_the_full_index(mode, los_mode, shadow):
-    # a 150 km network of 400 sites; per tile, the sites within reach_m + the tile's half diagonal of its
-    # centre (in ascending order), indexed with the network's sector count, select what the full index selects
+def test_an_index_over_the_sites_within_the_far_radius_selects_as_the_full_index(mode, los_mode, shadow):
+    # a 150 km network of 400 sites; per tile, the sites within the tile's far radius of its centre (in
+    # ascending order), indexed with the network's far field, select what the full index selects
     sc = macro_network(400, 150_000.0, 1500.0, seed=7, los_mode=los_mode, shadow=shadow, mode=mode)
     grid, xy = localize(sc)
     run = prepare(sc, grid, xy)
     full = cutoff_index(run, CUT_DB)
-    reach = cutoff.reach_m(full)
-    assert reach == full.max_far_radius_m and 10_000.0 < reach < 60_000.0
     keys: dict[float, int] = {}
     group = [keys.setdefault(s.height_m, len(keys)) for s in sc.sites]
     rng = np.random.default_rng(0)
@@ -241,14 +237,14 @@ def test_an_index_over_the_sites_within_reach_selects_as_the_full_index(mode, lo
         r0, c0 = rng.integers(0, grid.n_rows - 8), rng.integers(0, grid.n_cols - 8)
         x, y = grid.x_centers_m()[c0:c0 + 8], grid.y_centers_m()[r0:r0 + 8]
         centre = ((x.min() + x.max()) / 2, (y.min() + y.max()) / 2)
-        half = math.hypot((x.max() - x.min()) / 2, (y.max() - y.min()) / 2)
-        near = np.flatnonzero(np.hypot(xy[:, 0] - centre[0], xy[:, 1] - centre[1]) <= reach + half)
+        r, _, _ = cutoff.far_radius(full, x, y)
+        assert 0.0 < r < 150_000.0
+        near = np.flatnonzero(np.hypot(xy[:, 0] - centre[0], xy[:, 1] - centre[1]) <= r)
         assert near.size < len(sc.sites)
         sub = cutoff.build_index(cutoff.subset_static(run.static, near), cutoff_db=CUT_DB,
                                  site_group=np.asarray(group)[near], shadow_fading=shadow, los_mode=los_mode,
-                                 mode=mode, n_sectors_total=run.static.n_sectors)
-        assert sub.far_share_mw == full.far_share_mw
-        np.testing.assert_array_equal(sub.far_radius_m, full.far_radius_m[near])
+                                 mode=mode, far=full.far)
+        assert cutoff.far_radius(sub, x, y) == cutoff.far_radius(full, x, y)
         a, b = cutoff.select(full, x, y), cutoff.select(sub, x, y)
         np.testing.assert_array_equal(near[b.sites], a.sites)
         np.testing.assert_array_equal(np.flatnonzero(np.isin(run.static.sector_site, near))[b.sectors], a.sectors)
@@ -256,10 +252,10 @@ def test_an_index_over_the_sites_within_reach_selects_as_the_full_index(mode, lo
         checked += 1
         dropped += len(sc.sites) - a.sites.size
     assert checked == 6 and dropped > 0
-    # without n_sectors_total the subset's far share is larger: it would select differently
+    # without the network's far field the subset's own (fewer sites) gives a smaller far radius
     alone = cutoff.build_index(cutoff.subset_static(run.static, near), cutoff_db=CUT_DB,
                                site_group=np.asarray(group)[near], shadow_fading=shadow, los_mode=los_mode, mode=mode)
-    assert alone.far_share_mw > full.far_share_mw
+    assert alone.far.count.sum() < full.far.count.sum()
 
 
 # ------------------------------------------------------------------------------------------ bound unchanged
@@ -272,9 +268,10 @@ def test_bound_mode_is_the_default_and_unchanged():
     a = cutoff_index(run, CUT_DB)
     b = cutoff.build_index(run.static, cutoff_db=CUT_DB, site_group=a.site_group, shadow_fading=False,
                            los_mode="nlos")
-    assert a.mode == b.mode == "bound" and b.n_sectors_network == run.static.n_sectors
-    for name in ("path_any_lin", "path_nlos_lin", "far_radius_m"):
+    assert a.mode == b.mode == "bound"
+    for name in ("path_any_lin", "path_nlos_lin"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_array_equal(a.far.site_bound_mw, b.far.site_bound_mw)
     assert Scenario.__dataclass_fields__["interference_cutoff_mode"].default == "bound"
     res = compute_coverage(sc, grid, xy, backend=FAST_BACKEND)
     assert res.meta["interference_cutoff"]["mode"] == "bound"

@@ -30,11 +30,17 @@ sum's best server at that pixel is a kept sector, the same one (the kernels keep
 equal maxima, and the kept sectors keep their order), with the same RSRP (same tables, fields and
 arithmetic). The engine checks this at every pixel after the kernel (:func:`uncertain_pixels`).
 Where it fails (only pixels whose best kept RSRP is below the largest dropped bound, so at most
-``budget``: 16.3 dB under the noise at x = 0.1 dB), :func:`widen` adds every dropped site whose
-bound over the 8 x 8 pixel sub-block of such a pixel reaches that pixel's best kept RSRP, and the
-tile is computed once more; that certifies every pixel. So the best server and its RSRP are those
-of the full sum at every pixel; the SINR is within x dB. (A tile always keeps at least its
-strongest site, so that there is a best server to certify.)
+``budget``: 16.3 dB under the noise at x = 0.1 dB), :func:`widen` adds every dropped candidate
+(a site within the tile's far radius, below) whose bound over the 8 x 8 pixel sub-block of such a
+pixel reaches that pixel's best kept RSRP, and the tile is computed once more; that certifies every
+pixel: where a pixel's best kept RSRP is below the far field's largest single-site bound
+(``far_single_mw``), the sites beyond the far radius that the far field's envelope does not rule
+out are looked at too (:func:`certify_radius`). So the best server and its RSRP are those of the
+full sum at every pixel; the SINR is within x dB. (An index over a subset of the network, a
+national map's block, holds the sites for pixels down to ``CERTIFY_BELOW_BUDGET_DB`` under the
+budget, 36 dB under the noise at x = 0.1 dB; below that its best server may differ from the whole
+network's.) (A tile always keeps at least its strongest site, so
+that there is a best server to certify.)
 
 What it buys: the bound is a worst case. With ``los_mode: statistical`` a link may be LOS at any
 distance, and with shadow fading a sector may be 5 sigma (20 to 40 dB) stronger than its median,
@@ -73,21 +79,29 @@ from the engine's tables (coverage/backends/_inputs.py). Each factor is bounded 
 - O2I: a loss >= 0 (TR 38.901 7.4.3), bounded by 0 dB.
 - rounding: x (1 + ``ROUNDING_MARGIN``).
 
-The spatial index
------------------
-Half the budget goes to the far field: a sector whose site lies beyond its ``far_radius_m``
-(from the bound with the sector's peak gain) delivers at most ``budget / 2 / n_sectors`` anywhere
-in the tile, so any number of them stays within half the budget; they are charged that share
-each without being looked at. A ball query of the tree (the tile's centre, the largest far
-radius plus the tile's half diagonal) gives the candidates; the other half of the budget (plus
-what the far field left) goes to the weakest candidates by their exact tile bound.
+The spatial index and the far field
+-----------------------------------
+Up to half the budget (``FAR_BUDGET_SHARE``) goes to the far field, which is never looked at site
+by site. The network's sites are counted on a coarse square grid (:class:`FarField`: cells of
+``cell_m``, a few hundred across the network), and one envelope bounds what any site of the
+network can deliver at a distance: E(d) = max over site kinds of (most sectors of a site) x (largest
+p_RE x peak antenna gain of that kind) x (the kind's path-gain tail maximum at d), so that every
+site of a cell delivers at most E(d_min) anywhere in the tile, d_min the distance from the tile to
+the cell's nearest point. For a tile, :func:`far_radius` takes the smallest radius R (from the
+tile's centre) such that the cells not wholly within R together stay within the far share:
+sum over those cells of count x E(d_min) <= FAR_BUDGET_SHARE x budget. The sites within R
+(a ball query of the k-d tree) are the candidates; every site beyond R lies in such a cell and is
+covered by that sum (sites of those cells within R are counted twice, which only loosens the
+bound). The rest of the budget goes to the weakest candidates by their exact tile bound. The
+far radius therefore follows the network's density: in a city it is a few km, and a network of
+millions of sites costs each tile its neighbours, not the country.
 
-The far-field share is ``budget / 2 / n_sectors_total`` with the sector count of the whole network
-(:func:`build_index`), and a tile charges it to every network sector it does not look at. An index
-over a subset of the network (:func:`subset_static`) that holds every site within
-:func:`reach_m` plus the tile's half diagonal of the tile's centre therefore selects for that tile
-what the network's index selects (the contract is in :func:`reach_m`): a national map can index,
-per region, only the sites near it.
+A national map indexes per region: the far field of the whole network (:func:`far_field`, a few
+thousand cells) is passed to :func:`build_index` over the sites near a block
+(:func:`subset_static`); each of the block's tiles then has the far radius and the candidates the
+network's index gives it, provided the subset holds every site within that radius of the tile's
+centre (:func:`far_radius` computed on the whole network's side, cellscape.pipeline.national), and
+selects the same sites (tested).
 
 The expected mode (``compute.interference_cutoff_mode: expected``)
 -------------------------------------------------------------------
@@ -224,6 +238,85 @@ def _range_max(table: np.ndarray, which: np.ndarray, lo: np.ndarray, hi: np.ndar
     return np.maximum(table[which, j, lo], table[which, j, hi - (1 << j) + 1])
 
 
+FAR_GRID_CELLS = 256
+"""The far field's grid has about this many cells along the network's longer side."""
+
+FAR_CELL_MIN_M = 1000.0
+"""Smallest cell of the far field's grid [m]."""
+
+
+@dataclass(frozen=True)
+class FarField:
+    """A whole network's sites counted on a square grid per kind, and what one site of each kind delivers.
+
+    ``cell_x_m``, ``cell_y_m`` (n_cells,): lower-left corners of the non-empty cells [m]; ``count``
+    (n_cells, n_kinds): sites of each kind in each; ``cell_m``: the side [m]; ``site_bound_mw``
+    (n_kinds, n_u): largest power one site of a kind delivers at a pixel at the table node's distance
+    or beyond (tail maxima on the engine's distance nodes, ``u_step``) [mW]. A kind is a distance-table
+    row (environment and antenna height). See the module docstring.
+    """
+
+    cell_m: float
+    cell_x_m: np.ndarray
+    cell_y_m: np.ndarray
+    count: np.ndarray
+    site_bound_mw: np.ndarray
+    u_step: float
+
+    @property
+    def envelope_mw(self) -> np.ndarray:
+        """(n_u,): the largest of ``site_bound_mw`` over kinds."""
+        return np.max(self.site_bound_mw, axis=0)
+
+
+def far_field(site_x_m, site_y_m, site_kind, site_bound_mw: np.ndarray, u_step: float, *,
+              cell_m: float | None = None) -> FarField:
+    """The :class:`FarField` of a network's sites [m] of kinds ``site_kind`` (n_sites,) (rows of
+    ``site_bound_mw`` (n_kinds, n_u), :func:`kind_bounds_mw`). ``cell_m``: default the longer side of
+    the sites' extent / FAR_GRID_CELLS, at least FAR_CELL_MIN_M."""
+    x = np.asarray(site_x_m, dtype=float)
+    y = np.asarray(site_y_m, dtype=float)
+    bound = np.atleast_2d(np.asarray(site_bound_mw, dtype=float))
+    if cell_m is None:
+        extent = max(float(np.ptp(x)) if x.size else 0.0, float(np.ptp(y)) if y.size else 0.0)
+        cell_m = max(FAR_CELL_MIN_M, extent / FAR_GRID_CELLS)
+    x0 = float(np.min(x)) if x.size else 0.0
+    y0 = float(np.min(y)) if y.size else 0.0
+    ix = np.floor((x - x0) / cell_m).astype(np.int64)
+    iy = np.floor((y - y0) / cell_m).astype(np.int64)
+    code, cell = np.unique(ix * (1 << 32) + iy, return_inverse=True)
+    count = np.zeros((code.size, bound.shape[0]), dtype=np.int64)
+    np.add.at(count, (cell, np.asarray(site_kind, dtype=np.int64)), 1)
+    cx, cy = code >> 32, code & ((1 << 32) - 1)
+    return FarField(cell_m=float(cell_m), cell_x_m=x0 + cx * cell_m, cell_y_m=y0 + cy * cell_m, count=count,
+                    site_bound_mw=bound, u_step=float(u_step))
+
+
+def kind_bounds_mw(index: "CutoffIndex", sectors_per_site) -> np.ndarray:
+    """The far field's per-kind site bounds on the index's distance nodes (n_groups, n_u) [mW]: a site
+    of the index's group g with up to ``sectors_per_site[g]`` sectors, each at most the largest
+    p_RE x peak antenna gain of that group, at the node's distance or beyond (any LOS state its
+    mode allows; the index's tail maxima; geometric runs: NLOS beyond the march range)."""
+    st = index.static
+    peak = np.max(np.max(st.gain_lin, axis=2), axis=1).astype(float)[st.sector_pattern]   # (n_sectors,)
+    strongest = np.zeros(index.path_any_lin.shape[0])
+    np.maximum.at(strongest, index.site_group[st.sector_site], st.sector_p_re_mw * peak)
+    d_node = (np.arange(index.path_any_lin.shape[1]) * st.u_step) ** 2
+    path = np.where(d_node > _beyond(index.los_range_m), index.path_nlos_lin, index.path_any_lin)
+    per_site = np.asarray(sectors_per_site, dtype=float).reshape(-1, 1)
+    return _tail_max(strongest[:, None] * path) * per_site * (1.0 + ROUNDING_MARGIN)
+
+
+def sectors_per_site(site_group, sector_ptr) -> np.ndarray:
+    """Most sectors of one site, per group (n_groups,), from each site's group and the sites' sector
+    offsets (CSR, n_sites + 1)."""
+    group = np.asarray(site_group, dtype=np.int64)
+    n = np.diff(np.asarray(sector_ptr, dtype=np.int64))
+    out = np.zeros(int(group.max()) + 1 if group.size else 0, dtype=np.int64)
+    np.maximum.at(out, group, n)
+    return out
+
+
 @dataclass(frozen=True)
 class CutoffIndex:
     """The per-run part of the cutoff: bounds as tables, the far radii and the tree of sites.
@@ -232,13 +325,11 @@ class CutoffIndex:
     path gain times the shadow-fading allowance, for a pixel whose link may be LOS (the LOS mode
     allows it there) or must be NLOS; sites with equal tables share a group (``site_group``).
     ``gain_rmq`` (n_patterns, n_levels, n_theta): range maxima over zenith rows of each antenna
-    table's largest gain over azimuth. ``far_radius_m`` (n_sites,): beyond it every sector of the
-    site delivers at most ``far_share_mw`` anywhere.
+    table's largest gain over azimuth. ``far``: the network's far field (:class:`FarField`).
     """
 
     cutoff_db: float
     budget_mw: float
-    far_share_mw: float
     static: KernelStatic
     tree: cKDTree
     site_group: np.ndarray
@@ -248,22 +339,12 @@ class CutoffIndex:
     gain_rmq: np.ndarray
     site_sector_ptr: np.ndarray
     site_sector_idx: np.ndarray
-    far_radius_m: np.ndarray
+    far: FarField | None = None
     mode: str = "bound"
-    n_sectors_total: int = -1       # -1: the static's own sector count
 
     @property
     def n_sites(self) -> int:
         return self.static.n_sites
-
-    @property
-    def n_sectors_network(self) -> int:
-        """Sectors of the whole network (``n_sectors_total`` of :func:`build_index`)."""
-        return self.static.n_sectors if self.n_sectors_total < 0 else self.n_sectors_total
-
-    @property
-    def max_far_radius_m(self) -> float:
-        return float(np.max(self.far_radius_m)) if self.far_radius_m.size else 0.0
 
 
 @dataclass(frozen=True)
@@ -272,8 +353,11 @@ class TileSelection:
 
     ``sites`` (n_kept,) and ``sectors`` (n_kept_sectors,): kept indices, ascending (the kernels see
     them in this order, so ``sectors[k]`` is the run's index of the kernel's sector k);
-    ``dropped_bound_mw``: sum of the dropped sectors' bounds (far ones at their share), <= the
-    budget; ``max_dropped_mw``: the largest bound of one dropped sector (0 if none dropped).
+    ``dropped_bound_mw``: the dropped candidates' bounds plus the far field's charge, <= the
+    budget; ``max_dropped_mw``: the largest bound of one dropped candidate sector (0 if none);
+    ``candidates``: the sites within the tile's far radius (ascending; :func:`widen` adds from
+    these only); ``far_single_mw``: the largest bound of one site beyond it (0 if none): the best
+    server is certified at pixels whose best kept RSRP exceeds it (module docstring).
     """
 
     sites: np.ndarray
@@ -281,6 +365,8 @@ class TileSelection:
     dropped_bound_mw: float
     max_dropped_mw: float
     n_sites_total: int
+    candidates: np.ndarray | None = None
+    far_single_mw: float = 0.0
 
     @property
     def keeps_all(self) -> bool:
@@ -364,13 +450,13 @@ def _expected_tables(st: KernelStatic, rows: np.ndarray, *, shadow_fading: bool,
 def build_index(static: KernelStatic, *, cutoff_db: float, site_group, shadow_fading: bool,
                 los_mode: str, los_range_m: float = math.inf,
                 sf_bound_sigma: float = SF_BOUND_SIGMA, mode: CutoffMode = "bound",
-                n_sectors_total: int | None = None) -> CutoffIndex:
+                far: FarField | None = None) -> CutoffIndex:
     """Tabulate the bounds of a run and index its sites (once per run, before the tiles).
 
     Parameters
     ----------
     static : KernelStatic
-        The run's kernel inputs (or those of a subset of a network's sites, see ``n_sectors_total``).
+        The run's kernel inputs (or those of a subset of a network's sites, see ``far``).
     cutoff_db : float
         Largest SINR error, > 0 [dB]: per pixel ("bound") or in expectation ("expected").
     site_group : array_like, shape (n_sites,)
@@ -388,12 +474,11 @@ def build_index(static: KernelStatic, *, cutoff_db: float, site_group, shadow_fa
         error is within ``cutoff_db`` at every pixel. "expected": B_s bounds its expectation over
         the LOS draw and the shadow fading: the error is within ``cutoff_db`` in expectation only
         (module docstring, "The expected mode").
-    n_sectors_total : int, optional
-        Sectors of the whole network (default: ``static``'s). The far-field share is
-        ``budget * FAR_BUDGET_SHARE / n_sectors_total`` and the tiles charge it to every sector of
-        the network they do not look at, so an index over a subset of the sites (those near one
-        tile, :func:`subset_static`) built with the network's count selects for that tile exactly
-        what the network's index would (contract in :func:`reach_m`).
+    far : FarField, optional
+        The whole network's far field (default: that of ``static``'s sites, :func:`far_field` with
+        :func:`kind_bounds_mw`). An index over a subset of the sites (those near one block,
+        :func:`subset_static`) given the network's far field selects for a tile what the network's
+        index selects, if the subset holds every site within the tile's :func:`far_radius`.
 
     Returns
     -------
@@ -402,17 +487,13 @@ def build_index(static: KernelStatic, *, cutoff_db: float, site_group, shadow_fa
     Raises
     ------
     ValueError
-        If ``mode`` or ``los_mode`` is not one of the choices, or ``n_sectors_total`` is below
-        ``static``'s sector count.
+        If ``mode`` or ``los_mode`` is not one of the choices.
     """
     if mode not in CUTOFF_MODES:
         raise ValueError(f"mode={mode!r} is not one of {', '.join(map(repr, CUTOFF_MODES))}")
     if los_mode not in _LOS_MODES:
         raise ValueError(f"los_mode={los_mode!r} is not one of {', '.join(map(repr, _LOS_MODES))}")
     st = static
-    n_total = st.n_sectors if n_sectors_total is None else int(n_sectors_total)
-    if n_total < st.n_sectors:
-        raise ValueError(f"n_sectors_total={n_total} is below the {st.n_sectors} sectors of the index's sites")
     group = np.asarray(site_group, dtype=np.int64)
     _, first, group = np.unique(group, return_index=True, return_inverse=True)
     first = st.site_rows()[first]          # the distance-table row of each group's first site
@@ -443,70 +524,55 @@ def build_index(static: KernelStatic, *, cutoff_db: float, site_group, shadow_fa
         los_range_m = math.inf
 
     budget = dropped_budget_mw(cutoff_db, st.noise_mw, st.load_factor)
-    far_share = FAR_BUDGET_SHARE * budget / max(1, n_total)
     row_max = np.max(st.gain_lin, axis=2).astype(float)                          # (n_patterns, n_theta)
     gain_rmq = _sparse_table(row_max)
     order = np.argsort(st.sector_site, kind="stable")
     ptr = np.searchsorted(st.sector_site[order], np.arange(st.n_sites + 1))
-
-    # far radius: beyond it every sector of the site is below far_share at every pixel
-    peak = np.max(row_max, axis=1)[st.sector_pattern]                             # (n_sectors,)
-    level = far_share / (st.sector_p_re_mw * peak * (1.0 + ROUNDING_MARGIN))     # (n_sectors,)
-    sg = group[st.sector_site]
-    n_u = st.gain_los_lin.shape[1]
-
-    def first_node_below(tab):
-        # tab rows are non-increasing: first node whose tail bound is <= level
-        k = np.empty(sg.size, dtype=np.int64)
-        for g in np.unique(sg):
-            on = sg == g
-            k[on] = np.searchsorted(-tab[g], -level[on], side="left")
-        # a pixel at d >= ((k + 2) u_step)^2 reads nodes >= k + 1 - 1 (rounding margin) ...
-        r = ((k + 2) * st.u_step) ** 2
-        return np.where(k <= n_u - 2, r, np.inf)
-
-    r_any = first_node_below(any_lin)
-    r_nlos = first_node_below(nlos_lin)
-    r_sec = np.minimum(r_any, np.maximum(r_nlos, _beyond(los_range_m)))
-    far = np.zeros(st.n_sites)
-    np.maximum.at(far, st.sector_site, r_sec)
     tree = cKDTree(np.column_stack([st.site_x_m, st.site_y_m]), leafsize=_TREE_LEAF)
-    return CutoffIndex(cutoff_db=float(cutoff_db), budget_mw=budget, far_share_mw=far_share, static=st, tree=tree,
-                       site_group=group, path_any_lin=any_lin, path_nlos_lin=nlos_lin, los_range_m=float(los_range_m),
-                       gain_rmq=gain_rmq, site_sector_ptr=ptr, site_sector_idx=order, far_radius_m=far,
-                       mode=mode, n_sectors_total=n_total)
+    index = CutoffIndex(cutoff_db=float(cutoff_db), budget_mw=budget, static=st, tree=tree, site_group=group,
+                        path_any_lin=any_lin, path_nlos_lin=nlos_lin, los_range_m=float(los_range_m),
+                        gain_rmq=gain_rmq, site_sector_ptr=ptr, site_sector_idx=order, mode=mode)
+    if far is None:
+        far = far_field(st.site_x_m, st.site_y_m, group, kind_bounds_mw(index, sectors_per_site(group, ptr)),
+                        st.u_step)
+    return replace(index, far=far)
 
 
-def reach_m(index: CutoffIndex) -> float:
-    """The largest far radius of the index's sites [m] (``index.max_far_radius_m``; inf if unbounded).
-
-    A site farther than ``reach_m(index)`` plus a tile's half diagonal from the tile's centre is
-    never looked at by :func:`select`: it is charged its far share unseen. The far radius of a site
-    depends on its group's tables, its sectors' powers and antennas, the budget and the network's
-    sector count (``n_sectors_total``), never on where the other sites are: an index over one site
-    of each kind gives the network's reach.
-
-    Subset contract: an index built (:func:`build_index`, same options, ``n_sectors_total`` = the
-    network's sector count) over a subset of the network's sites, in ascending network order
-    (:func:`subset_static`), that holds every site within ``reach_m`` (of the network's index) plus
-    the tile's half diagonal of the tile's centre, selects for that tile the same sites, as network
-    ids (``subset[sel.sites]``), with the same dropped bound, as the network's index. (One
-    exception: a tile with no site within its far radius keeps the nearest site of the index,
-    which a subset may lack.)
-
-    Examples
-    --------
-    >>> idx = build_index(_example_static(), cutoff_db=0.1, site_group=[0], shadow_fading=False, los_mode="nlos")
-    >>> round(reach_m(idx))     # one isotropic UMa NLOS sector, 10 dBm per RE, noise -122 dBm per RE [m]
-    1781
-    """
-    return index.max_far_radius_m
+def far_radius(index: CutoffIndex, x_m, y_m) -> tuple[float, float, float]:
+    """The far field of a tile of pixel centres ``x_m`` (n_cols,) x ``y_m`` (n_rows,) [m]:
+    (R, charge, single): the smallest radius from the tile's centre [m] whose outside cells stay
+    within FAR_BUDGET_SHARE of the budget, their charge [mW] and the largest bound of one of their
+    sites [mW] (module docstring, "The spatial index and the far field"). R = 0 when the whole
+    network fits the share."""
+    ff = index.far
+    x0, x1, y0, y1 = _extent(x_m, y_m)
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    half = math.hypot((x1 - x0) / 2.0, (y1 - y0) / 2.0)
+    lo_x, lo_y = ff.cell_x_m - cx, ff.cell_y_m - cy                       # cell corners relative to the centre
+    hi_x, hi_y = lo_x + ff.cell_m, lo_y + ff.cell_m
+    near = np.hypot(np.maximum(np.maximum(lo_x, -hi_x), 0.0), np.maximum(np.maximum(lo_y, -hi_y), 0.0))
+    far_corner = np.hypot(np.maximum(np.abs(lo_x), np.abs(hi_x)), np.maximum(np.abs(lo_y), np.abs(hi_y)))
+    d = np.maximum(near - half, 0.0)                                      # cell to the tile's nearest pixel
+    n_u = ff.site_bound_mw.size
+    k = np.clip(np.floor(np.sqrt(d) / ff.u_step).astype(np.int64) - 1, 0, n_u - 1)
+    per_site = ff.site_bound_mw[:, k].T                                  # (n_cells, n_kinds)
+    charge = np.sum(ff.count * per_site, axis=1)
+    per_site = np.max(np.where(ff.count > 0, per_site, 0.0), axis=1)     # (n_cells,) the strongest present
+    order = np.argsort(far_corner, kind="stable")
+    outside = np.concatenate([np.cumsum(charge[order][::-1])[::-1], [0.0]])    # [j]: cells order[j:]
+    allowed = FAR_BUDGET_SHARE * index.budget_mw
+    j = int(np.argmax(outside <= allowed))                                # the first j that fits (j = n: none left)
+    if j == 0:
+        return 0.0, float(outside[0]), float(np.max(per_site)) if per_site.size else 0.0
+    rest = order[j:]
+    single = float(np.max(per_site[rest])) if rest.size else 0.0
+    return float(far_corner[order[j - 1]]), float(outside[j]), single
 
 
 def subset_static(static: KernelStatic, sites) -> KernelStatic:
     """The kernel inputs of ``sites`` (ascending site indices) and their sectors only: same values,
     renumbered; the distance tables are shared (each site reads its own row through ``table_rows``).
-    For an index over the sites near one tile (:func:`reach_m`)."""
+    For an index over the sites near one block (:func:`far_radius`, :func:`build_index`'s ``far``)."""
     sites = np.asarray(sites, dtype=np.int64)
     if sites.size > 1 and np.any(np.diff(sites) <= 0):
         raise ValueError("sites must be strictly ascending site indices")
@@ -596,20 +662,11 @@ def select(index: CutoffIndex, x_m, y_m) -> TileSelection:
     st = index.static
     x0, x1, y0, y1 = _extent(x_m, y_m)
     centre = ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
-    half = math.hypot((x1 - x0) / 2.0, (y1 - y0) / 2.0)
-    r = index.max_far_radius_m + half
-    if math.isfinite(r):
-        cand = np.sort(np.asarray(index.tree.query_ball_point(centre, r * (1.0 + 1e-9) + 1e-6), dtype=np.int64))
-    else:
-        cand = np.arange(index.n_sites)
-    sx, sy = st.site_x_m[cand], st.site_y_m[cand]
-    d_min = np.hypot(np.maximum(np.maximum(x0 - sx, sx - x1), 0.0), np.maximum(np.maximum(y0 - sy, sy - y1), 0.0))
-    cand = cand[~(d_min >= index.far_radius_m[cand])]
+    r, far_charge, far_single = far_radius(index, x_m, y_m)
+    cand = np.sort(np.asarray(index.tree.query_ball_point(centre, r * (1.0 + 1e-9) + 1e-6), dtype=np.int64))
     if cand.size == 0 and index.n_sites:
         # every site is far: keep the nearest one, so that the kernel has a best server to certify
         cand = np.atleast_1d(np.asarray(index.tree.query(centre)[1], dtype=np.int64))
-    n_far_sectors = index.n_sectors_network - int(np.sum(index.site_sector_ptr[cand + 1] - index.site_sector_ptr[cand]))
-    far_charge = n_far_sectors * index.far_share_mw
     total, peak = site_bounds_mw(index, cand, x_m, y_m)
     order = np.argsort(total, kind="stable")
     cum = np.cumsum(total[order])
@@ -617,10 +674,10 @@ def select(index: CutoffIndex, x_m, y_m) -> TileSelection:
     n_drop = max(0, min(n_drop, cand.size - 1))        # keep the strongest candidate at least
     kept = np.sort(cand[order[n_drop:]])
     dropped_bound = far_charge + (float(cum[n_drop - 1]) if n_drop else 0.0)
-    max_dropped = max(index.far_share_mw if n_far_sectors else 0.0,
-                      float(np.max(peak[order[:n_drop]])) if n_drop else 0.0)
+    max_dropped = float(np.max(peak[order[:n_drop]])) if n_drop else 0.0
     return TileSelection(sites=kept, sectors=_sectors_of(index, kept), dropped_bound_mw=dropped_bound,
-                         max_dropped_mw=max_dropped, n_sites_total=index.n_sites)
+                         max_dropped_mw=max_dropped, n_sites_total=index.n_sites, candidates=cand,
+                         far_single_mw=far_single if far_charge > 0.0 else 0.0)
 
 
 def widen(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_dbm: np.ndarray, unsure: np.ndarray, *,
@@ -639,9 +696,11 @@ def widen(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_dbm: np.nd
     x = np.asarray(x_m, dtype=float)
     y = np.asarray(y_m, dtype=float)
     best_mw = 10.0 ** (best_rsrp_dbm.astype(float) / 10.0) * (1.0 - 1e-5)
-    dropped = np.setdiff1d(np.arange(index.n_sites), sel.sites, assume_unique=True)
+    floor_mw = float(np.min(best_mw[unsure]))
+    pool = _certifying_pool(index, sel, x, y, floor_mw)
+    dropped = np.setdiff1d(pool, sel.sites, assume_unique=True)
     total, peak = site_bounds_mw(index, dropped, x, y)
-    cand = peak >= float(np.min(best_mw[unsure]))          # others are below every unsure pixel's best
+    cand = peak >= floor_mw                                 # others are below every unsure pixel's best
     add = np.zeros(dropped.size, dtype=bool)
     for r0 in range(0, y.size, block_px):
         for c0 in range(0, x.size, block_px):
@@ -655,34 +714,71 @@ def widen(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_dbm: np.nd
     kept = np.union1d(sel.sites, dropped[add])
     rest = ~add
     return TileSelection(sites=kept, sectors=_sectors_of(index, kept),
-                         dropped_bound_mw=min(sel.dropped_bound_mw, float(np.sum(total[rest]))),
+                         dropped_bound_mw=sel.dropped_bound_mw,       # fewer sites dropped: still a bound
                          max_dropped_mw=float(np.max(peak[rest])) if rest.any() else 0.0,
-                         n_sites_total=index.n_sites)
+                         n_sites_total=index.n_sites, candidates=sel.candidates, far_single_mw=sel.far_single_mw)
+
+
+CERTIFY_BELOW_BUDGET_DB = 20.0
+"""A subset of a network carries the sites that could be the best server at pixels down to this far
+under the cutoff's budget (36 dB under the noise at x = 0.1 dB; :func:`certify_radius`,
+cellscape.pipeline.national)."""
+
+
+def certify_radius(index: CutoffIndex, x_m, y_m, floor_mw: float | None = None) -> float:
+    """Distance from the tile's centre beyond which no site of the network can reach ``floor_mw``
+    anywhere in the tile (the far field's envelope; default floor: CERTIFY_BELOW_BUDGET_DB under the
+    budget) [m]: ((k + 2) u_step)^2 + the half diagonal, k the first node whose envelope is below the
+    floor (its reading margin); inf if none is. :func:`widen` looks at the sites within it; a
+    subset of a network that holds the sites within the default radius widens as the whole network
+    does at every pixel whose best kept RSRP is above that default floor."""
+    level = index.budget_mw * 10.0 ** (-CERTIFY_BELOW_BUDGET_DB / 10.0) if floor_mw is None else float(floor_mw)
+    below = np.flatnonzero(index.far.envelope_mw < level)
+    if below.size == 0:
+        return math.inf
+    x0, x1, y0, y1 = _extent(x_m, y_m)
+    return ((int(below[0]) + 2) * index.far.u_step) ** 2 + math.hypot((x1 - x0) / 2.0, (y1 - y0) / 2.0)
+
+
+def _certifying_pool(index: CutoffIndex, sel: TileSelection, x_m, y_m, floor_mw: float) -> np.ndarray:
+    """The sites :func:`widen` looks at: the tile's candidates, and the sites within
+    :func:`certify_radius` of ``floor_mw`` (the weakest unsure pixel's best kept RSRP)."""
+    if sel.candidates is None or index.far is None or sel.far_single_mw < floor_mw:
+        return np.arange(index.n_sites) if sel.candidates is None else sel.candidates
+    r = certify_radius(index, x_m, y_m, floor_mw)
+    if not math.isfinite(r):
+        return np.arange(index.n_sites)
+    x0, x1, y0, y1 = _extent(x_m, y_m)
+    near = np.asarray(index.tree.query_ball_point(((x0 + x1) / 2.0, (y0 + y1) / 2.0), r * (1.0 + 1e-9) + 1e-6),
+                      dtype=np.int64)
+    return np.union1d(sel.candidates, near)
 
 
 def uncertain_pixels(best_rsrp_dbm: np.ndarray, sel: TileSelection) -> np.ndarray:
     """Pixels whose full-sum best server could be a dropped sector: best kept RSRP (the kernel's
-    float32 dBm, read with a 1e-5 relative margin) not above the largest dropped bound (bool)."""
-    if sel.max_dropped_mw <= 0.0:
+    float32 dBm, read with a 1e-5 relative margin) not above the largest dropped bound, candidates'
+    or far field's (bool)."""
+    level = max(sel.max_dropped_mw, sel.far_single_mw)
+    if level <= 0.0:
         return np.zeros(best_rsrp_dbm.shape, dtype=bool)
     best_mw = 10.0 ** (best_rsrp_dbm.astype(float) / 10.0) * (1.0 - 1e-5)
-    return ~(best_mw > sel.max_dropped_mw)
+    return ~(best_mw > level)
 
 
-def kept_fraction_estimate(index: CutoffIndex, bounds_m, block_half_diag_m: float, *, n_samples: int = 32) -> float:
+def kept_fraction_estimate(index: CutoffIndex, bounds_m, block_half_diag_m: float, *, n_samples: int = 8) -> float:
     """Rough share of the site-pixels of a map (``bounds_m`` = (xmin, ymin, xmax, ymax)) that blocks
-    of half diagonal ``block_half_diag_m`` would keep: the share of n_samples^2 points of the map
-    within a site's far radius plus that half diagonal, averaged over sites. A tiling heuristic
-    (the engine keeps its full-sum tiling when blocks would save little), not part of the bound."""
+    of half diagonal ``block_half_diag_m`` would keep: at n_samples^2 block centres over the map, the
+    share of the sites within the block's far radius (:func:`far_radius`). A tiling heuristic (the
+    engine keeps its full-sum tiling when blocks would save little), not part of the bound."""
     x0, y0, x1, y1 = bounds_m
+    side = block_half_diag_m * math.sqrt(2.0)
     gx = x0 + (np.arange(n_samples) + 0.5) * (x1 - x0) / n_samples
     gy = y0 + (np.arange(n_samples) + 0.5) * (y1 - y0) / n_samples
-    px, py = (a.ravel() for a in np.meshgrid(gx, gy))
-    st = index.static
-    reach = index.far_radius_m + block_half_diag_m                                # (n_sites,), may be inf
-    near = np.zeros(index.n_sites)
-    for start in range(0, index.n_sites, 256):
-        sl = slice(start, start + 256)
-        d = np.hypot(px[None, :] - st.site_x_m[sl, None], py[None, :] - st.site_y_m[sl, None])
-        near[sl] = np.mean(d <= reach[sl, None], axis=1)
-    return float(np.mean(near))
+    shares = []
+    for cx in gx:
+        for cy in gy:
+            xs = np.array([cx - side / 2.0, cx + side / 2.0])
+            ys = np.array([cy - side / 2.0, cy + side / 2.0])
+            r, _, _ = far_radius(index, xs, ys)
+            shares.append(index.tree.query_ball_point((cx, cy), r, return_length=True) / max(1, index.n_sites))
+    return float(np.mean(shares))

@@ -181,27 +181,25 @@ class NetworkContext:
     """What a run over a subset of a larger network shares with the whole network, so that every
     site of the subset gets the values it has in the whole network's run: the distance tables'
     extent ``max_d2d_m`` (the tables' nodes), the common shadowing field's decorrelation distance
-    (the largest of all the network's sites; None without shadow fading) and the network's sector
-    count (the interference cutoff's far-field share, cellscape.coverage.cutoff). With it, a tile
-    computed from the sites within the cutoff's reach is the tile of the whole network
+    (the largest of all the network's sites; None without shadow fading) and the network's far
+    field (the interference cutoff's, :class:`cellscape.coverage.cutoff.FarField`; None: no cutoff).
+    With it, a tile computed from the sites within its far radius is the tile of the whole network
     (cellscape.pipeline.national)."""
 
     max_d2d_m: float
     sf_common_decorrelation_m: float | None
-    n_sectors_total: int
+    far: cutoff.FarField | None = None
 
 
-def network_context(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, environments,
-                    n_sectors: int) -> NetworkContext:
-    """The :class:`NetworkContext` of a whole network: ``site_xy_m`` (n_sites, 2) in ``grid.crs`` [m],
-    ``environments`` the environment of each site ("" or None: the scenario's; the distinct ones
-    are enough: only the largest SF decorrelation distance matters), ``n_sectors`` its sector count."""
+def network_context(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, environments) -> NetworkContext:
+    """The :class:`NetworkContext` of a whole network, less its far field: ``site_xy_m`` (n_sites, 2)
+    in ``grid.crs`` [m], ``environments`` the environment of each site ("" or None: the scenario's;
+    the distinct ones are enough: only the largest SF decorrelation distance matters)."""
     xy = np.asarray(site_xy_m, dtype=float).reshape(-1, 2)
     sf_d = None
     if scenario.shadow_fading:
         sf_d = max(tr38901.sf_decorrelation_distance_m(e or scenario.environment, False) for e in set(environments))
-    return NetworkContext(max_d2d_m=_max_link_distance_m(grid, xy[:, 0], xy[:, 1]), sf_common_decorrelation_m=sf_d,
-                          n_sectors_total=int(n_sectors))
+    return NetworkContext(max_d2d_m=_max_link_distance_m(grid, xy[:, 0], xy[:, 1]), sf_common_decorrelation_m=sf_d)
 
 
 def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
@@ -629,18 +627,27 @@ class CoverageTiles:
                 "interference_cutoff": self.cutoff_stats.as_dict(self.run, self.index, self.run.grid.n_pixels)}
 
 
+def site_kinds(environments, heights_m) -> np.ndarray:
+    """Each site's kind for the interference cutoff: the rank of its (environment, height) among the
+    distinct pairs, sorted (the same numbering for a network and any part holding every pair)."""
+    env = np.asarray(environments, dtype=str)
+    h = np.asarray(heights_m, dtype=float)
+    _, env_code = np.unique(env, return_inverse=True)
+    _, kind = np.unique(np.column_stack([env_code.astype(float), h]), axis=0, return_inverse=True)
+    return kind.reshape(-1).astype(np.int64)
+
+
 def cutoff_index(run: PreparedRun, cutoff_db: float) -> cutoff.CutoffIndex:
     """The run's spatial index and bound tables (cellscape.coverage.cutoff), in the scenario's
     ``interference_cutoff_mode`` ("bound": per pixel; "expected": in expectation)."""
     sc = run.scenario
-    keys: dict[tuple, int] = {}
-    group = [keys.setdefault((s.environment or sc.environment, float(s.height_m)), len(keys)) for s in sc.sites]
+    group = site_kinds([s.environment or sc.environment for s in sc.sites], [s.height_m for s in sc.sites])
     los_range = run.geometric.range_m if run.geometric is not None else math.inf
-    network = getattr(run, "network", None)        # a subset of a larger network: its sector count
+    network = getattr(run, "network", None)        # a subset of a larger network: its far field
     return cutoff.build_index(run.static, cutoff_db=cutoff_db, site_group=group,
                               shadow_fading=run.fields.sf_own is not None, los_mode=sc.los_mode,
                               los_range_m=los_range, mode=sc.interference_cutoff_mode,
-                              n_sectors_total=None if network is None else network.n_sectors_total)
+                              far=None if network is None else network.far)
 
 
 def _kept_static(st: KernelStatic, sel: cutoff.TileSelection) -> KernelStatic:
@@ -687,7 +694,7 @@ class _CutoffStats:
                                                                            st.load_factor)), 6),
             "kept_site_fraction": round(self.site_pixels_kept / max(1, n_pixels * st.n_sites), 6),
             "sf_bound_sigma": cutoff.SF_BOUND_SIGMA if index.mode == "bound" else None,
-            "max_far_radius_m": round(index.max_far_radius_m, 1) if math.isfinite(index.max_far_radius_m) else None,
+            "far_field_cell_m": round(index.far.cell_m, 1),
             "tiles_widened": self.tiles_widened,
             "pixels_widened": self.pixels_widened,
         }
@@ -718,9 +725,13 @@ def _cutoff_tile(run: PreparedRun, index: cutoff.CutoffIndex, window: Window, ke
         unsure = cutoff.uncertain_pixels(out.rsrp_dbm, sel) if attempt == 0 else None
         if unsure is None or not unsure.any():
             break
+        wider = cutoff.widen(index, sel, x, y, out.rsrp_dbm, unsure)
+        if wider.sites.size == sel.sites.size:      # nothing could be stronger there: certified as it is
+            sel = wider
+            break
         stats.tiles_widened += 1
         stats.pixels_widened += int(unsure.sum())
-        sel = cutoff.widen(index, sel, x, y, out.rsrp_dbm, unsure)
+        sel = wider
         del tile, out
     stats.site_pixels_kept += sel.sites.size * window.shape[0] * window.shape[1]
     stats.max_dropped_sum_mw = max(stats.max_dropped_sum_mw, sel.dropped_bound_mw)

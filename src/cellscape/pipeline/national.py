@@ -3,15 +3,17 @@
 A network of millions of sites (``cellscape synth-network``; a site file read column-wise into
 :class:`~cellscape.scenario.columns.SiteColumns`) is never prepared as a whole: no per-site record,
 random field or table row exists for all of it at once. The map is cut into square blocks; for
-each block a ball query of a k-d tree of the sites (:class:`scipy.spatial.cKDTree`) gives the sites
-within the interference cutoff's reach (:func:`site_reach_m`, cellscape.coverage.cutoff) of the
-block, and the block is computed from those alone (:func:`compute_part`): their records, their
-random streams keyed by their index in the whole network, the whole network's distance-table
-extent, common shadowing field and sector count (:class:`~cellscape.coverage.engine.NetworkContext`).
+each window of a block the interference cutoff's far radius (:func:`cellscape.coverage.cutoff.far_radius`,
+from the far field of the whole network: site counts on a coarse grid) says which sites it may look
+at; a ball query of a k-d tree of the sites (:class:`scipy.spatial.cKDTree`) gives the block the
+sites within those radii, and the block is computed from those alone (:func:`compute_part`): their
+records, their random streams keyed by their index in the whole network, the whole network's
+distance-table extent, common shadowing field and far field
+(:class:`~cellscape.coverage.engine.NetworkContext`).
 With Dask each block is one task that carries its own sites: no task ships the whole site table.
 
 Same bits as the whole network: a tile's kept sites are those the cutoff of the whole network
-would keep (every site it could keep lies within the reach of the block), and each kept site's
+would keep (every site it could keep lies within its far radius), and each kept site's
 tables, fields and sector values are those of the whole-network run, so each pixel is computed
 from the same kept sites with the same numbers (tests/test_national.py). Without a cutoff
 (``compute.interference_cutoff_db: null``) the reach is unbounded and every block carries every
@@ -30,7 +32,7 @@ import math
 import numpy as np
 from scipy.spatial import cKDTree
 
-from cellscape.coverage import engine
+from cellscape.coverage import cutoff, engine
 from cellscape.coverage.engine import Backend, CoverageTile, CoverageTiles, NetworkContext
 from cellscape.errors import ScenarioError
 from cellscape.geo.grid import RasterGrid, Window, square_blocks
@@ -62,10 +64,22 @@ def _with_sites(scenario: Scenario, columns: SiteColumns, idx: np.ndarray) -> Sc
     return replace(scenario, sites=columns.records(idx), site_keys=tuple(int(i) for i in idx))
 
 
-def network_of(scenario: Scenario, grid: RasterGrid, columns: SiteColumns, xy_m: np.ndarray) -> NetworkContext:
-    """The :class:`NetworkContext` of the whole network of ``columns``."""
-    return engine.network_context(scenario, grid, xy_m, np.unique(np.asarray(columns.environment, dtype=str)),
-                                  columns.n_sectors)
+def network_of(scenario: Scenario, grid: RasterGrid, columns: SiteColumns,
+               xy_m: np.ndarray) -> tuple[NetworkContext, cutoff.CutoffIndex | None]:
+    """The :class:`NetworkContext` of the whole network of ``columns`` (with its far field when the
+    scenario has an interference cutoff) and an index of one site of each kind with that far field
+    (to compute far radii on the driver; None without a cutoff)."""
+    network = engine.network_context(scenario, grid, xy_m, np.unique(np.asarray(columns.environment, dtype=str)))
+    if scenario.interference_cutoff_db is None:
+        return network, None
+    idx = _kinds(columns)
+    run = engine.prepare(_with_sites(scenario, columns, idx), grid, xy_m[idx], network=network)
+    kinds = engine.cutoff_index(run, scenario.interference_cutoff_db)
+    env = np.asarray(columns.environment, dtype=str)
+    kind = engine.site_kinds(np.where(env == "", scenario.environment, env), columns.height_m)
+    bounds = cutoff.kind_bounds_mw(kinds, cutoff.sectors_per_site(kind, columns.sector_ptr))
+    far = cutoff.far_field(xy_m[:, 0], xy_m[:, 1], kind, bounds, run.static.u_step)
+    return replace(network, far=far), replace(kinds, far=far)
 
 
 def _kinds(columns: SiteColumns) -> np.ndarray:
@@ -73,24 +87,13 @@ def _kinds(columns: SiteColumns) -> np.ndarray:
     sites whose far radii are the largest of the network's (cellscape.coverage.cutoff)."""
     sec_site = np.asarray(columns.sector_site, dtype=np.int64)
     _, env_code = np.unique(np.asarray(columns.environment, dtype=str), return_inverse=True)
+    antenna = np.zeros(columns.n_sectors) if columns.sector_antenna is None else columns.sector_antenna
     key = np.column_stack([env_code[sec_site].astype(float), np.asarray(columns.height_m, dtype=float)[sec_site],
+                           np.asarray(antenna, dtype=float),
                            np.asarray(columns.tx_power_dbm, dtype=float), np.asarray(columns.mech_tilt_deg, dtype=float),
                            np.asarray(columns.elec_tilt_deg, dtype=float)])
     _, first = np.unique(key, axis=0, return_index=True)
     return np.unique(sec_site[first])
-
-
-def site_reach_m(scenario: Scenario, grid: RasterGrid, columns: SiteColumns, xy_m: np.ndarray,
-                 network: NetworkContext) -> float:
-    """Largest distance from a site at which the interference cutoff may keep it for some pixel
-    [m] (the largest far radius of cellscape.coverage.cutoff over the network's kinds of sector);
-    inf without a cutoff or when the cutoff's bound reaches past the distance tables."""
-    if scenario.interference_cutoff_db is None:
-        return math.inf
-    idx = _kinds(columns)
-    run = engine.prepare(_with_sites(scenario, columns, idx), grid, xy_m[idx], network=network)
-    index = engine.cutoff_index(run, scenario.interference_cutoff_db)
-    return index.max_far_radius_m
 
 
 @dataclass(frozen=True)
@@ -154,31 +157,45 @@ class NationalTiles:
         self.columns = columns
         self.backend = backend
         self.xy_m = site_xy_m(columns, scenario, grid)
-        self.network = network_of(scenario, grid, columns, self.xy_m)
-        self.reach_m = site_reach_m(scenario, grid, columns, self.xy_m, self.network)
+        self.network, self._kinds_index = network_of(scenario, grid, columns, self.xy_m)
         self.job = PartJob(self.scenario, grid, self.network, footprints, terrain, backend)
         self.tree = cKDTree(self.xy_m, leafsize=32)
         self.cutoff_stats = engine._CutoffStats()
+        self.far_radii_m: list[float] = []
         self._blocks = list(square_blocks(grid, max_pixels=int(block_px) ** 2))
-        self._sites = [self._sites_of(b) for b in self._blocks]
-        self._windows = [self._strips(b, s.size) for b, s in zip(self._blocks, self._sites)]
+        self._windows, self._sites = [], []
+        for block in self._blocks:
+            strips = self._strips(block, self._ball(block)[1].size)
+            self._windows.append(strips)
+            self._sites.append(self._sites_of(block, strips))
         self.windows = [w for ws in self._windows for w in ws]
 
-    def _sites_of(self, block: Window) -> np.ndarray:
-        if not math.isfinite(self.reach_m):
-            sites = np.arange(self.columns.n_sites, dtype=np.int64)
-        else:
-            x = self.grid.x_centers_m(block.cols)
-            y = self.grid.y_centers_m(block.rows)
-            cx, cy = 0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1])
-            half_diag = 0.5 * math.hypot(x[-1] - x[0], y[-1] - y[0]) + self.grid.resolution_m
-            sites = np.sort(np.asarray(self.tree.query_ball_point([cx, cy], self.reach_m + half_diag), dtype=np.int64))
+    def _ball(self, window: Window) -> tuple[float, np.ndarray]:
+        """The far radius of ``window`` as one tile [m] and the sites within it of its centre."""
+        if self._kinds_index is None:
+            return math.inf, np.arange(self.columns.n_sites, dtype=np.int64)
+        x = self.grid.x_centers_m(window.cols)
+        y = self.grid.y_centers_m(window.rows)
+        r, _, _ = cutoff.far_radius(self._kinds_index, x, y)
+        r = max(r, cutoff.certify_radius(self._kinds_index, x, y))     # what widen() may look at
+        if not math.isfinite(r):
+            return r, np.arange(self.columns.n_sites, dtype=np.int64)
+        centre = (0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1]))
+        return r, np.asarray(self.tree.query_ball_point(centre, r * (1.0 + 1e-9) + 1e-6), dtype=np.int64)
+
+    def _sites_of(self, block: Window, strips: list[Window]) -> np.ndarray:
+        """Every site within the far radius of one of ``strips`` (the tiles), ascending."""
+        found = []
+        for w in strips:
+            r, near = self._ball(w)
+            self.far_radii_m.append(r)
+            found.append(near)
+        sites = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
         if sites.size > MAX_SITES_PER_BLOCK:
-            reach = "unbounded" if not math.isfinite(self.reach_m) else f"{self.reach_m / 1e3:.0f} km"
             raise ScenarioError(
-                f"a block of the map needs {sites.size:,} sites (interference reach {reach}); at most "
-                f"{MAX_SITES_PER_BLOCK:,}: set compute.interference_cutoff_db (e.g. 0.1) and "
-                f"compute.interference_cutoff_mode: expected")
+                f"a block of the map needs {sites.size:,} sites (largest far radius "
+                f"{max(self.far_radii_m) / 1e3:.0f} km); at most {MAX_SITES_PER_BLOCK:,}: set "
+                f"compute.interference_cutoff_db (e.g. 0.1) and compute.interference_cutoff_mode: expected")
         return sites
 
     def _strips(self, block: Window, n_sites: int) -> list[Window]:
@@ -231,7 +248,8 @@ class NationalTiles:
                     self.cutoff_stats.max_dropped_sum_mw, st.noise_mw, st.load_factor)), 6),
                 "kept_site_fraction": round(self.cutoff_stats.site_pixels_kept
                                             / max(1, self.grid.n_pixels * self.columns.n_sites), 9),
-                "reach_m": round(self.reach_m, 1) if math.isfinite(self.reach_m) else None,
+                "far_radius_m_max": round(max(self.far_radii_m), 1) if self.far_radii_m else None,
+                "far_radius_m_median": round(float(np.median(self.far_radii_m)), 1) if self.far_radii_m else None,
                 "tiles_widened": self.cutoff_stats.tiles_widened,
                 "pixels_widened": self.cutoff_stats.pixels_widened,
             })
