@@ -103,6 +103,25 @@ network's index gives it, provided the subset holds every site within that radiu
 centre (:func:`far_radius` computed on the whole network's side, cellscape.pipeline.national), and
 selects the same sites (tested).
 
+Relative to the interference
+----------------------------
+Bound (1) divides by the noise alone; the kept interference helps too. At a pixel p with building
+entry loss a_p (<= 1, linear) every site's power carries a_p, so the dropped power is at most a_p D
+(D the tile's dropped bound, which takes O2I at 0 dB), and
+
+    SINR_cut - SINR_full [dB] <= 10 log10(1 + L a_p D / (L I_K,p + N)),
+
+which is <= x wherever D <= budget x Q_p / a_p with Q_p = (L I_K,p + N) / N. The kernel gives
+L I_K,p + N = S_p / SINR_p from its own outputs, so after a run with the kept sites the bound can be
+checked at every pixel: Q* = min_p Q_p / a_p (:func:`interference_gain`, >= 1). A tile therefore
+first selects within ``gain`` x the budget (its far radius and dropped candidates both use it), the
+gain taken from a coarse sample of its pixels (engine ``_first_gain``, at most
+``RELATIVE_GAIN_DB``), runs the kernel and keeps the result if D <= budget x Q*: the error is then
+within x at every pixel, as before ("bound") or in expectation ("expected"). Otherwise it selects
+again within budget x Q* and checks again, and at last within the noise's budget (always valid).
+Where the interference is tens of dB above the noise (dense cities) a tile keeps its neighbours
+only; in a noise-limited network the result is that of the noise's budget.
+
 The expected mode (``compute.interference_cutoff_mode: expected``)
 -------------------------------------------------------------------
 The bound above is a worst case in the LOS state and the shadow fading, which with statistical LOS
@@ -538,12 +557,12 @@ def build_index(static: KernelStatic, *, cutoff_db: float, site_group, shadow_fa
     return replace(index, far=far)
 
 
-def far_radius(index: CutoffIndex, x_m, y_m) -> tuple[float, float, float]:
+def far_radius(index: CutoffIndex, x_m, y_m, *, gain: float = 1.0) -> tuple[float, float, float]:
     """The far field of a tile of pixel centres ``x_m`` (n_cols,) x ``y_m`` (n_rows,) [m]:
     (R, charge, single): the smallest radius from the tile's centre [m] whose outside cells stay
-    within FAR_BUDGET_SHARE of the budget, their charge [mW] and the largest bound of one of their
-    sites [mW] (module docstring, "The spatial index and the far field"). R = 0 when the whole
-    network fits the share."""
+    within FAR_BUDGET_SHARE of the budget (times ``gain``, module docstring "Relative to the
+    interference"), their charge [mW] and the largest bound of one of their sites [mW] (module
+    docstring, "The spatial index and the far field"). R = 0 when the whole network fits the share."""
     ff = index.far
     x0, x1, y0, y1 = _extent(x_m, y_m)
     cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
@@ -560,7 +579,7 @@ def far_radius(index: CutoffIndex, x_m, y_m) -> tuple[float, float, float]:
     per_site = np.max(np.where(ff.count > 0, per_site, 0.0), axis=1)     # (n_cells,) the strongest present
     order = np.argsort(far_corner, kind="stable")
     outside = np.concatenate([np.cumsum(charge[order][::-1])[::-1], [0.0]])    # [j]: cells order[j:]
-    allowed = FAR_BUDGET_SHARE * index.budget_mw
+    allowed = FAR_BUDGET_SHARE * index.budget_mw * gain
     j = int(np.argmax(outside <= allowed))                                # the first j that fits (j = n: none left)
     if j == 0:
         return 0.0, float(outside[0]), float(np.max(per_site)) if per_site.size else 0.0
@@ -657,12 +676,14 @@ def _sectors_of(index: CutoffIndex, sites: np.ndarray) -> np.ndarray:
     return np.flatnonzero(keep[index.static.sector_site])
 
 
-def select(index: CutoffIndex, x_m, y_m) -> TileSelection:
-    """The sites a tile of pixel centres ``x_m`` (n_cols,) x ``y_m`` (n_rows,) keeps [m]."""
+def select(index: CutoffIndex, x_m, y_m, *, gain: float = 1.0) -> TileSelection:
+    """The sites a tile of pixel centres ``x_m`` (n_cols,) x ``y_m`` (n_rows,) keeps [m], within
+    ``gain`` x the budget (gain > 1 is valid where the kept interference allows it:
+    :func:`interference_gain`)."""
     st = index.static
     x0, x1, y0, y1 = _extent(x_m, y_m)
     centre = ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
-    r, far_charge, far_single = far_radius(index, x_m, y_m)
+    r, far_charge, far_single = far_radius(index, x_m, y_m, gain=gain)
     cand = np.sort(np.asarray(index.tree.query_ball_point(centre, r * (1.0 + 1e-9) + 1e-6), dtype=np.int64))
     if cand.size == 0 and index.n_sites:
         # every site is far: keep the nearest one, so that the kernel has a best server to certify
@@ -670,7 +691,7 @@ def select(index: CutoffIndex, x_m, y_m) -> TileSelection:
     total, peak = site_bounds_mw(index, cand, x_m, y_m)
     order = np.argsort(total, kind="stable")
     cum = np.cumsum(total[order])
-    n_drop = int(np.searchsorted(cum, index.budget_mw - far_charge, side="right"))
+    n_drop = int(np.searchsorted(cum, index.budget_mw * gain - far_charge, side="right"))
     n_drop = max(0, min(n_drop, cand.size - 1))        # keep the strongest candidate at least
     kept = np.sort(cand[order[n_drop:]])
     dropped_bound = far_charge + (float(cum[n_drop - 1]) if n_drop else 0.0)
@@ -697,7 +718,7 @@ def widen(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_dbm: np.nd
     y = np.asarray(y_m, dtype=float)
     best_mw = 10.0 ** (best_rsrp_dbm.astype(float) / 10.0) * (1.0 - 1e-5)
     floor_mw = float(np.min(best_mw[unsure]))
-    pool = _certifying_pool(index, sel, x, y, floor_mw)
+    pool = _certifying_pool(index, sel, x, y, best_rsrp_dbm, unsure)
     dropped = np.setdiff1d(pool, sel.sites, assume_unique=True)
     total, peak = site_bounds_mw(index, dropped, x, y)
     cand = peak >= floor_mw                                 # others are below every unsure pixel's best
@@ -740,18 +761,56 @@ def certify_radius(index: CutoffIndex, x_m, y_m, floor_mw: float | None = None) 
     return ((int(below[0]) + 2) * index.far.u_step) ** 2 + math.hypot((x1 - x0) / 2.0, (y1 - y0) / 2.0)
 
 
-def _certifying_pool(index: CutoffIndex, sel: TileSelection, x_m, y_m, floor_mw: float) -> np.ndarray:
-    """The sites :func:`widen` looks at: the tile's candidates, and the sites within
-    :func:`certify_radius` of ``floor_mw`` (the weakest unsure pixel's best kept RSRP)."""
+def _floor_mw(best_rsrp_dbm: np.ndarray, unsure: np.ndarray) -> float:
+    """The weakest unsure pixel's best kept RSRP, read with a 1e-5 relative margin [mW]."""
+    return float(np.min(10.0 ** (best_rsrp_dbm[unsure].astype(float) / 10.0))) * (1.0 - 1e-5)
+
+
+def widen_radius_m(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_dbm: np.ndarray,
+                   unsure: np.ndarray) -> float:
+    """How far from the tile's centre :func:`widen` looks beyond the candidates [m]: 0 where the
+    far field cannot reach the weakest unsure pixel, else its :func:`certify_radius` (inf: every site)."""
+    floor_mw = _floor_mw(best_rsrp_dbm, unsure)
     if sel.candidates is None or index.far is None or sel.far_single_mw < floor_mw:
-        return np.arange(index.n_sites) if sel.candidates is None else sel.candidates
-    r = certify_radius(index, x_m, y_m, floor_mw)
+        return 0.0
+    return certify_radius(index, x_m, y_m, floor_mw)
+
+
+def _certifying_pool(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_dbm: np.ndarray,
+                     unsure: np.ndarray) -> np.ndarray:
+    """The sites :func:`widen` looks at: the tile's candidates, and the sites within
+    :func:`widen_radius_m` of its centre."""
+    if sel.candidates is None:
+        return np.arange(index.n_sites)
+    r = widen_radius_m(index, sel, x_m, y_m, best_rsrp_dbm, unsure)
+    if r <= 0.0:
+        return sel.candidates
     if not math.isfinite(r):
         return np.arange(index.n_sites)
     x0, x1, y0, y1 = _extent(x_m, y_m)
     near = np.asarray(index.tree.query_ball_point(((x0 + x1) / 2.0, (y0 + y1) / 2.0), r * (1.0 + 1e-9) + 1e-6),
                       dtype=np.int64)
     return np.union1d(sel.candidates, near)
+
+
+RELATIVE_GAIN_DB = 40.0
+"""First try of every tile: a budget this much larger than the noise's (module docstring,
+"Relative to the interference"); kept if the tile's kept interference allows it."""
+
+GAIN_MARGIN = 1e-3
+"""Relative margin on the gain read from the kernel's float32 dB outputs."""
+
+
+def interference_gain(rsrp_dbm: np.ndarray, sinr_db: np.ndarray, o2i_db: np.ndarray, noise_mw: float) -> float:
+    """Q* of the module docstring ("Relative to the interference"): the smallest over the tile's
+    pixels of (L I_K + N) / (N a), with L I_K + N = S / SINR from the kernel's best RSRP S and SINR,
+    and a = 10^(-O2I/10) the pixel's building entry loss (which the sites' bounds leave out); >= 1.
+    Pixels without a server count as noise alone (Q = 1 / a)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        q = 10.0 ** ((rsrp_dbm.astype(float) - sinr_db.astype(float)) / 10.0) / noise_mw
+    q = np.where(np.isfinite(q) & (q > 0.0), q, 1.0)
+    q = q * 10.0 ** (np.asarray(o2i_db, dtype=float) / 10.0)
+    return max(1.0, float(np.min(q)) * (1.0 - GAIN_MARGIN)) if q.size else 1.0
 
 
 def uncertain_pixels(best_rsrp_dbm: np.ndarray, sel: TileSelection) -> np.ndarray:
@@ -768,7 +827,8 @@ def uncertain_pixels(best_rsrp_dbm: np.ndarray, sel: TileSelection) -> np.ndarra
 def kept_fraction_estimate(index: CutoffIndex, bounds_m, block_half_diag_m: float, *, n_samples: int = 8) -> float:
     """Rough share of the site-pixels of a map (``bounds_m`` = (xmin, ymin, xmax, ymax)) that blocks
     of half diagonal ``block_half_diag_m`` would keep: at n_samples^2 block centres over the map, the
-    share of the sites within the block's far radius (:func:`far_radius`). A tiling heuristic (the
+    share of the sites within the block's far radius (:func:`far_radius` at the first try's gain,
+    RELATIVE_GAIN_DB: interference-limited maps get blocks). A tiling heuristic (the
     engine keeps its full-sum tiling when blocks would save little), not part of the bound."""
     x0, y0, x1, y1 = bounds_m
     side = block_half_diag_m * math.sqrt(2.0)
@@ -779,6 +839,6 @@ def kept_fraction_estimate(index: CutoffIndex, bounds_m, block_half_diag_m: floa
         for cy in gy:
             xs = np.array([cx - side / 2.0, cx + side / 2.0])
             ys = np.array([cy - side / 2.0, cy + side / 2.0])
-            r, _, _ = far_radius(index, xs, ys)
+            r, _, _ = far_radius(index, xs, ys, gain=10.0 ** (RELATIVE_GAIN_DB / 10.0))
             shares.append(index.tree.query_ball_point((cx, cy), r, return_length=True) / max(1, index.n_sites))
     return float(np.mean(shares))

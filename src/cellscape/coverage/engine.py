@@ -591,15 +591,17 @@ class CoverageTiles:
     def __iter__(self):
         return self.tiles()
 
-    def tile_alone(self, window: Window) -> tuple["CoverageTile", _CutoffStats]:
+    def tile_alone(self, window: Window, *, covered_m: float | None = None) -> tuple["CoverageTile", _CutoffStats]:
         """One tile with its own interference-cutoff statistics and no LOS statistics: for a task
-        that shares this prepared run (read only) with others but not the counters."""
+        that shares this prepared run (read only) with others but not the counters. ``covered_m``:
+        the run holds only the sites within this distance of the tile's centre (raises
+        :class:`NeedsMoreSites` if the cutoff needs more)."""
         other = copy.copy(self)
         other.cutoff_stats = _CutoffStats()
         other.hist = None
-        return next(other.tiles([window])), other.cutoff_stats
+        return next(other.tiles([window], covered_m=covered_m)), other.cutoff_stats
 
-    def tiles(self, windows=None):
+    def tiles(self, windows=None, *, covered_m: float | None = None):
         """Yield the :class:`CoverageTile` of each window (default: the engine's ``windows``)."""
         run, cache = self.run, self._tile_cache
         for window in (self.windows if windows is None else windows):
@@ -609,7 +611,8 @@ class CoverageTiles:
                 best_sector = out.best_sector
                 kept_xy = self._site_xy
             else:
-                tile, out, best_sector, sel = _cutoff_tile(run, self.index, window, self._kernel, cache, self.cutoff_stats)
+                tile, out, best_sector, sel = _cutoff_tile(run, self.index, window, self._kernel, cache,
+                                                           self.cutoff_stats, covered_m)
                 kept_xy = self._site_xy[sel.sites]
             if self.hist is not None:
                 self.hist.add(kept_xy, tile.x_m, tile.y_m, tile.nu, tile.o2i_db <= 0)
@@ -700,21 +703,67 @@ class _CutoffStats:
         }
 
 
-def _cutoff_tile(run: PreparedRun, index: cutoff.CutoffIndex, window: Window, kernel, tile_cache, stats):
-    """One tile with the interference cutoff: select the kept sites, run the kernel on them, and if
-    a pixel's best server is not certain, widen the selection (which certifies every pixel) and run
-    the kernel once more (cellscape.coverage.cutoff).
+class NeedsMoreSites(Exception):
+    """A tile of a part of a network (``covered_m``) needs the sites within ``radius_m`` of its centre
+    (cellscape.pipeline.national computes it again with them)."""
+
+    def __init__(self, radius_m: float):
+        super().__init__(f"the tile needs the sites within {radius_m:.0f} m")
+        self.radius_m = radius_m
+
+
+GAIN_SAMPLE_PX = 16
+"""The first gain of a tile comes from the kernel at up to this many x this many of its pixels."""
+
+GAIN_SAFETY = 0.5
+"""The first gain is this share of the sampled pixels' smallest (a sample may miss the tile's weakest pixel)."""
+
+
+def _first_gain(run: PreparedRun, index: cutoff.CutoffIndex, x: np.ndarray, y: np.ndarray, kernel, needs) -> float:
+    """The budget multiplier a tile tries first (cellscape.coverage.cutoff, "Relative to the
+    interference"): the sites kept at RELATIVE_GAIN_DB, run at a coarse sample of the tile's pixels
+    (outdoor: the gain is read before building entry loss anyway), GAIN_SAFETY x their smallest
+    interference gain, within [1, 10^(RELATIVE_GAIN_DB/10)]. Geometric runs start at 1 (their links
+    are marched per tile). A pure function of the tile: the same in any tiling order or process."""
+    top = 10.0 ** (cutoff.RELATIVE_GAIN_DB / 10.0)
+    if run.geometric is not None:
+        return 1.0
+    needs(cutoff.far_radius(index, x, y, gain=top)[0])
+    sel = cutoff.select(index, x, y, gain=top)
+    xs = x[::max(1, -(-x.size // GAIN_SAMPLE_PX))]
+    ys = y[::max(1, -(-y.size // GAIN_SAMPLE_PX))]
+    fields = _fields_of(run.fields, sel.sites)
+    sample = KernelTile(x_m=xs, y_m=ys, los_uniform=fields.los_uniform_on_grid(xs, ys),
+                        sf_unit=fields.shadow_unit_on_grid(xs, ys), o2i_db=np.zeros((ys.size, xs.size), np.float32))
+    out = kernel(_kept_static(run.static, sel), sample)
+    q = cutoff.interference_gain(out.rsrp_dbm, out.sinr_db, sample.o2i_db, run.static.noise_mw)
+    return float(min(top, max(1.0, GAIN_SAFETY * q)))
+
+
+def _cutoff_tile(run: PreparedRun, index: cutoff.CutoffIndex, window: Window, kernel, tile_cache, stats,
+                 covered_m: float | None = None):
+    """One tile with the interference cutoff (cellscape.coverage.cutoff): select the kept sites within
+    a budget RELATIVE_GAIN_DB above the noise's and run the kernel; keep it if the kept interference
+    allows that budget at every pixel (:func:`cutoff.interference_gain`), else select again within the
+    budget it allows, and at last within the noise's. Then, if a pixel's best server is not certain,
+    widen the selection (which certifies every pixel) and run the kernel once more.
+    ``covered_m``: the index holds only the sites within this distance of the tile's centre (a part of
+    a network); a selection that needs more raises :class:`NeedsMoreSites`.
     Returns (tile inputs of the kept sites, kernel output, best sector in run numbering, selection)."""
     x = run.grid.x_centers_m(window.cols)
     y = run.grid.y_centers_m(window.rows)
-    sel = cutoff.select(index, x, y)
     full = None
-    for attempt in (0, 1):     # widen() certifies every pixel: at most one second pass
+
+    def needs(radius_m: float) -> None:
+        if covered_m is not None and radius_m > covered_m:
+            raise NeedsMoreSites(radius_m)
+
+    def compute(sel):
+        nonlocal full
         if sel.keeps_all:
             tile = tile_cache.get(run, window) if tile_cache is not None else tile_inputs(run, window)
             out = kernel(run.static, tile)
-            best = out.best_sector
-            break
+            return tile, out, out.best_sector
         if tile_cache is not None:
             full = full if full is not None else tile_cache.get(run, window)
             tile = _kept_tile(full, sel.sites)
@@ -722,19 +771,36 @@ def _cutoff_tile(run: PreparedRun, index: cutoff.CutoffIndex, window: Window, ke
             tile = tile_inputs(run, window, sel.sites)
         out = kernel(_kept_static(run.static, sel), tile)
         best = np.where(out.best_sector >= 0, sel.sectors[np.maximum(out.best_sector, 0)], -1).astype(np.int32)
-        unsure = cutoff.uncertain_pixels(out.rsrp_dbm, sel) if attempt == 0 else None
-        if unsure is None or not unsure.any():
+        return tile, out, best
+
+    gain = _first_gain(run, index, x, y, kernel, needs)
+    tried = 0
+    while True:
+        needs(cutoff.far_radius(index, x, y, gain=gain)[0])
+        sel = cutoff.select(index, x, y, gain=gain)
+        tile, out, best = compute(sel)
+        if gain <= 1.0:
+            allowed = 1.0
             break
-        wider = cutoff.widen(index, sel, x, y, out.rsrp_dbm, unsure)
-        if wider.sites.size == sel.sites.size:      # nothing could be stronger there: certified as it is
-            sel = wider
+        q = cutoff.interference_gain(out.rsrp_dbm, out.sinr_db, tile.o2i_db, run.static.noise_mw)
+        if sel.dropped_bound_mw <= index.budget_mw * q:
+            allowed = q
             break
-        stats.tiles_widened += 1
-        stats.pixels_widened += int(unsure.sum())
-        sel = wider
+        tried += 1
+        gain = q if (tried == 1 and 1.0 < q < gain) else 1.0
         del tile, out
+    unsure = cutoff.uncertain_pixels(out.rsrp_dbm, sel)
+    if unsure.any():
+        needs(cutoff.widen_radius_m(index, sel, x, y, out.rsrp_dbm, unsure))
+        wider = cutoff.widen(index, sel, x, y, out.rsrp_dbm, unsure)
+        if wider.sites.size > sel.sites.size:     # else nothing could be stronger there: certified as it is
+            stats.tiles_widened += 1
+            stats.pixels_widened += int(unsure.sum())
+            del tile, out
+            tile, out, best = compute(wider)
+        sel = wider
     stats.site_pixels_kept += sel.sites.size * window.shape[0] * window.shape[1]
-    stats.max_dropped_sum_mw = max(stats.max_dropped_sum_mw, sel.dropped_bound_mw)
+    stats.max_dropped_sum_mw = max(stats.max_dropped_sum_mw, sel.dropped_bound_mw / allowed)
     return tile, out, best, sel
 
 

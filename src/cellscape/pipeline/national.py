@@ -106,6 +106,7 @@ class Part:
     sites: np.ndarray
     xy_m: np.ndarray
     sector_index: np.ndarray
+    covered_m: tuple[float, ...]      # per window: the part holds every site within it of the window's centre
 
 
 @dataclass(frozen=True)
@@ -127,18 +128,24 @@ def _sector_index(columns: SiteColumns, sites: np.ndarray) -> np.ndarray:
     return np.repeat(starts, counts) + offsets
 
 
-def compute_part(job: PartJob, part: Part, records) -> list[tuple[CoverageTile, object]]:
-    """The tiles of ``part`` (``records``: the Site records of ``part.sites``) with their cutoff
-    statistics, best sectors numbered as in the whole network."""
+def compute_part(job: PartJob, part: Part, records) -> list[tuple[Window, CoverageTile | None, object]]:
+    """The tiles of ``part`` (``records``: the Site records of ``part.sites``): per window (window,
+    tile, cutoff statistics), best sectors numbered as in the whole network, or (window, None,
+    radius) where the cutoff needs the sites within ``radius`` [m] of the window's centre, more than
+    the part holds (:class:`~cellscape.coverage.engine.NeedsMoreSites`)."""
     sub = replace(job.scenario, sites=tuple(records), site_keys=tuple(int(i) for i in part.sites))
     tiles = CoverageTiles(sub, job.grid, part.xy_m, footprints=job.footprints, terrain=job.terrain,
                           backend=job.backend, network=job.network)
     out = []
-    for window in part.windows:
-        tile, stats = tiles.tile_alone(window)
+    for window, covered in zip(part.windows, part.covered_m):
+        try:
+            tile, stats = tiles.tile_alone(window, covered_m=None if math.isinf(covered) else covered)
+        except engine.NeedsMoreSites as more:
+            out.append((window, None, more.radius_m))
+            continue
         best = tile.best_sector
         best = np.where(best >= 0, part.sector_index[np.maximum(best, 0)], -1).astype(np.int32)
-        out.append((replace(tile, best_sector=best), stats))
+        out.append((window, replace(tile, best_sector=best), stats))
     return out
 
 
@@ -162,41 +169,48 @@ class NationalTiles:
         self.tree = cKDTree(self.xy_m, leafsize=32)
         self.cutoff_stats = engine._CutoffStats()
         self.far_radii_m: list[float] = []
+        self.windows_recomputed = 0         # windows whose part held too few sites (finish)
         self._blocks = list(square_blocks(grid, max_pixels=int(block_px) ** 2))
-        self._windows, self._sites = [], []
+        self._windows, self._sites, self._covered = [], [], []
         for block in self._blocks:
             strips = self._strips(block, self._ball(block)[1].size)
             self._windows.append(strips)
-            self._sites.append(self._sites_of(block, strips))
+            sites, covered = self._sites_of(strips)
+            self._sites.append(sites)
+            self._covered.append(covered)
         self.windows = [w for ws in self._windows for w in ws]
 
-    def _ball(self, window: Window) -> tuple[float, np.ndarray]:
-        """The far radius of ``window`` as one tile [m] and the sites within it of its centre."""
+    def _ball(self, window: Window, radius_m: float | None = None) -> tuple[float, np.ndarray]:
+        """A radius [m] (default: the far radius of ``window`` as one tile at the cutoff's first try)
+        and the sites within it of the window's centre."""
         if self._kinds_index is None:
             return math.inf, np.arange(self.columns.n_sites, dtype=np.int64)
         x = self.grid.x_centers_m(window.cols)
         y = self.grid.y_centers_m(window.rows)
-        r, _, _ = cutoff.far_radius(self._kinds_index, x, y)
-        r = max(r, cutoff.certify_radius(self._kinds_index, x, y))     # what widen() may look at
+        if radius_m is None:            # the cutoff's first try (RELATIVE_GAIN_DB); more on demand
+            radius_m = cutoff.far_radius(self._kinds_index, x, y, gain=10.0 ** (cutoff.RELATIVE_GAIN_DB / 10.0))[0]
+        r = radius_m
         if not math.isfinite(r):
             return r, np.arange(self.columns.n_sites, dtype=np.int64)
         centre = (0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1]))
         return r, np.asarray(self.tree.query_ball_point(centre, r * (1.0 + 1e-9) + 1e-6), dtype=np.int64)
 
-    def _sites_of(self, block: Window, strips: list[Window]) -> np.ndarray:
-        """Every site within the far radius of one of ``strips`` (the tiles), ascending."""
-        found = []
+    def _sites_of(self, strips: list[Window], radius_m: float | None = None) -> tuple[np.ndarray, list[float]]:
+        """Every site within the radius (default: each strip's far radius) of one of ``strips``
+        (the tiles), ascending, and the radius each strip is covered to."""
+        found, covered = [], []
         for w in strips:
-            r, near = self._ball(w)
+            r, near = self._ball(w, radius_m)
             self.far_radii_m.append(r)
+            covered.append(r)
             found.append(near)
         sites = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
         if sites.size > MAX_SITES_PER_BLOCK:
             raise ScenarioError(
                 f"a block of the map needs {sites.size:,} sites (largest far radius "
-                f"{max(self.far_radii_m) / 1e3:.0f} km); at most {MAX_SITES_PER_BLOCK:,}: set "
+                f"{max(covered) / 1e3:.0f} km); at most {MAX_SITES_PER_BLOCK:,}: set "
                 f"compute.interference_cutoff_db (e.g. 0.1) and compute.interference_cutoff_mode: expected")
-        return sites
+        return sites, covered
 
     def _strips(self, block: Window, n_sites: int) -> list[Window]:
         """``block`` cut into full-width strips whose working set fits ``mem_limit_mb`` with ``n_sites``."""
@@ -210,10 +224,25 @@ class NationalTiles:
         """The :class:`Part` of every block holding one of ``windows`` (default all), in block order,
         each with the windows of ``windows`` it holds."""
         wanted = None if windows is None else {engine_key(w) for w in windows}
-        for ws, sites in zip(self._windows, self._sites):
-            ws = tuple(w for w in ws if wanted is None or engine_key(w) in wanted)
-            if ws:
-                yield Part(ws, sites, self.xy_m[sites], _sector_index(self.columns, sites))
+        for ws, sites, covered in zip(self._windows, self._sites, self._covered):
+            pick = [k for k, w in enumerate(ws) if wanted is None or engine_key(w) in wanted]
+            if pick:
+                yield self._part(tuple(ws[k] for k in pick), sites, tuple(covered[k] for k in pick))
+
+    def _part(self, windows, sites: np.ndarray, covered) -> Part:
+        return Part(tuple(windows), sites, self.xy_m[sites], _sector_index(self.columns, sites), tuple(covered))
+
+    def finish(self, results) -> Iterator[tuple[CoverageTile, object]]:
+        """(tile, stats) of :func:`compute_part`'s results, computing here again, with the sites
+        within the radius it asked for, every window whose part held too few."""
+        for window, tile, extra in results:
+            if tile is None:
+                self.windows_recomputed += 1
+            while tile is None:
+                sites, covered = self._sites_of([window], radius_m=extra)
+                part = self._part([window], sites, covered)
+                ((_, tile, extra),) = compute_part(self.job, part, self.records(part))
+            yield tile, extra
 
     def links_upper_bound(self) -> int:
         """Sum over blocks of pixels x sites within reach: the links before the cutoff's per-tile choice."""
@@ -230,7 +259,7 @@ class NationalTiles:
     def tiles(self, windows=None) -> Iterator[CoverageTile]:
         """Yield the tile of each window (default: all), block by block."""
         for part in self.parts(windows):
-            for tile, stats in compute_part(self.job, part, self.records(part)):
+            for tile, stats in self.finish(compute_part(self.job, part, self.records(part))):
                 self.cutoff_stats.merge(stats)
                 yield tile
 
@@ -248,6 +277,7 @@ class NationalTiles:
                     self.cutoff_stats.max_dropped_sum_mw, st.noise_mw, st.load_factor)), 6),
                 "kept_site_fraction": round(self.cutoff_stats.site_pixels_kept
                                             / max(1, self.grid.n_pixels * self.columns.n_sites), 9),
+                "windows_recomputed_with_more_sites": self.windows_recomputed,
                 "far_radius_m_max": round(max(self.far_radii_m), 1) if self.far_radii_m else None,
                 "far_radius_m_median": round(float(np.median(self.far_radii_m)), 1) if self.far_radii_m else None,
                 "tiles_widened": self.cutoff_stats.tiles_widened,

@@ -354,8 +354,8 @@ def _parts_on_workers(client, tiles, windows: list[Window], max_in_flight: int |
     results = _tiles_on_workers(client, tiles.job, list(tiles.parts(windows)), max_in_flight, task=_part_task,
                                 args=lambda part: (tiles.records(part),))
     try:
-        for part_tiles in results:
-            for tile, stats in part_tiles:
+        for part_results in results:
+            for tile, stats in tiles.finish(part_results):     # a window needing more sites: computed here
                 tiles.cutoff_stats.merge(stats)
                 yield tile
     finally:
