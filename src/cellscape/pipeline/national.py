@@ -44,6 +44,10 @@ BLOCK_SIDE_PX = 1024
 """Side of the square blocks that share one site subset [pixels] (a block of 1 M pixels; at least
 one block's strip is computed at a time within ``compute.mem_limit_mb``)."""
 
+COMFORT_SITES = 5_000
+"""A window whose far radius at the noise's budget holds at most this many sites gets them all up
+front (its tile never needs more); a denser one starts from the relative budget's first try."""
+
 MAX_SITES_PER_BLOCK = 50_000
 """Most sites one block may carry: more means the cutoff leaves nothing out at that scale
 (``interference_cutoff_mode: bound`` with statistical LOS or shadow fading reaches ~150 km)."""
@@ -187,12 +191,18 @@ class NationalTiles:
             return math.inf, np.arange(self.columns.n_sites, dtype=np.int64)
         x = self.grid.x_centers_m(window.cols)
         y = self.grid.y_centers_m(window.rows)
-        if radius_m is None:            # the cutoff's first try (RELATIVE_GAIN_DB); more on demand
-            radius_m = cutoff.far_radius(self._kinds_index, x, y, gain=10.0 ** (cutoff.RELATIVE_GAIN_DB / 10.0))[0]
+        centre = (0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1]))
+        if radius_m is None:
+            # the noise's budget where its sites are few (no second try can need more), else the
+            # cutoff's first try (RELATIVE_GAIN_DB) and more on demand
+            radius_m = max(cutoff.far_radius(self._kinds_index, x, y)[0], cutoff.certify_radius(self._kinds_index, x, y))
+            if not (math.isfinite(radius_m)
+                    and self.tree.query_ball_point(centre, radius_m, return_length=True) <= COMFORT_SITES):
+                radius_m = cutoff.far_radius(self._kinds_index, x, y,
+                                             gain=10.0 ** (cutoff.RELATIVE_GAIN_DB / 10.0))[0]
         r = radius_m
         if not math.isfinite(r):
             return r, np.arange(self.columns.n_sites, dtype=np.int64)
-        centre = (0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1]))
         return r, np.asarray(self.tree.query_ball_point(centre, r * (1.0 + 1e-9) + 1e-6), dtype=np.int64)
 
     def _sites_of(self, strips: list[Window], radius_m: float | None = None) -> tuple[np.ndarray, list[float]]:
@@ -232,15 +242,19 @@ class NationalTiles:
     def _part(self, windows, sites: np.ndarray, covered) -> Part:
         return Part(tuple(windows), sites, self.xy_m[sites], _sector_index(self.columns, sites), tuple(covered))
 
+    def retry_part(self, window: Window, radius_m: float) -> Part:
+        """A part of one window holding the sites within ``radius_m`` of its centre (its part held
+        too few: :func:`compute_part` asked for them)."""
+        self.windows_recomputed += 1
+        sites, covered = self._sites_of([window], radius_m=radius_m)
+        return self._part([window], sites, covered)
+
     def finish(self, results) -> Iterator[tuple[CoverageTile, object]]:
         """(tile, stats) of :func:`compute_part`'s results, computing here again, with the sites
         within the radius it asked for, every window whose part held too few."""
         for window, tile, extra in results:
-            if tile is None:
-                self.windows_recomputed += 1
             while tile is None:
-                sites, covered = self._sites_of([window], radius_m=extra)
-                part = self._part([window], sites, covered)
+                part = self.retry_part(window, extra)
                 ((_, tile, extra),) = compute_part(self.job, part, self.records(part))
             yield tile, extra
 

@@ -351,15 +351,22 @@ def _on_workers(client, job: _WorkerJob, windows: list[Window], max_in_flight: i
 def _parts_on_workers(client, tiles, windows: list[Window], max_in_flight: int | None):
     """The tiles of ``windows`` of a network given column-wise (a NationalTiles), one task per block
     carrying that block's sites only; cutoff statistics merged into ``tiles``'."""
-    results = _tiles_on_workers(client, tiles.job, list(tiles.parts(windows)), max_in_flight, task=_part_task,
-                                args=lambda part: (tiles.records(part),))
-    try:
-        for part_results in results:
-            for tile, stats in tiles.finish(part_results):     # a window needing more sites: computed here
-                tiles.cutoff_stats.merge(stats)
-                yield tile
-    finally:
-        results.close()
+    parts = list(tiles.parts(windows))
+    while parts:                # a window whose part held too few sites goes round again with more
+        retry = []
+        results = _tiles_on_workers(client, tiles.job, parts, max_in_flight, task=_part_task,
+                                    args=lambda part: (tiles.records(part),))
+        try:
+            for part_results in results:
+                for window, tile, extra in part_results:
+                    if tile is None:
+                        retry.append((window, extra))
+                        continue
+                    tiles.cutoff_stats.merge(extra)
+                    yield tile
+        finally:
+            results.close()
+        parts = [tiles.retry_part(window, radius) for window, radius in retry]
 
 
 def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | None = None,
