@@ -246,3 +246,22 @@ def test_replace_keeps_scenarios_frozen():
     # the fingerprint of a run is the repr of its (frozen) scenario: equal scenarios, equal fingerprints
     a, b = strip_scenario(), strip_scenario()
     assert repr(a) == repr(b) and repr(replace(a, seed=9)) != repr(a)
+
+
+@needs_numba
+def test_a_run_slower_than_estimated_stops_on_its_measured_rate_and_resumes(tmp_path, reference, monkeypatch):
+    """The up-front estimate passes (a rate of 1e15 links/s), the rate measured after the first tile
+    does not: the run stops in one line, keeps its finished tiles, and --resume with a larger limit
+    gives the uninterrupted bits."""
+    from cellscape.pipeline import stream
+
+    sc, res = reference
+    monkeypatch.setattr(stream, "LINKS_PER_S", {"numba": 1e15, "numpy": 1e15})
+    monkeypatch.setattr(stream, "PROBE_SECONDS", 0.0)
+    with pytest.raises(ScenarioError, match=r"stopping the run: at the rate measured so far .* over 1e-09 h; "
+                                            r"the finished tiles are kept: rerun with --resume"):
+        run_coverage_streamed(sc, tmp_path, tile_rows=20, backend=BACKEND, max_hours=1e-9)
+    assert not (tmp_path / "coverage.tif").exists() and (tmp_path / PARTIAL_DIR / "journal.npz").exists()
+    run, _ = run_coverage_streamed(sc, tmp_path, tile_rows=20, backend=BACKEND, resume=True)
+    assert run.tiles_computed == run.tiles_total - 1
+    assert_same_bits(tmp_path, res)

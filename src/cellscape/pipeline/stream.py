@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import hashlib
 import math
 import threading
+import time
 from typing import Any, Protocol
 import uuid
 
@@ -237,6 +238,39 @@ class StreamedRun:
     tiles_computed: int          # this call (the rest came from the journal)
 
 
+PROBE_SECONDS = 30.0
+"""After this long, a streamed run checks its measured rate against ``max_hours`` (:class:`_MeasuredRate`)."""
+
+
+class _MeasuredRate:
+    """The time check of a streamed run from its own rate: the up-front estimate divides links by a
+    rate measured on another map (``LINKS_PER_S``), which random fields and buildings can make
+    several times optimistic. Once PROBE_SECONDS have passed, the pixels left at the rate measured
+    so far must fit within ``max_hours`` of the start; else the run stops with both figures in one
+    line (the journal keeps the finished tiles: ``--resume`` with a larger ``--max-hours`` goes on)."""
+
+    def __init__(self, max_hours: float, estimate: RunEstimate):
+        self.max_s = max_hours * 3600.0
+        self.estimate = estimate
+        self.start = time.monotonic()
+        self.checked = False
+
+    def check(self, pixels_left: int, pixels_done: int) -> None:
+        """After each tile: ``pixels_left`` to compute, ``pixels_done`` computed in this call."""
+        elapsed = time.monotonic() - self.start
+        if self.checked or elapsed < PROBE_SECONDS:
+            return
+        self.checked = True
+        done = max(1, pixels_done)
+        projected = elapsed + elapsed / done * pixels_left
+        if projected > self.max_s:
+            raise ScenarioError(
+                f"stopping the run: at the rate measured so far ({elapsed / done * 1e6:.3g} s per million "
+                f"pixels) it would take ~{_duration(projected)} (estimated up front: "
+                f"~{_duration(self.estimate.seconds)}), over {self.max_s / 3600:g} h; the finished tiles are "
+                f"kept: rerun with --resume and a larger --max-hours")
+
+
 def _key(w: Window) -> tuple[int, int, int, int]:
     return (w.row_start, w.row_stop, w.col_start, w.col_stop)
 
@@ -434,14 +468,18 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
         job = _WorkerJob(key=uuid.uuid4().hex, scenario=scenario, grid=grid, site_xy_m=np.asarray(site_xy_m),
                          footprints=footprints, terrain=terrain, backend=backend)
         computed = _on_workers(client, job, todo, max_in_flight, tiles)
+    todo_pixels = pixels_left = sum(w.shape[0] * w.shape[1] for w in todo)
+    clock = _MeasuredRate(max_hours, estimate)
     try:
         for tile in computed:
             counts.add(tile)
             sink.write_tile(tile, counts.arrays())
             done += 1
+            pixels_left -= tile.window.shape[0] * tile.window.shape[1]
             del tile
             if progress is not None:
                 progress(done, len(windows))
+            clock.check(pixels_left, todo_pixels - pixels_left)
     finally:
         computed.close()        # an interrupted run cancels the tiles still on the workers
     meta = {**tiles.meta(), "n_tiles": len(windows), "streamed": True}

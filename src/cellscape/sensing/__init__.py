@@ -1,0 +1,13 @@
+"""Integrated sensing and communication (ISAC): the physics core.
+
+- :mod:`cellscape.sensing.radar`: radar equation (monostatic, bistatic and the two-segment target
+  path of TR 38.901 7.9.4.1), OFDM processing gain, sensing SNR, range/velocity resolution and
+  unambiguous range/velocity of an NR numerology;
+- :mod:`cellscape.sensing.detection`: probability of detection (Swerling 0 and 1, one look), the
+  SNR a Pd/Pfa pair requires, Albersheim's approximation;
+- :mod:`cellscape.sensing.rcs`: the RCS model of TR 38.901 V19 7.9.2.1 (RCS models 1 and 2,
+  Tables 7.9.2.1-1 to -7) and its log-normal random component.
+
+Sensing maps, the ``sensing:`` scenario block and ``cellscape sense`` are not built yet
+(docs/sensing.md).
+"""
