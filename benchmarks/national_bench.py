@@ -116,7 +116,9 @@ def _run(scenario, columns, out: Path, *, workers: int | None = None) -> dict:
     size = sum(p.stat().st_size for p in out.glob("*.tif"))
     return {"pixels": run.grid.n_pixels, "seconds": round(seconds, 2), "site_pixel_links": float(links),
             "links_per_s": round(links / seconds), "us_per_pixel": round(1e6 * seconds / run.grid.n_pixels, 3),
-            "kept_sites_per_pixel": round(links / run.grid.n_pixels, 2), "reach_m": cut.get("reach_m"),
+            "kept_sites_per_pixel": round(links / run.grid.n_pixels, 2),
+            "far_radius_m_median": cut.get("far_radius_m_median"),
+            "windows_recomputed": cut.get("windows_recomputed_with_more_sites"),
             "sites_per_block_mean": subsets["sites_per_block_mean"], "sites_per_block_max": subsets["sites_per_block_max"],
             "output_mb": round(size / 1e6, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0),
             "sinr_p50_db": run.kpis["sinr_db_percentiles"].get("50")}

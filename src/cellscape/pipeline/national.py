@@ -15,7 +15,12 @@ With Dask each block is one task that carries its own sites: no task ships the w
 Same bits as the whole network: a tile's kept sites are those the cutoff of the whole network
 would keep (every site it could keep lies within its far radius), and each kept site's
 tables, fields and sector values are those of the whole-network run, so each pixel is computed
-from the same kept sites with the same numbers (tests/test_national.py). Without a cutoff
+from the same kept sites with the same numbers (tests/test_national.py). A block carries, per
+window, the sites within the far radius of the cutoff's first try (or of the noise's budget where
+those are few, :data:`COMFORT_SITES`); a window whose tile needs more (a second try within a smaller
+budget, or a best server to certify farther out: :class:`~cellscape.coverage.engine.NeedsMoreSites`)
+is computed again with the sites it asked for (:meth:`NationalTiles.finish`, or another round of
+Dask tasks). Without a cutoff
 (``compute.interference_cutoff_db: null``) the reach is unbounded and every block carries every
 site: fine for a city, refused above :data:`MAX_SITES_PER_BLOCK`.
 
@@ -45,8 +50,9 @@ BLOCK_SIDE_PX = 1024
 one block's strip is computed at a time within ``compute.mem_limit_mb``)."""
 
 COMFORT_SITES = 5_000
-"""A window whose far radius at the noise's budget holds at most this many sites gets them all up
-front (its tile never needs more); a denser one starts from the relative budget's first try."""
+"""A window whose far radius at the noise's budget holds at most this many sites gets them (and
+those within the default certification radius) up front, so that its tile seldom needs more; a
+denser one starts from the relative budget's first try."""
 
 MAX_SITES_PER_BLOCK = 50_000
 """Most sites one block may carry: more means the cutoff leaves nothing out at that scale
