@@ -45,7 +45,7 @@ def wavelength_m(fc_ghz):
     return SPEED_OF_LIGHT_M_S / (np.asarray(fc_ghz, dtype=float) * 1e9)
 
 
-UNIT_SUFFIXES = (("_dbm", "dBm"), ("_dbi", "dBi"), ("_db", "dB"), ("_mbps", "Mbit/s"), ("_bps", "bit/s"),
+UNIT_SUFFIXES = (("_dbm", "dBm"), ("_dbi", "dBi"), ("_dbsm", "dBsm"), ("_db", "dB"), ("_mbps", "Mbit/s"), ("_bps", "bit/s"),
                  ("_ghz", "GHz"), ("_mhz", "MHz"), ("_khz", "kHz"), ("_hz", "Hz"), ("_km2", "km²"),
                  ("_m2", "m²"), ("_km", "km"), ("_us", "µs"), ("_m", "m"), ("_deg", "deg"), ("_s", "s"),
                  ("_w", "W"))
