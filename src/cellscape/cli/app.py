@@ -489,11 +489,13 @@ from cellscape.cli.report_cmd import report  # noqa: E402  (commands in their ow
 from cellscape.cli.serve_cmd import serve  # noqa: E402
 from cellscape.cli.kpi_cmd import kpi  # noqa: E402
 from cellscape.cli.synth_cmd import synth_network  # noqa: E402
+from cellscape.cli.sense_cmd import sense  # noqa: E402
 
 app.command()(report)
 app.command()(serve)
 app.command(name="synth-network")(synth_network)
 app.command()(kpi)
+app.command()(sense)
 
 
 def main() -> None:

@@ -28,7 +28,8 @@ from cellscape.scenario.columns import SiteColumns, message_site, parse_scenario
 from cellscape.scenario.model import BUILT_IN_SOURCE_PREFIXES, is_geographic, parse_scenario
 from cellscape.scenario.records import Scenario
 
-__all__ = ["load_scenario", "load_scenario_columns", "load_plan", "read_scenario_mapping", "sites_file_rows"]
+__all__ = ["load_scenario", "load_scenario_columns", "load_plan", "load_sensing", "read_scenario_mapping",
+           "sites_file_rows"]
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -361,5 +362,29 @@ def load_simulation(path: str | os.PathLike):
         data = {**data, "simulation": {**block, "users": users}}
     try:
         return parse_simulation(data, scenario)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{exc} (in {path})") from None
+
+
+def load_sensing(path: str | os.PathLike):
+    """Read a scenario file with a ``sensing:`` block (docs/sensing.md) for ``cellscape sense``.
+
+    Returns
+    -------
+    Sensing
+        :class:`cellscape.scenario.sensing.Sensing`: the scenario (as :func:`load_scenario` reads
+        it) and its validated sensing block.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`load_scenario`, or without a ``sensing:`` block (saying what to add).
+    """
+    from cellscape.scenario.sensing import parse_sensing
+
+    path = Path(path)
+    scenario = load_scenario(path)
+    try:
+        return parse_sensing(read_scenario_mapping(path), scenario)
     except ScenarioError as exc:
         raise ScenarioError(f"{exc} (in {path})") from None

@@ -207,6 +207,7 @@ class ScenarioSpec(_Spec):
     sites: list[SiteSpec] = Field(min_length=1)
     outputs: OutputsSpec | None = None
     compute: ComputeSpec | None = None
+    sensing: dict[str, Any] | None = None   # read by cellscape sense: cellscape.scenario.sensing.parse_sensing
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,7 +270,12 @@ def parse_scenario(data: Mapping[str, Any]) -> Scenario:
     if issues:
         more = f" (+{len(issues) - 1} more)" if len(issues) > 1 else ""
         raise ScenarioError(issues[0] + more)
-    return _to_records(spec)
+    scenario = _to_records(spec)
+    if spec.sensing is not None:   # strict everywhere: a typo in sensing: fails `cellscape run` too
+        from cellscape.scenario.sensing import parse_sensing
+
+        parse_sensing({"sensing": spec.sensing}, scenario)
+    return scenario
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 - :mod:`cellscape.sensing.rcs`: the RCS model of TR 38.901 V19 7.9.2.1 (RCS models 1 and 2,
   Tables 7.9.2.1-1 to -7) and its log-normal random component.
 
-Sensing maps, the ``sensing:`` scenario block and ``cellscape sense`` are not built yet
-(docs/sensing.md).
+Monostatic sensing maps are built from these by cellscape.pipeline.sense (``cellscape sense``, the
+``sensing:`` scenario block: cellscape.scenario.sensing); bistatic sensing, the TR 36.777 aerial
+path loss of UAV targets and the Rel-19 calibration are not built yet (docs/sensing.md).
 """

@@ -1,0 +1,56 @@
+"""``cellscape sense``: monostatic sensing maps of a scenario's ``sensing:`` block (docs/sensing.md).
+Registered in :mod:`cellscape.cli.app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cellscape.cli._errors import one_line_errors
+
+
+@one_line_errors
+def sense(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file with a sensing: block.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/sense"),
+    backend: Annotated[str, typer.Option(help="Map engine backend: numba or numpy.")] = "numba",
+    png: Annotated[bool, typer.Option(help="Also draw sensing_snr.png and detection_probability.png.")] = True,
+) -> None:
+    """Sensing SNR, detection probability and detecting TRPs per pixel, KPIs and the share trade-off.
+
+    Writes sensing.tif, sensing_kpis.json, sensing_tradeoff.csv, scenario.json and PNG maps.
+    """
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cellscape._validate import check_choice
+    from cellscape.cli.app import _terrain_of
+    from cellscape.io.scenario_yaml import load_sensing
+    from cellscape.io.sensing_outputs import write_sensing_outputs
+    from cellscape.pipeline.sense import run_sense
+
+    check_choice("--backend", backend, ("numba", "numpy"))
+    t0 = time.perf_counter()
+    s = load_sensing(scenario)
+    terrain = _terrain_of(s.scenario)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task(f"sensing {s.scenario.name}", total=None)
+        run = run_sense(s, terrain=terrain, backend=backend,
+                        progress=lambda done, total: bar.update(task, completed=done, total=total))
+    paths = write_sensing_outputs(run, out, png=png)
+    k = run.kpis
+    g = run.grid
+    typer.echo(f"{s.scenario.name}: {g.n_rows} x {g.n_cols} pixels of {g.resolution_m:g} m, {k['meta']['n_sectors']} "
+               f"sectors, monostatic, {s.target} at {s.target_height_m:g} m, {s.detector}, Pfa {s.pfa:g}")
+    typer.echo(f"  share {s.sensing_share:g}: {k['n_symbols']} symbols x {k['n_subcarriers']} subcarriers, "
+               f"processing gain {k['processing_gain_db']:.1f} dB, range resolution {k['range_resolution_m']:.2f} m")
+    typer.echo(f"  Pd >= {s.pd_required:g}: {k['sensed_area_km2']:.3f} km2 = {100 * k['sensed_area_fraction']:.1f} % "
+               f"of {k['outdoor_area_km2']:.3f} km2 outdoor")
+    t = run.tradeoff
+    curve = ", ".join(f"{100 * a:.0f}% -> {100 * f:.1f}%" for a, f in zip(t["sensing_share"], t["sensed_area_fraction"]))
+    typer.echo(f"  trade-off (share = downlink throughput lost -> sensed area): {curve}")
+    typer.echo(f"wrote {len(paths)} files to {out}/ in {time.perf_counter() - t0:.1f} s")

@@ -1,0 +1,77 @@
+"""``cellscape sense`` end to end on the tiny scenario of test_app.py."""
+
+import csv
+import json
+
+import numpy as np
+import yaml
+from typer.testing import CliRunner
+
+from cellscape.cli.app import app
+from cellscape.io.coverage_outputs import read_scenario_json
+from cellscape.io.geotiff import read_geotiff
+from cellscape.io.sensing_outputs import SENSING_BANDS, TRADEOFF_COLUMNS
+
+runner = CliRunner()
+
+X0, Y0 = 385_000.0, 6_671_000.0
+
+
+def scenario_dict(**over):
+    d = {
+        "name": "tiny", "seed": 3, "environment": "UMa",
+        "area": {"crs": "EPSG:32635", "bounds": [X0, Y0, X0 + 600, Y0 + 400], "resolution_m": 10},
+        "carrier": {"fc_ghz": 3.5, "bandwidth_mhz": 100, "scs_khz": 30},
+        "sites": [
+            {"site_id": "A", "x": X0 + 150, "y": Y0 + 200, "height_m": 25,
+             "sectors": [{"azimuth_deg": a, "tx_power_dbm": 46} for a in (0, 120, 240)]},
+            {"site_id": "B", "x": X0 + 450, "y": Y0 + 200, "height_m": 25,
+             "sectors": [{"azimuth_deg": 60, "tx_power_dbm": 46}]},
+        ],
+        "sensing": {"target": "human", "share_sweep": [0, 0.1, 0.5]},
+    }
+    d.update(over)
+    return d
+
+
+def write(tmp_path, data):
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(data))
+    return p
+
+
+def test_sense_writes_all_files(tmp_path):
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["sense", str(write(tmp_path, scenario_dict())), "-o", str(out), "--backend", "numpy"])
+    assert r.exit_code == 0, r.output
+    names = {p.name for p in out.iterdir()}
+    assert names == {"sensing.tif", "sensing_kpis.json", "sensing_tradeoff.csv", "scenario.json",
+                     "sensing_snr.png", "detection_probability.png"}
+    bands, grid = read_geotiff(out / "sensing.tif")
+    assert tuple(bands) == SENSING_BANDS and grid.crs == "EPSG:32635" and grid.shape == (40, 60)
+    pd = bands["detection_probability"]
+    assert np.nanmin(pd) >= 0 and np.nanmax(pd) <= 1
+    k = json.loads((out / "sensing_kpis.json").read_text())
+    assert k["target"] == "human" and 0 < k["sensed_area_fraction"] < 1
+    rows = list(csv.DictReader((out / "sensing_tradeoff.csv").open()))
+    assert tuple(rows[0]) == TRADEOFF_COLUMNS and len(rows) == 3
+    assert float(rows[0]["sensed_area_km2"]) == 0.0 and rows[0]["processing_gain_db"] == "-inf"
+    assert float(rows[2]["sensed_area_km2"]) >= float(rows[1]["sensed_area_km2"]) > 0
+    assert read_scenario_json(out / "scenario.json").name == "tiny"
+    assert json.loads((out / "scenario.json").read_text())["sensing"]["target"] == "human"
+    assert "Pd >= 0.9:" in r.stdout and "trade-off" in r.stdout
+
+
+def test_sense_without_sensing_block_one_line(tmp_path):
+    d = scenario_dict()
+    del d["sensing"]
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["sense", str(write(tmp_path, d)), "-o", str(out)])
+    assert r.exit_code == 1
+    assert r.stderr.startswith("error: sensing: the scenario has no sensing: block; add one, e.g.")
+    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_run_accepts_a_scenario_with_sensing_block(tmp_path):
+    r = runner.invoke(app, ["validate", str(write(tmp_path, scenario_dict()))])
+    assert r.exit_code == 0, r.output

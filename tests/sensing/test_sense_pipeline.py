@@ -1,0 +1,151 @@
+"""Monostatic sensing maps (cellscape.pipeline.sense): the echo identity, a hand-worked pixel,
+Pd and TRP-count bands, the share trade-off, and the sensing: block's validation."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cellscape.errors import ScenarioError
+from cellscape.pipeline.sense import monostatic_echo_per_re_dbm, run_sense, sensing_scenario, sensing_symbols
+from cellscape.radio.link_budget import noise_per_re_dbm
+from cellscape.scenario.model import parse_scenario
+from cellscape.scenario.sensing import DEFAULT_SHARE_SWEEP, SensingSpec, parse_sensing
+from cellscape.sensing.detection import detection_probability
+from cellscape.sensing.radar import echo_power_dbm, target_coupling_loss_db
+from cellscape.sensing.rcs import RCS_MODEL_1
+
+X0, Y0 = 385_000.0, 6_671_000.0
+
+
+def scenario_dict(sensing=None, **over):
+    d = {
+        "name": "tiny", "seed": 3, "environment": "UMa",
+        "area": {"crs": "EPSG:32635", "bounds": [X0, Y0, X0 + 600, Y0 + 400], "resolution_m": 10},
+        "carrier": {"fc_ghz": 3.5, "bandwidth_mhz": 100, "scs_khz": 30},
+        "sites": [
+            {"site_id": "A", "x": X0 + 150, "y": Y0 + 200, "height_m": 25,
+             "sectors": [{"azimuth_deg": a, "tx_power_dbm": 46} for a in (0, 120, 240)]},
+            {"site_id": "B", "x": X0 + 450, "y": Y0 + 200, "height_m": 25,
+             "sectors": [{"azimuth_deg": 60, "tx_power_dbm": 46}]},
+        ],
+        "sensing": {"target": "human"} if sensing is None else sensing,
+    }
+    d.update(over)
+    return d
+
+
+def sensing_of(d):
+    return parse_sensing(d, parse_scenario(d))
+
+
+@pytest.fixture(scope="module")
+def run():
+    return run_sense(sensing_of(scenario_dict()), backend="numpy")
+
+
+def test_targets_are_the_rcs_model_1_targets():
+    assert set(SensingSpec.model_fields["target"].annotation.__args__) == set(RCS_MODEL_1)
+
+
+def test_echo_identity_against_target_coupling_loss(run):
+    """2 RSRP - P_RE + 10 lg(4 pi/lambda^2) + RCS == P_RE + 0 + 0 - L(L1, L1), L1 = P_RE - RSRP."""
+    m = run.maps
+    rcs = RCS_MODEL_1["human"].rcs_mean_dbsm
+    for k in range(m.n_sectors):
+        rsrp = m.rsrp_dbm[k].astype(float)
+        p_re = float(m.tx_power_per_re_dbm[k])
+        one_way = p_re - rsrp                      # coupling loss incl. the sector gain (0 dBi receiver)
+        ref = echo_power_dbm(p_re, 0.0, 0.0, target_coupling_loss_db(one_way, one_way, rcs, 3.5))
+        np.testing.assert_allclose(monostatic_echo_per_re_dbm(rsrp, p_re, 3.5, rcs), ref, atol=1e-9)
+
+
+def test_receiver_at_target_height_with_0_dbi():
+    s = sensing_of(scenario_dict(sensing={"target": "uav_small", "target_height_m": 20.0},
+                                 receiver={"antenna_gain_dbi": 3.0}))
+    rx = sensing_scenario(s).receiver
+    assert rx.height_m == 20.0 and rx.antenna_gain_dbi == 0.0
+
+
+def test_hand_worked_single_site_pixel():
+    d = scenario_dict(sites=[{"site_id": "A", "x": X0 + 300, "y": Y0 + 200, "height_m": 25,
+                              "sectors": [{"azimuth_deg": 0, "tx_power_dbm": 46,
+                                           "antenna": {"model": "isotropic", "max_gain_dbi": 0.0}}]}],
+                      sensing={"target": "human", "sensing_share": 0.2, "cpi_s": 0.005, "detector": "swerling0"})
+    r = run_sense(sensing_of(d), backend="numpy")
+    m = r.maps
+    row, col = 10, 45
+    rsrp = float(m.rsrp_dbm[0, row, col])
+    p_re = 46.0 - 10 * math.log10(273 * 12)                   # 46 dBm over 3276 subcarriers
+    assert float(m.tx_power_per_re_dbm[0]) == pytest.approx(p_re, abs=1e-4)
+    lam = 299_792_458.0 / 3.5e9
+    echo = 2 * rsrp - p_re + 10 * math.log10(4 * math.pi / lam ** 2) - 1.37
+    n_sym = math.floor(0.2 * 0.005 * 28_000)                   # 28 symbols of 30 kHz per 1 ms
+    gain = 10 * math.log10(3276 * n_sym)
+    noise = -174 + 10 * math.log10(30e3) + 5.0                 # gNB noise figure 5 dB (uplink default)
+    snr = echo + gain - noise
+    assert n_sym == 28 and float(noise_per_re_dbm(30.0, 5.0)) == pytest.approx(noise)
+    assert float(r.sensing_snr_db[row, col]) == pytest.approx(snr, abs=1e-3)
+    assert float(r.detection_probability[row, col]) == pytest.approx(
+        float(detection_probability(snr, 1e-6, model="swerling0")), abs=1e-5)
+    assert float(r.n_trp_detecting[row, col]) == float(r.detection_probability[row, col] >= 0.9)
+    assert float(r.range_resolution_m[row, col]) == pytest.approx(299_792_458.0 / (2 * 3276 * 30e3))
+
+
+def test_pd_band_and_monotone_in_snr(run):
+    snr, pd = run.sensing_snr_db.ravel(), run.detection_probability.ravel()
+    ok = np.isfinite(pd)
+    assert ok.all()                                # no buildings: every pixel is a target position
+    assert (pd >= 0).all() and (pd <= 1).all()
+    order = np.argsort(snr)
+    assert (np.diff(pd[order]) >= -1e-6).all()
+    assert pd.min() < 0.9 < pd.max()               # the tiny map has both sensed and unsensed pixels
+
+
+def test_n_trp_bounds_and_consistency(run):
+    n = run.n_trp_detecting
+    assert n.min() >= 0 and n.max() <= 2 and np.array_equal(n, np.round(n))
+    sensed = run.detection_probability >= 0.9
+    assert (n[sensed] >= 1).all() and (n[~sensed] == 0).all()
+
+
+def test_tradeoff_zero_share_and_growth(run):
+    t = run.tradeoff
+    assert tuple(t["sensing_share"]) == DEFAULT_SHARE_SWEEP
+    assert t["sensed_area_km2"][0] == 0.0 and t["n_symbols"][0] == 0
+    assert (np.diff(t["sensed_area_km2"]) >= 0).all() and t["sensed_area_km2"][-1] > t["sensed_area_km2"][1]
+    np.testing.assert_array_equal(t["dl_throughput_lost_fraction"], t["sensing_share"])
+    i = list(t["sensing_share"]).index(0.1)
+    assert t["sensed_area_km2"][i] == pytest.approx(run.kpis["sensed_area_km2"])
+
+
+def test_kpis_per_target(run):
+    k = run.kpis
+    assert k["n_subcarriers"] == 3276 and k["n_symbols"] == sensing_symbols(0.1, 0.01, 30.0) == 28
+    assert k["per_target"]["human"]["sensed_area_km2"] == pytest.approx(k["sensed_area_km2"])
+    assert k["per_target"]["uav_small"]["sensed_area_km2"] <= k["per_target"]["human"]["sensed_area_km2"]
+    assert k["outdoor_area_km2"] == pytest.approx(0.24)
+
+
+def test_defaults_and_errors():
+    s = sensing_of(scenario_dict())
+    assert (s.target_height_m, s.pfa, s.pd_required, s.detector, s.sensing_share, s.cpi_s) == (
+        1.5, 1e-6, 0.9, "swerling1", 0.1, 0.01)
+    d = scenario_dict()
+    del d["sensing"]
+    with pytest.raises(ScenarioError, match=r"^sensing: the scenario has no sensing: block; add one"):
+        sensing_of(d)
+    with pytest.raises(ScenarioError, match=r"^sensing.sensing_share: Input should be greater than 0"):
+        sensing_of(scenario_dict(sensing={"target": "human", "sensing_share": 0}))
+    with pytest.raises(ScenarioError, match=r"^sensing.share_sweep\[1\]: Input should be less than or equal to 1"):
+        sensing_of(scenario_dict(sensing={"target": "human", "share_sweep": [0, 2]}))
+    with pytest.raises(ScenarioError, match=r"^sensing.colour: unknown key \(allowed: target, target_height_m"):
+        parse_scenario(scenario_dict(sensing={"target": "human", "colour": 1}))   # strict in every command
+    with pytest.raises(ScenarioError, match=r"^sensing.pd_required: must exceed pfa"):
+        sensing_of(scenario_dict(sensing={"target": "human", "pfa": 0.5, "pd_required": 0.4}))
+
+
+def test_target_height_outside_tr38901_range():
+    s = sensing_of(scenario_dict(sensing={"target": "uav_small", "target_height_m": 50.0}))
+    with pytest.raises(ScenarioError, match=r"^sensing.target_height_m: h_ut_m=50 is outside \[1.5, 22.5\]"):
+        run_sense(s, backend="numpy")
