@@ -6,7 +6,9 @@ import math
 import numpy as np
 import pytest
 
+from cellscape.coverage.engine import sector_maps
 from cellscape.errors import ScenarioError
+from cellscape.pipeline.coverage import localize
 from cellscape.pipeline.sense import monostatic_echo_per_re_dbm, run_sense, sensing_scenario, sensing_symbols
 from cellscape.radio.link_budget import noise_per_re_dbm
 from cellscape.scenario.model import parse_scenario
@@ -48,9 +50,16 @@ def test_targets_are_the_rcs_model_1_targets():
     assert set(SensingSpec.model_fields["target"].annotation.__args__) == set(RCS_MODEL_1)
 
 
+def maps_of(run, backend="numba"):
+    """The engine's per-sector maps of a sensing run's scenario (the RSRP the run reduced tile by tile)."""
+    scen = sensing_scenario(run.sensing)
+    grid, xy = localize(scen)
+    return sector_maps(scen, grid, xy, backend=backend)
+
+
 def test_echo_identity_against_target_coupling_loss(run):
     """2 RSRP - P_RE + 10 lg(4 pi/lambda^2) + RCS == P_RE + 0 + 0 - L(L1, L1), L1 = P_RE - RSRP."""
-    m = run.maps
+    m = maps_of(run)
     rcs = RCS_MODEL_1["human"].rcs_mean_dbsm
     for k in range(m.n_sectors):
         rsrp = m.rsrp_dbm[k].astype(float)
@@ -73,7 +82,7 @@ def test_hand_worked_single_site_pixel():
                                            "antenna": {"model": "isotropic", "max_gain_dbi": 0.0}}]}],
                       sensing={"target": "human", "sensing_share": 0.2, "cpi_s": 0.005, "detector": "swerling0"})
     r = run_sense(sensing_of(d), backend="numpy")
-    m = r.maps
+    m = maps_of(r, backend="numpy")
     row, col = 10, 45
     rsrp = float(m.rsrp_dbm[0, row, col])
     p_re = 46.0 - 10 * math.log10(273 * 12)                   # 46 dBm over 3276 subcarriers

@@ -925,23 +925,56 @@ def sector_maps(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, 
     if need_mb > max_output_mb:
         raise GeometryError(f"per-sector maps of {n_sec} sectors on {grid.n_rows} x {grid.n_cols} pixels need "
                             f"{need_mb:.0f} MB (limit {max_output_mb:.0f} MB): use coarser pixels or a smaller area")
-    kernel = _kernel(backend)
-    run, windows, _, _, _ = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain,
-                                    backend=backend, mem_limit_mb=mem_limit_mb, los_statistics=False)
+    tiles = SectorTiles(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
+                        mem_limit_mb=mem_limit_mb)
     rsrp = np.empty((n_sec,) + grid.shape, dtype=np.float32)
     los = np.empty((n_sites,) + grid.shape, dtype=bool)
     indoor = np.zeros(grid.shape, dtype=bool)
-    for done, window in enumerate(windows, start=1):
-        tile = tile_inputs(run, window)
-        out = kernel(run.static, tile, per_sector_rsrp=True)
-        rsrp[:, window.rows, window.cols] = out.sector_rsrp_dbm
-        los[:, window.rows, window.cols] = out.site_los
-        indoor[window.rows, window.cols] = tile.o2i_db > 0
-        del tile, out
+    for done, t in enumerate(tiles, start=1):
+        rsrp[:, t.window.rows, t.window.cols] = t.rsrp_dbm
+        los[:, t.window.rows, t.window.cols] = t.los
+        indoor[t.window.rows, t.window.cols] = t.indoor
         if progress is not None:
-            progress(done, len(windows))
-    p_re = run.sectors.tx_power_per_re_dbm
-    return SectorMaps(grid=grid, rsrp_dbm=rsrp, los=los, indoor=indoor, tx_power_per_re_dbm=p_re,
+            progress(done, len(tiles.windows))
+    run = tiles.run
+    return SectorMaps(grid=grid, rsrp_dbm=rsrp, los=los, indoor=indoor, tx_power_per_re_dbm=tiles.tx_power_per_re_dbm,
                       sectors=run.sectors, sector_site=run.static.sector_site.copy(), n_prb=run.n_prb,
-                      noise_per_re_dbm=float(10.0 * np.log10(run.static.noise_mw)),
-                      meta={**run.meta, "backend": backend, "n_tiles": len(windows)})
+                      noise_per_re_dbm=tiles.noise_per_re_dbm, meta=tiles.meta())
+
+
+@dataclass(frozen=True)
+class SectorTile:
+    """Every sector's RSRP on one tile: ``window``; ``rsrp_dbm`` (n_sectors, rows, cols) float32;
+    ``los`` (n_sites, rows, cols) bool; ``indoor`` (rows, cols) bool (as :class:`SectorMaps`)."""
+
+    window: Window
+    rsrp_dbm: np.ndarray
+    los: np.ndarray
+    indoor: np.ndarray
+
+
+class SectorTiles:
+    """The per-sector RSRP of a run one tile at a time (what :func:`sector_maps` assembles), for
+    jobs that reduce over sectors tile by tile with memory flat in the map's size (cellscape.pipeline.sense).
+    Same inputs, tiling, tables and random fields as :func:`compute_coverage`; the full sum.
+    ``tx_power_per_re_dbm`` and ``noise_per_re_dbm`` as in :class:`SectorMaps`."""
+
+    def __init__(self, scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, footprints=None,
+                 terrain: Terrain | None = None, backend: Backend = "numba", mem_limit_mb: float | None = None):
+        self.backend = backend
+        self._kernel = _kernel(backend)
+        self.run, self.windows, _, _, _ = _tiling(scenario, grid, site_xy_m, footprints=footprints, terrain=terrain,
+                                                  backend=backend, mem_limit_mb=mem_limit_mb, los_statistics=False)
+        self.tx_power_per_re_dbm = self.run.sectors.tx_power_per_re_dbm
+        self.noise_per_re_dbm = float(10.0 * np.log10(self.run.static.noise_mw))
+
+    def __iter__(self):
+        for window in self.windows:
+            tile = tile_inputs(self.run, window)
+            out = self._kernel(self.run.static, tile, per_sector_rsrp=True)
+            result = SectorTile(window, out.sector_rsrp_dbm, out.site_los, tile.o2i_db > 0)
+            del tile, out
+            yield result
+
+    def meta(self) -> dict:
+        return {**self.run.meta, "backend": self.backend, "n_tiles": len(self.windows)}

@@ -81,7 +81,7 @@ def write_sensing_outputs(run, out_dir: str | Path, *, png: bool = True) -> list
                       "cpi_s": s.cpi_s, "share_sweep": list(s.share_sweep)}
     written.append(write_json_atomic(out / "scenario.json", doc))
     if png:
-        sec = run.maps.sectors
+        sec = run.sectors
         sites_xy = np.column_stack([sec.x_m, sec.y_m])
         attribution = building_attribution(run.footprints)
         target = f"{s.target} at {s.target_height_m:g} m, share {s.sensing_share:g}"

@@ -1,5 +1,5 @@
 """The sensing job (``cellscape sense``, docs/sensing.md): scenario with a ``sensing:`` block ->
-geometry (grid, sites, buildings) -> per-sector maps of the map engine at the target height ->
+geometry (grid, sites, buildings) -> per-sector RSRP of the map engine at the target height, tile by tile ->
 monostatic echo, sensing SNR and detection probability per pixel -> KPIs and the trade-off curve
 (sensed area vs downlink throughput given up). No file is written here: ``cellscape.io`` writes results.
 
@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from cellscape.coverage.engine import Backend, SectorMaps, sector_maps
+from cellscape.coverage.engine import Backend, SectorTiles
+from cellscape.coverage.result import SectorTable
 from cellscape.coverage.tables import distance_tables
 from cellscape.errors import OutOfValidityRangeError, ScenarioError
 from cellscape.geo.grid import RasterGrid
@@ -50,7 +51,8 @@ class SenseRun:
     ``detection_probability``: Pd of that SNR at ``pfa``; ``n_trp_detecting``: sites (TRPs) of which
     at least one sector has Pd >= ``pd_required``; ``range_resolution_m``: c / (2 B) of the carrier
     (monostatic: the same everywhere) [m]. ``kpis``: the figures of ``sensing_kpis.json``;
-    ``tradeoff``: columns of ``sensing_tradeoff.csv``.
+    ``tradeoff``: columns of ``sensing_tradeoff.csv``; ``sectors``: the run's sector table (positions
+    and azimuths for the maps).
     """
 
     sensing: Sensing
@@ -61,7 +63,7 @@ class SenseRun:
     range_resolution_m: np.ndarray
     kpis: dict
     tradeoff: dict[str, np.ndarray]
-    maps: SectorMaps
+    sectors: SectorTable
     footprints: object | None
 
 
@@ -154,8 +156,9 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
               progress: Progress | None = None) -> SenseRun:
     """Sensing maps, KPIs and the share trade-off of a scenario's ``sensing:`` block.
 
-    Steps: per-sector RSRP maps of the engine (:func:`cellscape.coverage.engine.sector_maps`) at
-    the target height with a 0 dBi receiver (same path loss, LOS, shadow fading and buildings as the
+    Steps: per-sector RSRP of the engine, tile by tile (:class:`cellscape.coverage.engine.SectorTiles`:
+    the working set is one tile's sectors, flat in the map's size) at the target height with a 0 dBi
+    receiver (same path loss, LOS, shadow fading and buildings as the
     coverage maps); the monostatic echo per sector (:func:`monostatic_echo_per_re_dbm`); sensing SNR
     = echo + processing gain - noise per RE of the gNB receiver (``uplink.gnb_noise_figure_db``),
     with n_subcarriers = 12 x the carrier's PRBs and n_symbols = :func:`sensing_symbols`; Pd at
@@ -171,28 +174,22 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
     scen = sensing_scenario(sensing)
     grid, site_xy_m = localize(scen)
     footprints = load_footprints(scen, grid)
-    maps = sector_maps(scen, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend,
-                       progress=progress)
+    tiles = SectorTiles(scen, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend)
+    run = tiles.run
     carrier = sc.carrier
     fc_ghz, scs_khz = carrier.fc_ghz, carrier.scs_khz
-    outdoor = ~maps.indoor
     n_sites = len(sc.sites)
     rcs_dbsm = RCS_MODEL_1[sensing.target].rcs_mean_dbsm
-
-    # best echo over all sectors and over each site's sectors, one sector at a time (memory flat)
-    best_echo = np.full(grid.shape, -np.inf, dtype=np.float32)
-    site_echo = np.full((n_sites,) + grid.shape, -np.inf, dtype=np.float32)
-    for k in range(maps.n_sectors):
-        echo = monostatic_echo_per_re_dbm(maps.rsrp_dbm[k], maps.tx_power_per_re_dbm[k], fc_ghz, 0.0).astype(np.float32)
-        np.maximum(best_echo, echo, out=best_echo)
-        s = int(maps.sector_site[k])
-        np.maximum(site_echo[s], echo, out=site_echo[s])
-    best_echo += np.float32(rcs_dbsm)
-    site_echo += np.float32(rcs_dbsm)
-
-    n_sc = 12 * int(maps.n_prb)
+    n_sc = 12 * int(run.n_prb)
     nf_db = sc.uplink.gnb_noise_figure_db
     n_re_dbm = float(noise_per_re_dbm(scs_khz, nf_db))
+    sector_site = run.static.sector_site
+    if np.any(np.diff(sector_site) < 0) or np.unique(sector_site).size != n_sites:
+        raise AssertionError("the engine numbers sectors site by site")    # prepare() builds them so
+    site_start = np.searchsorted(sector_site, np.arange(n_sites))
+    p_re = tiles.tx_power_per_re_dbm
+    # the echo is 2 RSRP + a constant per sector: that constant is the formula at RSRP = 0 dBm
+    echo_offset = np.asarray(monostatic_echo_per_re_dbm(0.0, p_re, fc_ghz, rcs_dbsm), dtype=np.float32)
 
     def snr_at(share: float, echo: np.ndarray) -> np.ndarray:
         gain = processing_gain_db(n_sc, sensing_symbols(share, sensing.cpi_s, scs_khz))
@@ -203,13 +200,24 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
     def pd_of(snr: np.ndarray) -> np.ndarray:
         return detection_probability(snr, sensing.pfa, model=sensing.detector).astype(np.float32)
 
+    # tile by tile: the best echo over all sectors and over each site's sectors, and the sites detecting
+    best_echo = np.full(grid.shape, -np.inf, dtype=np.float32)
+    n_trp = np.zeros(grid.shape, dtype=np.float32)
+    outdoor = np.ones(grid.shape, dtype=bool)
+    for done, t in enumerate(tiles, start=1):
+        rows, cols = t.window.rows, t.window.cols
+        echo = t.rsrp_dbm * np.float32(2.0)            # float32 in place: the formula's sector constant added
+        echo += echo_offset[:, None, None]
+        site_echo = np.maximum.reduceat(echo, site_start, axis=0)       # sectors are grouped by site
+        best_echo[rows, cols] = np.max(site_echo, axis=0)
+        n_trp[rows, cols] = np.sum(pd_of(snr_at(sensing.sensing_share, site_echo)) >= sensing.pd_required, axis=0)
+        outdoor[rows, cols] = ~t.indoor
+        del echo, site_echo, t
+        if progress is not None:
+            progress(done, len(tiles.windows))
     snr = snr_at(sensing.sensing_share, best_echo)
     pd = pd_of(snr)
-    n_trp = np.zeros(grid.shape, dtype=np.float32)
-    for s in range(n_sites):
-        n_trp += pd_of(snr_at(sensing.sensing_share, site_echo[s])) >= sensing.pd_required
-    del site_echo
-    bandwidth_hz = 12.0 * maps.n_prb * scs_khz * 1e3
+    bandwidth_hz = 12.0 * run.n_prb * scs_khz * 1e3
     dr_m = float(range_resolution_m(bandwidth_hz))
     for arr in (snr, pd, n_trp):
         arr[~outdoor] = np.nan
@@ -273,14 +281,15 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
         "dl_throughput_lost_note": ("a sensing share s takes the fraction s of every sector's time-frequency "
                                     "resources from the downlink: each sector's (and full-buffer user's) "
                                     "throughput falls by the fraction s"),
-        "meta": {"n_sites": n_sites, "n_sectors": maps.n_sectors, "pixels": f"{grid.n_rows} x {grid.n_cols}",
+        "meta": {"n_sites": n_sites, "n_sectors": int(sector_site.size), "pixels": f"{grid.n_rows} x {grid.n_cols}",
                  "resolution_m": grid.resolution_m, "crs": grid.crs, "fc_ghz": fc_ghz, "scs_khz": scs_khz,
-                 "n_prb": int(maps.n_prb), "mode": "monostatic", "targets": "outdoor pixels only",
-                 **{k: v for k, v in maps.meta.items()
+                 "n_prb": int(run.n_prb), "mode": "monostatic", "targets": "outdoor pixels only",
+                 **{k: v for k, v in tiles.meta().items()
                     if isinstance(v, (str, int, float, bool)) and k not in ("noise_per_re_dbm", "dl_load_factor")}},
     }
     return SenseRun(sensing=sensing, grid=grid, sensing_snr_db=snr, detection_probability=pd, n_trp_detecting=n_trp,
-                    range_resolution_m=rres, kpis=kpis, tradeoff=tradeoff, maps=maps, footprints=footprints)
+                    range_resolution_m=rres, kpis=kpis, tradeoff=tradeoff, sectors=run.sectors,
+                    footprints=footprints)
 
 
 __all__ = ["SenseRun", "monostatic_echo_per_re_dbm", "processing_gain_db", "run_sense", "sensing_scenario",
