@@ -97,6 +97,10 @@ def test_refuses_blocks_that_would_carry_too_many_sites(monkeypatch):
     grid, _ = localize(sc)
     with pytest.raises(ScenarioError, match="needs 6 sites .*interference_cutoff_mode: expected"):
         national.NationalTiles(sc, grid, SiteColumns.from_records(sc.sites), block_px=8)
+    # with the cutoff in expectation already on, the remedy is a larger error or a smaller region
+    sc = replace(sc, interference_cutoff_db=0.1, interference_cutoff_mode="expected")
+    with pytest.raises(ScenarioError, match=r"needs 6 sites .*raise compute.interference_cutoff_db \(now 0.1 dB\)"):
+        national.NationalTiles(sc, grid, SiteColumns.from_records(sc.sites), block_px=8)
 
 
 @needs_numba

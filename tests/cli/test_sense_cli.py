@@ -12,26 +12,14 @@ from cellscape.io.coverage_outputs import read_scenario_json
 from cellscape.io.geotiff import read_geotiff
 from cellscape.io.sensing_outputs import SENSING_BANDS, TRADEOFF_COLUMNS
 
-runner = CliRunner()
+from ..sensing.test_sense_pipeline import scenario_dict as pipeline_scenario_dict
 
-X0, Y0 = 385_000.0, 6_671_000.0
+runner = CliRunner()
 
 
 def scenario_dict(**over):
-    d = {
-        "name": "tiny", "seed": 3, "environment": "UMa",
-        "area": {"crs": "EPSG:32635", "bounds": [X0, Y0, X0 + 600, Y0 + 400], "resolution_m": 10},
-        "carrier": {"fc_ghz": 3.5, "bandwidth_mhz": 100, "scs_khz": 30},
-        "sites": [
-            {"site_id": "A", "x": X0 + 150, "y": Y0 + 200, "height_m": 25,
-             "sectors": [{"azimuth_deg": a, "tx_power_dbm": 46} for a in (0, 120, 240)]},
-            {"site_id": "B", "x": X0 + 450, "y": Y0 + 200, "height_m": 25,
-             "sectors": [{"azimuth_deg": 60, "tx_power_dbm": 46}]},
-        ],
-        "sensing": {"target": "human", "share_sweep": [0, 0.1, 0.5]},
-    }
-    d.update(over)
-    return d
+    """The sensing tests' tiny scenario (tests/sensing/test_sense_pipeline.py) with a short share sweep."""
+    return pipeline_scenario_dict(sensing={"target": "human", "share_sweep": [0, 0.1, 0.5]}, **over)
 
 
 def write(tmp_path, data):

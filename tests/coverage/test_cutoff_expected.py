@@ -17,6 +17,7 @@ from cellscape.scenario.model import parse_scenario
 from cellscape.scenario.records import AntennaSpec, Area, Carrier, Receiver, Scenario, Sector, Site
 
 from .conftest import X0, Y0
+from .test_cutoff import _mapping
 
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 FAST_BACKEND = "numba" if HAVE_NUMBA else "numpy"
@@ -276,15 +277,6 @@ def test_bound_mode_is_the_default_and_unchanged():
     res = compute_coverage(sc, grid, xy, backend=FAST_BACKEND)
     assert res.meta["interference_cutoff"]["mode"] == "bound"
     assert res.meta["interference_cutoff"]["sf_bound_sigma"] == cutoff.SF_BOUND_SIGMA
-
-
-def _mapping(**compute):
-    data = {"name": "x", "area": {"crs": "EPSG:32635", "bounds": [X0, Y0, X0 + 1000, Y0 + 1000], "resolution_m": 10},
-            "carrier": {"fc_ghz": 3.5},
-            "sites": [{"site_id": "A", "x": X0 + 500, "y": Y0 + 500, "height_m": 25, "sectors": [{"azimuth_deg": 0}]}]}
-    if compute:
-        data["compute"] = compute
-    return data
 
 
 def test_scenario_option():

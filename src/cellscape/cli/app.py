@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -63,8 +64,6 @@ def run(
                                                        "dask.distributed cluster, e.g. tcp://host:8786.")] = None,
 ) -> None:
     """Compute downlink and uplink coverage maps and KPIs for a scenario and write them to OUT."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from cellscape.io.coverage_outputs import write_coverage_outputs
     from cellscape.io.scenario_yaml import load_scenario
     from cellscape.pipeline import run_coverage
@@ -82,11 +81,8 @@ def run(
 
         profile = device_profile(device)
     terrain = _terrain_of(sc)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
-                  TimeElapsedColumn(), transient=True) as bar:
-        task = bar.add_task(f"coverage {sc.name}", total=None)
-        result = run_coverage(sc, terrain=terrain, backend=backend, device=profile,
-                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    with tile_progress(f"coverage {sc.name}") as progress:
+        result = run_coverage(sc, terrain=terrain, backend=backend, device=profile, progress=progress)
     paths = write_coverage_outputs(result, out, png=png)
     k = result.kpis
     grid = result.result.grid
@@ -174,17 +170,25 @@ def _dask_client(stack, *, workers: int | None, scheduler: str | None):
     return stack.enter_context(Client(cluster))
 
 
-def _stream_with_bar(sc, out: Path, **kwargs):
-    """run_coverage_streamed with a progress bar of tiles done."""
+@contextmanager
+def tile_progress(description: str, *, time_left: bool = False):
+    """A transient progress bar of tiles done; yields the ``progress(done, total)`` callback the
+    pipelines take. ``time_left``: also the estimated time left."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
+               TimeElapsedColumn()] + ([TimeRemainingColumn()] if time_left else [])
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _stream_with_bar(sc, out: Path, **kwargs):
+    """run_coverage_streamed with a progress bar of tiles done and time left."""
     from cellscape.io.stream_writer import run_coverage_streamed
 
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
-        task = bar.add_task(f"coverage {sc.name} (streamed)", total=None)
-        return run_coverage_streamed(sc, out, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                       total=total), **kwargs)
+    with tile_progress(f"coverage {sc.name} (streamed)", time_left=True) as progress:
+        return run_coverage_streamed(sc, out, progress=progress, **kwargs)
 
 
 def _terrain_of(scenario):

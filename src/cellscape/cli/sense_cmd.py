@@ -24,10 +24,8 @@ def sense(
     """
     import time
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from cellscape._validate import check_choice
-    from cellscape.cli.app import _terrain_of
+    from cellscape.cli.app import _terrain_of, tile_progress
     from cellscape.io.scenario_yaml import load_sensing
     from cellscape.io.sensing_outputs import write_sensing_outputs
     from cellscape.pipeline.sense import run_sense
@@ -36,11 +34,8 @@ def sense(
     t0 = time.perf_counter()
     s = load_sensing(scenario)
     terrain = _terrain_of(s.scenario)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
-                  TimeElapsedColumn(), transient=True) as bar:
-        task = bar.add_task(f"sensing {s.scenario.name}", total=None)
-        run = run_sense(s, terrain=terrain, backend=backend,
-                        progress=lambda done, total: bar.update(task, completed=done, total=total))
+    with tile_progress(f"sensing {s.scenario.name}") as progress:
+        run = run_sense(s, terrain=terrain, backend=backend, progress=progress)
     paths = write_sensing_outputs(run, out, png=png)
     k = run.kpis
     g = run.grid

@@ -374,8 +374,8 @@ class TileSelection:
     them in this order, so ``sectors[k]`` is the run's index of the kernel's sector k);
     ``dropped_bound_mw``: the dropped candidates' bounds plus the far field's charge, <= the
     budget; ``max_dropped_mw``: the largest bound of one dropped candidate sector (0 if none);
-    ``candidates``: the sites within the tile's far radius (ascending; :func:`widen` adds from
-    these only); ``far_single_mw``: the largest bound of one site beyond it (0 if none): the best
+    ``candidates``: the sites within the tile's far radius ``radius_m`` (ascending; :func:`widen`
+    adds from these and those within :func:`widen_radius_m`); ``far_single_mw``: the largest bound of one site beyond it (0 if none): the best
     server is certified at pixels whose best kept RSRP exceeds it (module docstring).
     """
 
@@ -386,6 +386,7 @@ class TileSelection:
     n_sites_total: int
     candidates: np.ndarray | None = None
     far_single_mw: float = 0.0
+    radius_m: float = math.inf          # the far radius the candidates lie within (of the tile's centre)
 
     @property
     def keeps_all(self) -> bool:
@@ -698,7 +699,7 @@ def select(index: CutoffIndex, x_m, y_m, *, gain: float = 1.0) -> TileSelection:
     max_dropped = float(np.max(peak[order[:n_drop]])) if n_drop else 0.0
     return TileSelection(sites=kept, sectors=_sectors_of(index, kept), dropped_bound_mw=dropped_bound,
                          max_dropped_mw=max_dropped, n_sites_total=index.n_sites, candidates=cand,
-                         far_single_mw=far_single if far_charge > 0.0 else 0.0)
+                         far_single_mw=far_single if far_charge > 0.0 else 0.0, radius_m=r)
 
 
 def widen(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_dbm: np.ndarray, unsure: np.ndarray, *,
@@ -717,8 +718,8 @@ def widen(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_dbm: np.nd
     x = np.asarray(x_m, dtype=float)
     y = np.asarray(y_m, dtype=float)
     best_mw = 10.0 ** (best_rsrp_dbm.astype(float) / 10.0) * (1.0 - 1e-5)
-    floor_mw = float(np.min(best_mw[unsure]))
-    pool = _certifying_pool(index, sel, x, y, best_rsrp_dbm, unsure)
+    floor_mw = _floor_mw(best_rsrp_dbm, unsure)
+    pool = _certifying_pool(index, sel, x, y, floor_mw)
     dropped = np.setdiff1d(pool, sel.sites, assume_unique=True)
     total, peak = site_bounds_mw(index, dropped, x, y)
     cand = peak >= floor_mw                                 # others are below every unsure pixel's best
@@ -737,7 +738,8 @@ def widen(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_dbm: np.nd
     return TileSelection(sites=kept, sectors=_sectors_of(index, kept),
                          dropped_bound_mw=sel.dropped_bound_mw,       # fewer sites dropped: still a bound
                          max_dropped_mw=float(np.max(peak[rest])) if rest.any() else 0.0,
-                         n_sites_total=index.n_sites, candidates=sel.candidates, far_single_mw=sel.far_single_mw)
+                         n_sites_total=index.n_sites, candidates=sel.candidates, far_single_mw=sel.far_single_mw,
+                         radius_m=sel.radius_m)
 
 
 CERTIFY_BELOW_BUDGET_DB = 20.0
@@ -770,19 +772,21 @@ def widen_radius_m(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_d
                    unsure: np.ndarray) -> float:
     """How far from the tile's centre :func:`widen` looks beyond the candidates [m]: 0 where the
     far field cannot reach the weakest unsure pixel, else its :func:`certify_radius` (inf: every site)."""
-    floor_mw = _floor_mw(best_rsrp_dbm, unsure)
+    return _pool_radius_m(index, sel, x_m, y_m, _floor_mw(best_rsrp_dbm, unsure))
+
+
+def _pool_radius_m(index: CutoffIndex, sel: TileSelection, x_m, y_m, floor_mw: float) -> float:
     if sel.candidates is None or index.far is None or sel.far_single_mw < floor_mw:
         return 0.0
     return certify_radius(index, x_m, y_m, floor_mw)
 
 
-def _certifying_pool(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_dbm: np.ndarray,
-                     unsure: np.ndarray) -> np.ndarray:
+def _certifying_pool(index: CutoffIndex, sel: TileSelection, x_m, y_m, floor_mw: float) -> np.ndarray:
     """The sites :func:`widen` looks at: the tile's candidates, and the sites within
-    :func:`widen_radius_m` of its centre."""
+    :func:`widen_radius_m` of its centre (``floor_mw``: the weakest unsure pixel's best kept RSRP)."""
     if sel.candidates is None:
         return np.arange(index.n_sites)
-    r = widen_radius_m(index, sel, x_m, y_m, best_rsrp_dbm, unsure)
+    r = _pool_radius_m(index, sel, x_m, y_m, floor_mw)
     if r <= 0.0:
         return sel.candidates
     if not math.isfinite(r):

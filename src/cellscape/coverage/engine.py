@@ -176,6 +176,17 @@ def _max_link_distance_m(grid: RasterGrid, site_x: np.ndarray, site_y: np.ndarra
     return float(np.max(np.hypot(far_x, far_y))) + grid.resolution_m
 
 
+def site_kinds(environments, heights_m) -> np.ndarray:
+    """Each site's kind: the rank of its (environment, height) among the distinct pairs, sorted (the
+    same numbering for a network and any part holding every pair). Sites of a kind share a row of
+    the distance tables (:func:`prepare`) and the interference cutoff's far-field bound."""
+    env = np.asarray(environments, dtype=str)
+    h = np.asarray(heights_m, dtype=float)
+    _, env_code = np.unique(env, return_inverse=True)
+    _, kind = np.unique(np.column_stack([env_code.astype(float), h]), axis=0, return_inverse=True)
+    return kind.reshape(-1).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class NetworkContext:
     """What a run over a subset of a larger network shares with the whole network, so that every
@@ -225,10 +236,10 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
     carrier, rx = scenario.carrier, scenario.receiver
     envs = [s.environment or scenario.environment for s in sites]
     h_bs = np.array([s.height_m for s in sites], dtype=float)
-    kinds: dict[tuple[str, float], int] = {}
-    table_rows = np.array([kinds.setdefault((e, h), len(kinds)) for e, h in zip(envs, h_bs.tolist())], dtype=np.int64)
-    kind_env = [e for e, _ in kinds]
-    kind_h = np.array([h for _, h in kinds], dtype=float)
+    table_rows = site_kinds(envs, h_bs)                       # one distance-table row per kind of site
+    _, first = np.unique(table_rows, return_index=True)
+    kind_env = [envs[i] for i in first]
+    kind_h = h_bs[first]
     max_d2d_m = (network.max_d2d_m if network is not None
                  else _max_link_distance_m(grid, site_xy_m[:, 0], site_xy_m[:, 1]))
     dist = tables.distance_tables(kind_env, kind_h, h_ut_m=rx.height_m, fc_ghz=carrier.fc_ghz, max_d2d_m=max_d2d_m)
@@ -630,21 +641,11 @@ class CoverageTiles:
                 "interference_cutoff": self.cutoff_stats.as_dict(self.run, self.index, self.run.grid.n_pixels)}
 
 
-def site_kinds(environments, heights_m) -> np.ndarray:
-    """Each site's kind for the interference cutoff: the rank of its (environment, height) among the
-    distinct pairs, sorted (the same numbering for a network and any part holding every pair)."""
-    env = np.asarray(environments, dtype=str)
-    h = np.asarray(heights_m, dtype=float)
-    _, env_code = np.unique(env, return_inverse=True)
-    _, kind = np.unique(np.column_stack([env_code.astype(float), h]), axis=0, return_inverse=True)
-    return kind.reshape(-1).astype(np.int64)
-
-
 def cutoff_index(run: PreparedRun, cutoff_db: float) -> cutoff.CutoffIndex:
     """The run's spatial index and bound tables (cellscape.coverage.cutoff), in the scenario's
     ``interference_cutoff_mode`` ("bound": per pixel; "expected": in expectation)."""
     sc = run.scenario
-    group = site_kinds([s.environment or sc.environment for s in sc.sites], [s.height_m for s in sc.sites])
+    group = run.static.site_rows()          # the site kinds (prepare: one table row per kind)
     los_range = run.geometric.range_m if run.geometric is not None else math.inf
     network = getattr(run, "network", None)        # a subset of a larger network: its far field
     return cutoff.build_index(run.static, cutoff_db=cutoff_db, site_group=group,
@@ -728,8 +729,8 @@ def _first_gain(run: PreparedRun, index: cutoff.CutoffIndex, x: np.ndarray, y: n
     top = 10.0 ** (cutoff.RELATIVE_GAIN_DB / 10.0)
     if run.geometric is not None:
         return 1.0
-    needs(cutoff.far_radius(index, x, y, gain=top)[0])
     sel = cutoff.select(index, x, y, gain=top)
+    needs(sel.radius_m)
     xs = x[::max(1, -(-x.size // GAIN_SAMPLE_PX))]
     ys = y[::max(1, -(-y.size // GAIN_SAMPLE_PX))]
     fields = _fields_of(run.fields, sel.sites)
@@ -776,8 +777,8 @@ def _cutoff_tile(run: PreparedRun, index: cutoff.CutoffIndex, window: Window, ke
     gain = _first_gain(run, index, x, y, kernel, needs)
     tried = 0
     while True:
-        needs(cutoff.far_radius(index, x, y, gain=gain)[0])
         sel = cutoff.select(index, x, y, gain=gain)
+        needs(sel.radius_m)
         tile, out, best = compute(sel)
         if gain <= 1.0:
             allowed = 1.0

@@ -39,10 +39,14 @@ def localize(scenario: Scenario) -> tuple[RasterGrid, np.ndarray]:
     """The map grid in its local metric CRS and the site positions in it, shape (n_sites, 2) [m]."""
     area = scenario.area
     grid = grid_for_bounds(area.bounds, crs=area.crs, resolution_m=area.resolution_m)
-    x = np.array([s.x for s in scenario.sites], dtype=float)
-    y = np.array([s.y for s in scenario.sites], dtype=float)
-    xm, ym = transform_xy(x, y, src_crs=area.crs, dst_crs=grid.crs)
-    return grid, np.column_stack([xm, ym])
+    return grid, site_positions_m([s.x for s in scenario.sites], [s.y for s in scenario.sites], scenario, grid)
+
+
+def site_positions_m(x, y, scenario: Scenario, grid: RasterGrid) -> np.ndarray:
+    """Site positions ``x``, ``y`` in the scenario's ``area.crs`` -> the grid CRS, shape (n_sites, 2) [m]."""
+    xm, ym = transform_xy(np.asarray(x, dtype=float), np.asarray(y, dtype=float), src_crs=scenario.area.crs,
+                          dst_crs=grid.crs)
+    return np.column_stack([xm, ym])
 
 
 def load_footprints(scenario: Scenario, grid: RasterGrid):

@@ -42,6 +42,7 @@ from cellscape.coverage.engine import Backend, CoverageTile, CoverageTiles, Netw
 from cellscape.errors import ScenarioError
 from cellscape.geo.grid import RasterGrid, Window, square_blocks
 from cellscape.geo.surface import Terrain
+from cellscape.pipeline.coverage import site_positions_m
 from cellscape.scenario.columns import SiteColumns
 from cellscape.scenario.records import Scenario
 
@@ -59,15 +60,6 @@ MAX_SITES_PER_BLOCK = 50_000
 (``interference_cutoff_mode: bound`` with statistical LOS or shadow fading reaches ~150 km)."""
 
 
-def site_xy_m(columns: SiteColumns, scenario: Scenario, grid: RasterGrid) -> np.ndarray:
-    """The sites' positions in the grid CRS, (n_sites, 2) [m]."""
-    from cellscape.geo.grid import transform_xy
-
-    xm, ym = transform_xy(np.asarray(columns.x, dtype=float), np.asarray(columns.y, dtype=float),
-                          src_crs=scenario.area.crs, dst_crs=grid.crs)
-    return np.column_stack([xm, ym])
-
-
 def _with_sites(scenario: Scenario, columns: SiteColumns, idx: np.ndarray) -> Scenario:
     """``scenario`` holding the sites ``idx`` of ``columns``, keyed by their index in the network."""
     idx = np.asarray(idx, dtype=np.int64)
@@ -75,21 +67,22 @@ def _with_sites(scenario: Scenario, columns: SiteColumns, idx: np.ndarray) -> Sc
 
 
 def network_of(scenario: Scenario, grid: RasterGrid, columns: SiteColumns,
-               xy_m: np.ndarray) -> tuple[NetworkContext, cutoff.CutoffIndex | None]:
+               xy_m: np.ndarray) -> tuple[NetworkContext, engine.PreparedRun, cutoff.CutoffIndex | None]:
     """The :class:`NetworkContext` of the whole network of ``columns`` (with its far field when the
-    scenario has an interference cutoff) and an index of one site of each kind with that far field
-    (to compute far radii on the driver; None without a cutoff)."""
+    scenario has an interference cutoff), the prepared run of one site of each kind (the model facts
+    of the run's meta) and its index with that far field (to compute far radii on the driver; None
+    without a cutoff)."""
     network = engine.network_context(scenario, grid, xy_m, np.unique(np.asarray(columns.environment, dtype=str)))
-    if scenario.interference_cutoff_db is None:
-        return network, None
     idx = _kinds(columns)
     run = engine.prepare(_with_sites(scenario, columns, idx), grid, xy_m[idx], network=network)
+    if scenario.interference_cutoff_db is None:
+        return network, run, None
     kinds = engine.cutoff_index(run, scenario.interference_cutoff_db)
     env = np.asarray(columns.environment, dtype=str)
     kind = engine.site_kinds(np.where(env == "", scenario.environment, env), columns.height_m)
     bounds = cutoff.kind_bounds_mw(kinds, cutoff.sectors_per_site(kind, columns.sector_ptr))
     far = cutoff.far_field(xy_m[:, 0], xy_m[:, 1], kind, bounds, run.static.u_step)
-    return replace(network, far=far), replace(kinds, far=far)
+    return replace(network, far=far), run, replace(kinds, far=far)
 
 
 def _kinds(columns: SiteColumns) -> np.ndarray:
@@ -131,13 +124,6 @@ class PartJob:
     backend: str
 
 
-def _sector_index(columns: SiteColumns, sites: np.ndarray) -> np.ndarray:
-    ptr = np.asarray(columns.sector_ptr, dtype=np.int64)
-    starts, counts = ptr[sites], ptr[sites + 1] - ptr[sites]
-    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(starts, counts) + offsets
-
-
 def compute_part(job: PartJob, part: Part, records) -> list[tuple[Window, CoverageTile | None, object]]:
     """The tiles of ``part`` (``records``: the Site records of ``part.sites``): per window (window,
     tile, cutoff statistics), best sectors numbered as in the whole network, or (window, None,
@@ -173,8 +159,8 @@ class NationalTiles:
         self.grid = grid
         self.columns = columns
         self.backend = backend
-        self.xy_m = site_xy_m(columns, scenario, grid)
-        self.network, self._kinds_index = network_of(scenario, grid, columns, self.xy_m)
+        self.xy_m = site_positions_m(columns.x, columns.y, scenario, grid)
+        self.network, self._kinds_run, self._kinds_index = network_of(scenario, grid, columns, self.xy_m)
         self.job = PartJob(self.scenario, grid, self.network, footprints, terrain, backend)
         self.tree = cKDTree(self.xy_m, leafsize=32)
         self.cutoff_stats = engine._CutoffStats()
@@ -222,10 +208,16 @@ class NationalTiles:
             found.append(near)
         sites = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
         if sites.size > MAX_SITES_PER_BLOCK:
-            raise ScenarioError(
-                f"a block of the map needs {sites.size:,} sites (largest far radius "
-                f"{max(covered) / 1e3:.0f} km); at most {MAX_SITES_PER_BLOCK:,}: set "
-                f"compute.interference_cutoff_db (e.g. 0.1) and compute.interference_cutoff_mode: expected")
+            sc = self.scenario
+            if sc.interference_cutoff_db is None:
+                remedy = "set compute.interference_cutoff_db (e.g. 0.1) and compute.interference_cutoff_mode: expected"
+            elif sc.interference_cutoff_mode != "expected":
+                remedy = "set compute.interference_cutoff_mode: expected"
+            else:
+                remedy = ("raise compute.interference_cutoff_db (now "
+                          f"{sc.interference_cutoff_db:g} dB) or map a region with a regional site file")
+            raise ScenarioError(f"a block of the map needs {sites.size:,} sites (largest far radius "
+                                f"{max(covered) / 1e3:.0f} km); at most {MAX_SITES_PER_BLOCK:,}: {remedy}")
         return sites, covered
 
     def _strips(self, block: Window, n_sites: int) -> list[Window]:
@@ -239,14 +231,14 @@ class NationalTiles:
     def parts(self, windows=None) -> Iterator[Part]:
         """The :class:`Part` of every block holding one of ``windows`` (default all), in block order,
         each with the windows of ``windows`` it holds."""
-        wanted = None if windows is None else {engine_key(w) for w in windows}
+        wanted = None if windows is None else set(windows)
         for ws, sites, covered in zip(self._windows, self._sites, self._covered):
-            pick = [k for k, w in enumerate(ws) if wanted is None or engine_key(w) in wanted]
+            pick = [k for k, w in enumerate(ws) if wanted is None or w in wanted]
             if pick:
                 yield self._part(tuple(ws[k] for k in pick), sites, tuple(covered[k] for k in pick))
 
     def _part(self, windows, sites: np.ndarray, covered) -> Part:
-        return Part(tuple(windows), sites, self.xy_m[sites], _sector_index(self.columns, sites), tuple(covered))
+        return Part(tuple(windows), sites, self.xy_m[sites], self.columns.sectors_of(sites), tuple(covered))
 
     def retry_part(self, window: Window, radius_m: float) -> Part:
         """A part of one window holding the sites within ``radius_m`` of its centre (its part held
@@ -285,9 +277,7 @@ class NationalTiles:
 
     def meta(self) -> dict:
         """What the run used: the model facts of the network's kinds of site, the cutoff and the blocks."""
-        idx = _kinds(self.columns)
-        run = engine.prepare(_with_sites(self.scenario, self.columns, idx), self.grid, self.xy_m[idx],
-                             network=self.network)
+        run = self._kinds_run
         n_sites = np.array([s.size for s in self._sites])
         cut = {"cutoff_db": self.scenario.interference_cutoff_db}
         if self.scenario.interference_cutoff_db is not None:
@@ -303,7 +293,7 @@ class NationalTiles:
                 "tiles_widened": self.cutoff_stats.tiles_widened,
                 "pixels_widened": self.cutoff_stats.pixels_widened,
             })
-        return {**run.meta, "environments": sorted(set(run.meta["environments"])), "backend": self.backend,
+        return {**run.meta, "backend": self.backend,
                 "n_tiles": len(self.windows), "interference_cutoff": cut,
                 "site_subsets": {"n_sites": int(self.columns.n_sites), "n_sectors": int(self.columns.n_sectors),
                                  "blocks": len(self._blocks), "sites_per_block_mean": float(n_sites.mean()),
@@ -343,7 +333,3 @@ def network_key(columns: SiteColumns) -> str:
     for name in ("site_id", "environment", "sector_id"):
         h.update("\x1f".join(map(str, getattr(columns, name))).encode())
     return h.hexdigest()
-
-
-def engine_key(w: Window) -> tuple[int, int, int, int]:
-    return (w.row_start, w.row_stop, w.col_start, w.col_stop)

@@ -122,14 +122,21 @@ class SiteColumns:
                             height_m=float(self.height_m[i]), sectors=sectors, environment=env or None))
         return tuple(out)
 
+    def sectors_of(self, idx: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The sector indices of sites ``idx``, site by site (in that order), each site's in row order."""
+        idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
+        counts = np.diff(self.sector_ptr)[idx]                                  # (n_taken,)
+        # sector j of the result comes from sector_ptr[idx[site]] + (j - start of that site in the result)
+        starts = np.cumsum(counts) - counts
+        return np.repeat(self.sector_ptr[idx] - starts, counts) + np.arange(int(counts.sum()))
+
     def take(self, idx: Sequence[int] | np.ndarray) -> SiteColumns:
         """The sites ``idx`` (in that order) with their sectors."""
         idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
         counts = np.diff(self.sector_ptr)[idx]                                  # (n_taken,)
         ptr = np.zeros(len(idx) + 1, dtype=np.int64)
         np.cumsum(counts, out=ptr[1:])
-        # sector j of the result comes from sector_ptr[idx[site]] + (j - ptr[site])
-        sec = np.repeat(self.sector_ptr[idx] - ptr[:-1], counts) + np.arange(ptr[-1])   # (n_taken_sectors,)
+        sec = self.sectors_of(idx)                                              # (n_taken_sectors,)
         return SiteColumns(
             site_id=self.site_id[idx], x=self.x[idx], y=self.y[idx], height_m=self.height_m[idx],
             environment=self.environment[idx], sector_ptr=ptr, azimuth_deg=self.azimuth_deg[sec],
