@@ -1,6 +1,7 @@
 """The streamed coverage run on Dask workers (``cellscape run --stream --workers N | --scheduler``):
 the same files, bit for bit, as the single-process streamed run for 1 and 2 workers and two tile
-sizes, after an interruption and resume, with a tile whose first attempt fails, with at most
+sizes, after an interruption and resume, with a tile whose first attempt fails, with a worker
+process that dies mid-run, with at most
 ``max_in_flight`` tiles at a time, and the same interference-cutoff statistics in kpis.json.
 
 The clusters here are in-process (``processes=False``: worker threads in this process), so the
@@ -212,3 +213,49 @@ def test_cli_workers_starts_a_local_process_cluster(tmp_path):
     assert r.exit_code == 0, r.output
     assert "(streamed) on 2 local Dask workers" in r.stdout
     assert_same_files(tmp_path / "alone", tmp_path / "dask")
+
+
+class _DieOnce:
+    """A worker plugin that kills its worker process (``os._exit``, no clean-up, as an out-of-memory
+    kill would) when it starts executing its first task, once across the whole cluster: the marker
+    file records that a worker has died."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def setup(self, worker):
+        pass
+
+    def teardown(self, worker):
+        pass
+
+    def transition(self, key, start, finish, **kwargs):
+        import os
+
+        if finish == "executing":
+            try:
+                fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return
+            os.close(fd)
+            os._exit(1)
+
+
+def test_a_worker_process_that_dies_mid_run_changes_no_bit(tmp_path, single):
+    """Two worker processes; the first to start a tile dies on the spot. The scheduler reschedules
+    its tiles (the nanny restarts the worker) and the files equal the single-process run's."""
+    import sys
+
+    import cloudpickle
+    from dask.distributed import WorkerPlugin
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])     # the workers cannot import this test module
+    plugin = type("DieOnce", (_DieOnce, WorkerPlugin), {})(str(tmp_path / "died"))
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      env={"NUMBA_NUM_THREADS": "1"}) as cluster, Client(cluster, set_as_default=False) as client:
+        client.register_plugin(plugin)
+        run_coverage_streamed(strip_scenario(), out, tile_rows=7, backend=BACKEND, client=client)
+    assert (tmp_path / "died").exists()                 # a worker did die during the run
+    assert_same_files(out, single[7])
+    assert not (out / PARTIAL_DIR).exists()
