@@ -1,5 +1,6 @@
 """Monostatic sensing maps (cellscape.pipeline.sense): the echo identity, a hand-worked pixel,
-Pd and TRP-count bands, the share trade-off, and the sensing: block's validation."""
+Pd and TRP-count bands, the share trade-off, and the sensing: block's validation. Bistatic maps:
+test_bistatic.py."""
 
 import math
 
@@ -76,13 +77,18 @@ def test_receiver_at_target_height_with_0_dbi():
     assert rx.height_m == 20.0 and rx.antenna_gain_dbi == 0.0
 
 
+def mono(run):
+    return run.maps["monostatic"]
+
+
 def test_hand_worked_single_site_pixel():
     d = scenario_dict(sites=[{"site_id": "A", "x": X0 + 300, "y": Y0 + 200, "height_m": 25,
                               "sectors": [{"azimuth_deg": 0, "tx_power_dbm": 46,
                                            "antenna": {"model": "isotropic", "max_gain_dbi": 0.0}}]}],
                       sensing={"target": "human", "sensing_share": 0.2, "cpi_s": 0.005, "detector": "swerling0"})
-    r = run_sense(sensing_of(d), backend="numpy")
-    m = maps_of(r, backend="numpy")
+    run = run_sense(sensing_of(d), backend="numpy")
+    r = mono(run)
+    m = maps_of(run, backend="numpy")
     row, col = 10, 45
     rsrp = float(m.rsrp_dbm[0, row, col])
     p_re = 46.0 - 10 * math.log10(273 * 12)                   # 46 dBm over 3276 subcarriers
@@ -97,12 +103,12 @@ def test_hand_worked_single_site_pixel():
     assert float(r.sensing_snr_db[row, col]) == pytest.approx(snr, abs=1e-3)
     assert float(r.detection_probability[row, col]) == pytest.approx(
         float(detection_probability(snr, 1e-6, model="swerling0")), abs=1e-5)
-    assert float(r.n_trp_detecting[row, col]) == float(r.detection_probability[row, col] >= 0.9)
+    assert float(r.n_detecting[row, col]) == float(r.detection_probability[row, col] >= 0.9)
     assert float(r.range_resolution_m[row, col]) == pytest.approx(299_792_458.0 / (2 * 3276 * 30e3))
 
 
 def test_pd_band_and_monotone_in_snr(run):
-    snr, pd = run.sensing_snr_db.ravel(), run.detection_probability.ravel()
+    snr, pd = mono(run).sensing_snr_db.ravel(), mono(run).detection_probability.ravel()
     ok = np.isfinite(pd)
     assert ok.all()                                # no buildings: every pixel is a target position
     assert (pd >= 0).all() and (pd <= 1).all()
@@ -112,28 +118,50 @@ def test_pd_band_and_monotone_in_snr(run):
 
 
 def test_n_trp_bounds_and_consistency(run):
-    n = run.n_trp_detecting
+    m = mono(run)
+    n = m.n_detecting
     assert n.min() >= 0 and n.max() <= 2 and np.array_equal(n, np.round(n))
-    sensed = run.detection_probability >= 0.9
-    assert (n[sensed] >= 1).all() and (n[~sensed] == 0).all()
+    snr_req = run.kpis["required_snr_db"]
+    assert snr_req == pytest.approx(21.14, abs=0.01)                 # Swerling 1, Pd 0.9, Pfa 1e-6
+    clear = np.abs(m.sensing_snr_db - snr_req) > 1e-3                # away from the threshold's float rounding
+    sensed = m.detection_probability >= 0.9
+    assert (n[sensed & clear] >= 1).all() and (n[~sensed & clear] == 0).all()
+    assert np.count_nonzero(n >= 1) * 1e-4 == pytest.approx(m.kpis["sensed_area_km2"])
 
 
 def test_tradeoff_zero_share_and_growth(run):
-    t = run.tradeoff
+    t = mono(run).tradeoff
     assert tuple(t["sensing_share"]) == DEFAULT_SHARE_SWEEP
     assert t["sensed_area_km2"][0] == 0.0 and t["n_symbols"][0] == 0
     assert (np.diff(t["sensed_area_km2"]) >= 0).all() and t["sensed_area_km2"][-1] > t["sensed_area_km2"][1]
     np.testing.assert_array_equal(t["dl_throughput_lost_fraction"], t["sensing_share"])
     i = list(t["sensing_share"]).index(0.1)
-    assert t["sensed_area_km2"][i] == pytest.approx(run.kpis["sensed_area_km2"])
+    assert t["sensed_area_km2"][i] == pytest.approx(run.kpis["monostatic"]["sensed_area_km2"])
 
 
 def test_kpis_per_target(run):
     k = run.kpis
     assert k["n_subcarriers"] == 3276 and k["n_symbols"] == sensing_symbols(0.1, 0.01, 30.0) == 28
-    assert k["per_target"]["human"]["sensed_area_km2"] == pytest.approx(k["sensed_area_km2"])
-    assert k["per_target"]["uav_small"]["sensed_area_km2"] <= k["per_target"]["human"]["sensed_area_km2"]
+    assert k["mode"] == "monostatic" and set(run.maps) == {"monostatic"} and "bistatic" not in k
+    km = k["monostatic"]
+    assert km["per_target"]["human"]["sensed_area_km2"] == pytest.approx(km["sensed_area_km2"])
+    assert km["per_target"]["uav_small"]["sensed_area_km2"] <= km["per_target"]["human"]["sensed_area_km2"]
     assert k["outdoor_area_km2"] == pytest.approx(0.24)
+
+
+def test_sectors_with_different_powers_per_site(run):
+    """Sectors of one site with different powers: the per-sector path (not the per-site maximum) gives
+    the best of 2 RSRP - P_RE + const over the sectors, checked against the engine's sector maps."""
+    d = scenario_dict()
+    d["sites"][0]["sectors"][1]["tx_power_dbm"] = 40
+    r = run_sense(sensing_of(d), backend="numba")
+    assert r.kpis["meta"]["rsrp_units"] == "sectors" and run.kpis["meta"]["rsrp_units"].startswith("sites")
+    m = maps_of(r)
+    rcs = RCS_MODEL_1["human"].rcs_mean_dbsm
+    echo = np.max([monostatic_echo_per_re_dbm(m.rsrp_dbm[k].astype(float), float(m.tx_power_per_re_dbm[k]), 3.5, rcs)
+                   for k in range(m.n_sectors)], axis=0)
+    snr = echo + 10 * math.log10(3276 * 28) - float(noise_per_re_dbm(30.0, 5.0))
+    np.testing.assert_allclose(mono(r).sensing_snr_db, snr, atol=2e-4)
 
 
 def test_defaults_and_errors():

@@ -1,4 +1,5 @@
-"""``cellscape sense``: monostatic sensing maps of a scenario's ``sensing:`` block (docs/sensing.md).
+"""``cellscape sense``: monostatic and/or bistatic sensing maps of a scenario's ``sensing:`` block
+(docs/sensing.md).
 Registered in :mod:`cellscape.cli.app`."""
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ def sense(
     backend: Annotated[str, typer.Option(help="Map engine backend: numba or numpy.")] = "numba",
     png: Annotated[bool, typer.Option(help="Also draw sensing_snr.png and detection_probability.png.")] = True,
 ) -> None:
-    """Sensing SNR, detection probability and detecting TRPs per pixel, KPIs and the share trade-off.
+    """Sensing SNR, detection probability and detecting TRPs (pairs) per pixel, KPIs and the share trade-off.
 
-    Writes sensing.tif, sensing_kpis.json, sensing_tradeoff.csv, scenario.json and PNG maps.
+    Writes sensing.tif / sensing_bistatic.tif, sensing_kpis.json, sensing_tradeoff*.csv, scenario.json
+    and PNG maps, per the block's mode (monostatic, bistatic or both).
     """
     import time
 
@@ -40,12 +42,17 @@ def sense(
     k = run.kpis
     g = run.grid
     typer.echo(f"{s.scenario.name}: {g.n_rows} x {g.n_cols} pixels of {g.resolution_m:g} m, {k['meta']['n_sectors']} "
-               f"sectors, monostatic, {s.target} at {s.target_height_m:g} m, {s.detector}, Pfa {s.pfa:g}")
+               f"sectors, {s.mode}, {s.target} at {s.target_height_m:g} m, {s.detector}, Pfa {s.pfa:g}")
     typer.echo(f"  share {s.sensing_share:g}: {k['n_symbols']} symbols x {k['n_subcarriers']} subcarriers, "
-               f"processing gain {k['processing_gain_db']:.1f} dB, range resolution {k['range_resolution_m']:.2f} m")
-    typer.echo(f"  Pd >= {s.pd_required:g}: {k['sensed_area_km2']:.3f} km2 = {100 * k['sensed_area_fraction']:.1f} % "
-               f"of {k['outdoor_area_km2']:.3f} km2 outdoor")
-    t = run.tradeoff
-    curve = ", ".join(f"{100 * a:.0f}% -> {100 * f:.1f}%" for a, f in zip(t["sensing_share"], t["sensed_area_fraction"]))
-    typer.echo(f"  trade-off (share = downlink throughput lost -> sensed area): {curve}")
+               f"processing gain {k['processing_gain_db']:.1f} dB")
+    for mode, maps in run.maps.items():
+        m = maps.kpis
+        extra = (f"range resolution {m['range_resolution_m']:.2f} m" if mode == "monostatic" else
+                 f"{m['n_pairs']} TRP pairs within {m['max_baseline_m']:g} m")
+        typer.echo(f"  {mode}: Pd >= {s.pd_required:g}: {m['sensed_area_km2']:.3f} km2 = "
+                   f"{100 * m['sensed_area_fraction']:.1f} % of {k['outdoor_area_km2']:.3f} km2 outdoor; {extra}")
+        t = maps.tradeoff
+        curve = ", ".join(f"{100 * a:.0f}% -> {100 * f:.1f}%"
+                          for a, f in zip(t["sensing_share"], t["sensed_area_fraction"]))
+        typer.echo(f"    trade-off (share = downlink throughput lost -> sensed area): {curve}")
     typer.echo(f"wrote {len(paths)} files to {out}/ in {time.perf_counter() - t0:.1f} s")

@@ -977,5 +977,20 @@ class SectorTiles:
             del tile, out
             yield result
 
+    def site_rsrp(self, window: Window, sites=None) -> tuple[np.ndarray, np.ndarray]:
+        """RSRP of each site's strongest sector on ``window`` (any block of the grid), for ``sites``
+        (strictly ascending site indices; None: every site): (n_sites or len(sites), rows, cols)
+        float32, and the window's indoor mask (rows, cols) bool. A site's values do not depend on
+        the other sites computed with it (cellscape.pipeline.sense prunes sites per block with the
+        cutoff bounds and relies on this)."""
+        run = self.run
+        if sites is None:
+            tile, st = tile_inputs(run, window), run.static
+        else:
+            sites = np.asarray(sites, dtype=np.int64)
+            tile, st = tile_inputs(run, window, sites), cutoff.subset_static(run.static, sites)
+        out = self._kernel(st, tile, per_site=True)
+        return out.site_rsrp_dbm, tile.o2i_db > 0
+
     def meta(self) -> dict:
         return {**self.run.meta, "backend": self.backend, "n_tiles": len(self.windows)}

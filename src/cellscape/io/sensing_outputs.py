@@ -1,11 +1,14 @@
 """Files of ``cellscape sense`` (docs/sensing.md), each written atomically.
 
-``sensing.tif`` (float32 bands ``sensing_snr_db``, ``detection_probability``, ``n_trp_detecting``,
-``range_resolution_m``; NaN = no target position, i.e. under a building roof), ``sensing_kpis.json``,
-``sensing_tradeoff.csv`` (sensed area vs downlink throughput given up, per sensing share),
-``scenario.json`` (the radio scenario, :func:`cellscape.io.coverage_outputs.write_scenario_json`,
-the sensing block beside it as ``sensing``) and, with ``png``, ``sensing_snr.png`` and
-``detection_probability.png``.
+Per mode (``sensing.mode``): monostatic ``sensing.tif`` (float32 bands ``sensing_snr_db``,
+``detection_probability``, ``n_trp_detecting``, ``range_resolution_m``; NaN = no target position,
+i.e. under a building roof), ``sensing_tradeoff.csv`` (sensed area vs downlink throughput given up,
+per sensing share) and, with ``png``, ``sensing_snr.png`` and ``detection_probability.png``;
+bistatic the same with the suffix ``_bistatic`` (``sensing_bistatic.tif`` with ``n_pairs_detecting``
+as third band, ``sensing_tradeoff_bistatic.csv``, ``sensing_snr_bistatic.png``,
+``detection_probability_bistatic.png``). Once: ``sensing_kpis.json`` (shared figures at the top,
+each mode's under its name) and ``scenario.json`` (the radio scenario,
+:func:`cellscape.io.coverage_outputs.write_scenario_json`, the sensing block beside it as ``sensing``).
 """
 
 from __future__ import annotations
@@ -20,14 +23,20 @@ from cellscape.io.geotiff import write_geotiff
 from cellscape.io.plots import plot_map_png
 
 SENSING_BANDS = ("sensing_snr_db", "detection_probability", "n_trp_detecting", "range_resolution_m")
-"""Band names of ``sensing.tif``, in order (docs/glossary.md names)."""
+"""Band names of ``sensing.tif`` (monostatic), in order (docs/glossary.md names)."""
+
+BISTATIC_BANDS = ("sensing_snr_db", "detection_probability", "n_pairs_detecting", "range_resolution_m")
+"""Band names of ``sensing_bistatic.tif``, in order."""
+
+SUFFIX = {"monostatic": "", "bistatic": "_bistatic"}
+"""File-name suffix of each mode's files."""
 
 TRADEOFF_COLUMNS = ("sensing_share", "n_symbols", "processing_gain_db", "sensed_area_km2", "sensed_area_fraction",
                     "dl_throughput_lost_fraction")
 """Columns of ``sensing_tradeoff.csv``."""
 
 MAP_STYLES = {
-    "sensing_snr_db": dict(title="Best monostatic sensing SNR", units_label="sensing SNR [dB]", cmap="RdYlGn",
+    "sensing_snr_db": dict(title="Best sensing SNR", units_label="sensing SNR [dB]", cmap="RdYlGn",
                            vmin=-10.0, vmax=40.0),
     "detection_probability": dict(title="Detection probability", units_label="Pd", cmap="viridis", vmin=0.0,
                                   vmax=1.0),
@@ -68,30 +77,37 @@ def write_sensing_outputs(run, out_dir: str | Path, *, png: bool = True) -> list
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     grid = run.grid
-    bands = {"sensing_snr_db": run.sensing_snr_db, "detection_probability": run.detection_probability,
-             "n_trp_detecting": run.n_trp_detecting, "range_resolution_m": run.range_resolution_m}
-    written = [write_geotiff(out / "sensing.tif", {k: np.asarray(v, dtype=np.float32) for k, v in bands.items()},
-                             grid, nodata=float("nan"))]
-    written.append(write_json_atomic(out / "sensing_kpis.json", _json_ready(run.kpis)))
-    written.append(write_text_atomic(out / "sensing_tradeoff.csv", tradeoff_csv(run.tradeoff)))
     s = run.sensing
+    written = []
+    for mode, maps in run.maps.items():
+        sfx = SUFFIX[mode]
+        bands = {k: np.asarray(v, dtype=np.float32) for k, v in maps.bands().items()}
+        written.append(write_geotiff(out / f"sensing{sfx}.tif", bands, grid, nodata=float("nan")))
+        written.append(write_text_atomic(out / f"sensing_tradeoff{sfx}.csv", tradeoff_csv(maps.tradeoff)))
+    written.append(write_json_atomic(out / "sensing_kpis.json", _json_ready(run.kpis)))
     doc = scenario_dict(s.scenario)
     doc["sensing"] = {"target": s.target, "target_height_m": s.target_height_m, "pfa": s.pfa,
                       "pd_required": s.pd_required, "detector": s.detector, "sensing_share": s.sensing_share,
-                      "cpi_s": s.cpi_s, "share_sweep": list(s.share_sweep)}
+                      "cpi_s": s.cpi_s, "share_sweep": list(s.share_sweep), "mode": s.mode,
+                      "max_baseline_m": s.max_baseline_m}
     written.append(write_json_atomic(out / "scenario.json", doc))
     if png:
         sec = run.sectors
         sites_xy = np.column_stack([sec.x_m, sec.y_m])
         attribution = building_attribution(run.footprints)
         target = f"{s.target} at {s.target_height_m:g} m, share {s.sensing_share:g}"
-        for name, file in (("sensing_snr_db", "sensing_snr.png"), ("detection_probability", "detection_probability.png")):
-            style = dict(MAP_STYLES[name])
-            style["title"] = f"{style['title']} ({target})"
-            written.append(plot_map_png(out / file, bands[name], grid, sites_xy_m=sites_xy,
-                                        sector_azimuth_deg=sec.azimuth_deg, footprints=run.footprints,
-                                        attribution=attribution, **style))
+        for mode, maps in run.maps.items():
+            sfx = SUFFIX[mode]
+            bands = maps.bands()
+            for name, file in (("sensing_snr_db", f"sensing_snr{sfx}.png"),
+                               ("detection_probability", f"detection_probability{sfx}.png")):
+                style = dict(MAP_STYLES[name])
+                style["title"] = f"{style['title']}, {mode} ({target})"
+                written.append(plot_map_png(out / file, bands[name], grid, sites_xy_m=sites_xy,
+                                            sector_azimuth_deg=sec.azimuth_deg, footprints=run.footprints,
+                                            attribution=attribution, **style))
     return written
 
 
-__all__ = ["MAP_STYLES", "SENSING_BANDS", "TRADEOFF_COLUMNS", "tradeoff_csv", "write_sensing_outputs"]
+__all__ = ["BISTATIC_BANDS", "MAP_STYLES", "SENSING_BANDS", "SUFFIX", "TRADEOFF_COLUMNS", "tradeoff_csv",
+           "write_sensing_outputs"]

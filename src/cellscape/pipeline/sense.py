@@ -1,17 +1,21 @@
 """The sensing job (``cellscape sense``, docs/sensing.md): scenario with a ``sensing:`` block ->
-geometry (grid, sites, buildings) -> per-sector RSRP of the map engine at the target height, tile by tile ->
-monostatic echo, sensing SNR and detection probability per pixel -> KPIs and the trade-off curve
-(sensed area vs downlink throughput given up). No file is written here: ``cellscape.io`` writes results.
+geometry (grid, sites, buildings) -> per-site (or per-sector) RSRP of the map engine at the target
+height, tile by tile -> monostatic and/or bistatic TRP-TRP echo, sensing SNR and detection
+probability per pixel -> KPIs and the trade-off curve (sensed area vs downlink throughput given up),
+per mode. No file is written here: ``cellscape.io`` writes results.
 
-Monostatic sensing only: every sector is a radar that transmits and receives its own echo (full
-duplex, no self-interference, no clutter, no interference between TRPs). Bistatic TRP-TRP / TRP-UE
-pairs, the aerial-UE path loss of TR 36.777 for UAVs above the UT height range, and
-``cellscape calibrate --isac`` are not built yet (docs/sensing.md, "Not built yet").
+Monostatic: every sector is a radar that transmits and receives its own echo (full duplex, no
+self-interference). Bistatic: a sector of site A transmits, a sector of another site B within
+``sensing.max_baseline_m`` receives (TRP-TRP; no self-interference term: the receiver is not
+co-located with the transmitter, and the direct A -> B signal is assumed removed). Neither mode has
+clutter, a background channel or interference between TRPs. TRP-UE pairs, the aerial-UE path loss of
+TR 36.777 for UAVs above the UT height range and ``cellscape calibrate --isac`` are not built yet
+(docs/sensing.md, "Not built yet").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 import math
 
@@ -28,8 +32,10 @@ from cellscape.radio.link_budget import noise_per_re_dbm
 from cellscape.radio.nr import symbols_per_second
 from cellscape.scenario.records import Scenario
 from cellscape.scenario.sensing import Sensing
-from cellscape.sensing.detection import detection_probability
+from cellscape.sensing._reduce import reduce_tile
+from cellscape.sensing.detection import detection_probability, required_snr_db
 from cellscape.sensing.radar import (
+    bistatic_angle_deg,
     max_unambiguous_range_m,
     ofdm_processing_gain_db,
     range_resolution_m,
@@ -41,32 +47,53 @@ from cellscape.units import wavelength_m
 
 Progress = Callable[[int, int], None]
 
+DETECTING_BAND = {"monostatic": "n_trp_detecting", "bistatic": "n_pairs_detecting"}
+"""Name of the third band of each mode: sites (TRPs) detecting, or ordered TRP pairs detecting."""
+
 
 @dataclass(frozen=True)
-class SenseRun:
-    """A finished sensing job. Maps of shape (n_rows, n_cols) on ``grid``, float32, NaN where a pixel
-    is not a target position (under a building roof: targets are outdoor only).
+class SensingMaps:
+    """The maps of one mode, shape (n_rows, n_cols) on the run's grid, float32, NaN where a pixel is
+    not a target position (under a building roof: targets are outdoor only).
 
-    ``sensing_snr_db``: best sensing SNR over the sectors at the scenario's ``sensing_share`` [dB];
-    ``detection_probability``: Pd of that SNR at ``pfa``; ``n_trp_detecting``: sites (TRPs) of which
-    at least one sector has Pd >= ``pd_required``; ``range_resolution_m``: c / (2 B) of the carrier
-    (monostatic: the same everywhere) [m]. ``kpis``: the figures of ``sensing_kpis.json``;
-    ``tradeoff``: columns of ``sensing_tradeoff.csv``; ``sectors``: the run's sector table (positions
-    and azimuths for the maps).
+    ``sensing_snr_db``: best sensing SNR at the scenario's ``sensing_share`` over the sectors
+    (monostatic) or the sector pairs (bistatic) [dB]; ``detection_probability``: Pd of that SNR at
+    ``pfa``; ``n_detecting``: sites with a detecting sector (monostatic) or ordered TRP pairs
+    (TX site, RX site) with a detecting sector pair (bistatic); ``range_resolution_m``: c / (2 B)
+    (monostatic, one value) or c / (2 B cos(beta/2)) of the best pair's bistatic angle beta at the
+    pixel (inf where beta reaches 180 deg: forward scatter has no range resolution) [m].
+    ``kpis``: this mode's figures in ``sensing_kpis.json``; ``tradeoff``: its columns of the
+    trade-off CSV.
     """
 
-    sensing: Sensing
-    grid: RasterGrid
+    mode: str
     sensing_snr_db: np.ndarray
     detection_probability: np.ndarray
-    n_trp_detecting: np.ndarray
+    n_detecting: np.ndarray
     range_resolution_m: np.ndarray
     kpis: dict
     tradeoff: dict[str, np.ndarray]
+
+    def bands(self) -> dict[str, np.ndarray]:
+        """The GeoTIFF bands of this mode, in order."""
+        return {"sensing_snr_db": self.sensing_snr_db, "detection_probability": self.detection_probability,
+                DETECTING_BAND[self.mode]: self.n_detecting, "range_resolution_m": self.range_resolution_m}
+
+
+@dataclass(frozen=True)
+class SenseRun:
+    """A finished sensing job: ``maps`` per mode (``sensing.modes``, in order), ``kpis`` (the figures
+    of ``sensing_kpis.json``: what the modes share at the top, each mode's under its name),
+    ``sectors`` (the run's sector table: positions and azimuths for the maps), the building
+    ``footprints`` (or None) and the ``grid``."""
+
+    sensing: Sensing
+    grid: RasterGrid
+    maps: dict[str, SensingMaps]
+    kpis: dict
     sectors: SectorTable
     footprints: object | None
-
-
+    bistatic_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 def sensing_scenario(sensing: Sensing) -> Scenario:
     """The scenario whose map pixels are the target positions: receiver at ``target_height_m`` with
     0 dBi antenna gain (the map engine's RSRP is then P_RE + G_BS - PL - SF of the sector-target link).
@@ -148,37 +175,353 @@ def processing_gain_db(n_subcarriers: int, n_symbols: int) -> float:
     return float(ofdm_processing_gain_db(n_subcarriers, n_symbols))
 
 
+
+def bistatic_echo_per_re_dbm(rsrp_tx_dbm, rsrp_rx_dbm, rx_tx_power_per_re_dbm, fc_ghz, rcs_dbsm):
+    r"""
+    Echo power per resource element of a bistatic sector A -> target -> sector B link, from the
+    two one-way RSRP maps.
+
+    Parameters
+    ----------
+    rsrp_tx_dbm : array_like
+        One-way RSRP per RE of the transmitting sector A at the target, 0 dBi receiver:
+        P_A + G_A - PL_A - SF_A (the map engine's per-sector map). [dBm]
+    rsrp_rx_dbm : array_like
+        The same for the receiving sector B: P_B + G_B - PL_B - SF_B. By reciprocity its coupling
+        loss P_B - RSRP_B is that of the target -> B segment. [dBm]
+    rx_tx_power_per_re_dbm : array_like
+        Sector B's own transmit power per RE P_B (it only removes P_B from RSRP_B). [dBm]
+    fc_ghz : float
+        Carrier frequency. [GHz]
+    rcs_dbsm : array_like
+        Bistatic RCS of the target (RCS model 1: the monostatic value, no angular dependence). [dBsm]
+
+    Returns
+    -------
+    echo_power_dbm : ndarray
+        RSRP_A + (RSRP_B - P_B) + 10 lg(4 pi / lambda^2) + RCS, broadcast shape. [dBm]
+
+    Notes
+    -----
+    TR 38.901 V19.4.0 7.9.4.1 (eq. 7.9.4-14, Table 7.9.6.1-1) concatenates the STX -> target and
+    target -> SRX links with the RCS between them: L = PL_1 + PL_2 + SF_1 + SF_2 + 10 lg(lambda^2 /
+    (4 pi)) - RCS (:func:`cellscape.sensing.radar.target_coupling_loss_db`), each segment with the
+    path loss, LOS state and shadow fading of its own link, and the echo is P_A + G_A + G_B - L
+    (:func:`cellscape.sensing.radar.echo_power_dbm`). With RSRP_A = P_A + G_A - PL_1 - SF_1 and
+    RSRP_B - P_B = G_B - PL_2 - SF_2:
+
+        echo = (RSRP_A) + (RSRP_B - P_B) - 10 lg(lambda^2 / (4 pi)) + RCS.
+
+    With A = B (one sector, baseline 0) it is :func:`monostatic_echo_per_re_dbm`.
+
+    Examples
+    --------
+    RSRP_A = -80 dBm, RSRP_B = -85 dBm, P_B = 15 dBm, 3.5 GHz, 0 dBsm:
+    -80 - 100 + 32.34 = -147.66 dBm.
+
+    >>> round(float(bistatic_echo_per_re_dbm(-80.0, -85.0, 15.0, 3.5, 0.0)), 2)
+    -147.66
+    """
+    lam = wavelength_m(fc_ghz)
+    return (np.asarray(rsrp_tx_dbm, dtype=float) + (np.asarray(rsrp_rx_dbm, dtype=float) - rx_tx_power_per_re_dbm)
+            + 10.0 * np.log10(4.0 * np.pi / lam ** 2) + rcs_dbsm)
+
+
+def bistatic_pairs(site_xy_m, max_baseline_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ordered TRP pairs (TX site A, RX site B), A != B, at most ``max_baseline_m`` apart.
+
+    Parameters
+    ----------
+    site_xy_m : array_like, shape (n_sites, 2)
+        Site positions in a metric CRS. [m]
+    max_baseline_m : float
+        Longest horizontal baseline A-B. [m]
+
+    Returns
+    -------
+    tx_site, rx_site : ndarray of int64, shape (n_pairs,)
+        Row-major over (A, B): both directions of a pair appear (A -> B and B -> A are different
+        transmitters).
+    baseline_m : ndarray, shape (n_pairs,)
+        Horizontal A-B distance. [m]
+
+    Examples
+    --------
+    >>> tx, rx, b = bistatic_pairs([[0, 0], [300, 0], [2000, 0]], 1000.0)
+    >>> tx.tolist(), rx.tolist(), b.tolist()
+    ([0, 1], [1, 0], [300.0, 300.0])
+    """
+    xy = np.asarray(site_xy_m, dtype=float).reshape(-1, 2)
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])   # (n_sites, n_sites)
+    ok = (d <= max_baseline_m) & ~np.eye(len(xy), dtype=bool)
+    tx, rx = np.nonzero(ok)
+    return tx.astype(np.int64), rx.astype(np.int64), d[tx, rx]
+
+
+def bistatic_range_resolution_m(pair, x_m, y_m, tx_xyz_m, rx_xyz_m, target_height_m: float, bandwidth_hz: float):
+    """Range resolution c / (2 B cos(beta/2)) at each pixel for its pair.
+
+    Parameters
+    ----------
+    pair : ndarray of int, shape (n_rows, n_cols)
+        Index of the pair in ``tx_xyz_m`` / ``rx_xyz_m`` (-1: none, NaN out).
+    x_m : ndarray, shape (n_cols,); y_m : ndarray, shape (n_rows,)
+        Pixel centres. [m]
+    tx_xyz_m, rx_xyz_m : ndarray, shape (n_pairs, 3)
+        TX and RX antenna positions (x, y, height above local ground). [m]
+    target_height_m : float
+        Target height above local ground. [m]
+    bandwidth_hz : float
+        Sensing bandwidth. [Hz]
+
+    Returns
+    -------
+    range_resolution_m : ndarray, shape (n_rows, n_cols), float32
+        :func:`cellscape.sensing.radar.range_resolution_m` of the bistatic angle
+        (:func:`cellscape.sensing.radar.bistatic_angle_deg`) in the 3-D triangle TX-target-RX; inf
+        where beta rounds to 180 deg (a target on the baseline: forward scatter). [m]
+
+    Examples
+    --------
+    A target 100 m off the middle of a 200 m baseline, all at one height: beta = 90 deg, so
+    c / (2 B cos 45 deg) = 1.414 x the monostatic 1.499 m at 100 MHz.
+
+    >>> r = bistatic_range_resolution_m(np.zeros((1, 1), int), np.array([100.0]), np.array([100.0]),
+    ...                                 np.array([[0.0, 0.0, 1.5]]), np.array([[200.0, 0.0, 1.5]]), 1.5, 100e6)
+    >>> round(float(r[0, 0]), 3)
+    2.12
+    """
+    pair = np.asarray(pair)
+    p = np.maximum(pair, 0)                                                  # (n_rows, n_cols)
+    tx, rx = np.asarray(tx_xyz_m, dtype=float)[p], np.asarray(rx_xyz_m, dtype=float)[p]   # (n_rows, n_cols, 3)
+    px = np.broadcast_to(np.asarray(x_m, dtype=float)[None, :], pair.shape)
+    py = np.broadcast_to(np.asarray(y_m, dtype=float)[:, None], pair.shape)
+    tiny = 1e-6                                           # a pixel centre on a mast of the target's height
+    d_tx = np.maximum(np.sqrt((px - tx[..., 0]) ** 2 + (py - tx[..., 1]) ** 2 + (target_height_m - tx[..., 2]) ** 2),
+                      tiny)
+    d_rx = np.maximum(np.sqrt((px - rx[..., 0]) ** 2 + (py - rx[..., 1]) ** 2 + (target_height_m - rx[..., 2]) ** 2),
+                      tiny)
+    base = np.sqrt(((tx - rx) ** 2).sum(axis=-1))
+    beta = bistatic_angle_deg(d_tx, d_rx, base)
+    forward = beta >= np.nextafter(180.0, 0.0)
+    res = np.where(forward, np.inf, range_resolution_m(bandwidth_hz, bistatic_angle_deg=np.where(forward, 0.0, beta)))
+    return np.where(pair >= 0, res, np.nan).astype(np.float32)
+
+
 def _area(mask: np.ndarray, pixel_km2: float) -> float:
     return float(np.count_nonzero(mask)) * pixel_km2
 
 
-def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Backend = "numba",
-              progress: Progress | None = None) -> SenseRun:
-    """Sensing maps, KPIs and the share trade-off of a scenario's ``sensing:`` block.
+PRUNE_BLOCK_PX = 128
+"""Side of the blocks whose site bounds decide which sites the exact pruning keeps [pixels]."""
 
-    Steps: per-sector RSRP of the engine, tile by tile (:class:`cellscape.coverage.engine.SectorTiles`:
-    the working set is one tile's sectors, flat in the map's size) at the target height with a 0 dBi
-    receiver (same path loss, LOS, shadow fading and buildings as the
-    coverage maps); the monostatic echo per sector (:func:`monostatic_echo_per_re_dbm`); sensing SNR
-    = echo + processing gain - noise per RE of the gNB receiver (``uplink.gnb_noise_figure_db``),
-    with n_subcarriers = 12 x the carrier's PRBs and n_symbols = :func:`sensing_symbols`; Pd at
-    ``pfa`` of the best sector; sites with a detecting sector.
+PRUNE_BLOCK_GEOMETRIC_PX = 256
+"""The same for geometric LOS runs (within the engine's square blocks): larger, since each block
+marches its links over a height surface grown by the LOS range [pixels]."""
+
+GUESS_MARGIN_DB = 6.0
+"""The pruning's first threshold in a block: the previous block's weakest best echo less this [dB]."""
+
+
+@dataclass(frozen=True)
+class _Reducer:
+    """What a tile's reduction needs besides the RSRP (:func:`cellscape.sensing._reduce.reduce_tile`)."""
+
+    backend: str
+    n_sites: int
+    unit_site: np.ndarray
+    unit_p_re_dbm: np.ndarray
+    mono_offset_db: np.ndarray
+    mono: bool
+    required_dbm: float
+    pair_tx: np.ndarray
+    pair_rx: np.ndarray
+    bi_offset_db: float
+
+    def __call__(self, units, *, sites=None, pairs=None, mono_sites=None):
+        """Reduce ``units`` (all units, or with ``sites`` the per-site RSRP of these sites only, the
+        monostatic maximum over ``mono_sites`` and the bistatic one over ``pairs``, both subsets)."""
+        if sites is None:
+            return reduce_tile(self.backend, units, self.unit_site, self.unit_p_re_dbm, self.mono_offset_db,
+                               self.n_sites, mono=self.mono, mono_required_dbm=self.required_dbm,
+                               pair_tx=self.pair_tx, pair_rx=self.pair_rx, bi_offset_db=self.bi_offset_db,
+                               bi_required_dbm=self.required_dbm)
+        pos = np.full(self.n_sites, -1, dtype=np.int64)
+        pos[sites] = np.arange(sites.size)
+        # monostatic: the kept sites only; a site kept for the bistatic pairs alone gets an offset of
+        # -inf, so that it cannot raise the monostatic maximum nor count
+        off = np.full(sites.size, -np.inf, dtype=np.float32)
+        off[pos[mono_sites]] = self.mono_offset_db[mono_sites]
+        red = reduce_tile(self.backend, units, np.arange(sites.size), self.unit_p_re_dbm[sites], off, sites.size,
+                          mono=self.mono, mono_required_dbm=self.required_dbm, pair_tx=pos[self.pair_tx[pairs]],
+                          pair_rx=pos[self.pair_rx[pairs]], bi_offset_db=self.bi_offset_db,
+                          bi_required_dbm=self.required_dbm)
+        if red.bi_pair is None:
+            return red
+        # the best pair in the run's numbering (the kept pairs keep their order: ties resolve alike)
+        return replace(red, bi_pair=np.where(red.bi_pair >= 0, pairs[np.maximum(red.bi_pair, 0)], -1).astype(np.int32))
+
+
+def _blocks(window, side: int):
+    from cellscape.geo.grid import Window
+
+    for r0 in range(window.row_start, window.row_stop, side):
+        for c0 in range(window.col_start, window.col_stop, side):
+            yield Window(r0, min(r0 + side, window.row_stop), c0, min(c0 + side, window.col_stop))
+
+
+def _full_tiles(tiles: SectorTiles, per_site: bool, reducer: _Reducer) -> Iterator[tuple]:
+    """(window, reduction, indoor) per engine tile, every site. ``per_site``: the units are the sites
+    (RSRP of each site's strongest sector, the engine's ``per_site`` output); else the sectors."""
+    if not per_site:
+        for t in tiles:
+            yield t.window, reducer(t.rsrp_dbm), t.indoor, True
+        return
+    for window in tiles.windows:
+        rsrp, indoor = tiles.site_rsrp(window)
+        yield window, reducer(rsrp), indoor, True
+        del rsrp
+
+
+def _pruned_tiles(tiles: SectorTiles, reducer: _Reducer, stats: dict) -> Iterator[tuple]:
+    """(block, reduction, indoor) per block of ``PRUNE_BLOCK_PX`` (geometric: ``PRUNE_BLOCK_GEOMETRIC_PX``), the
+    engine's per-site RSRP computed only for the sites that can matter there. Exact: the same maps
+    as :func:`_full_tiles` (docs/sensing.md, "Performance").
+
+    Per block, the map engine's interference-cutoff bound B_i >= the RSRP of site i's strongest
+    sector anywhere in the block (cellscape.coverage.cutoff.site_bounds_mw: path gain tail maximum,
+    largest antenna gain, shadow fading at most 5 sigma, O2I >= 0) bounds the echoes: monostatic
+    2 B_i + m_i, bistatic pair (A, B) B_A + B_B - P_B + k. With a threshold T at or below the echo
+    a detection needs, the sites (pairs) whose bound is below T are left out: they can count at no
+    pixel. After the kernel, the block is certified where the best kept echo of every outdoor pixel
+    exceeds every left-out bound (then no left-out site or pair can be the best); otherwise T drops
+    to the smallest best kept echo and the sites it adds are computed too (per-site outputs are
+    independent of the other sites), which certifies the block. The first T of a block is guessed
+    from the previous block (``GUESS_MARGIN_DB`` under its weakest best echo); a wrong guess costs
+    time, never exactness. Monostatic and bistatic maps have their own T.
+    """
+    from cellscape.coverage import cutoff
+
+    run = tiles.run
+    st = run.static
+    sc = run.scenario
+    index = cutoff.build_index(st, cutoff_db=0.1, site_group=st.site_rows(),
+                               shadow_fading=run.fields.sf_own is not None, los_mode=sc.los_mode,
+                               los_range_m=run.geometric.range_m if run.geometric is not None else math.inf,
+                               mode="bound")
+    n_sites = reducer.n_sites
+    all_sites = np.arange(n_sites)
+    p_site = reducer.unit_p_re_dbm
+    side = PRUNE_BLOCK_PX if run.geometric is None else PRUNE_BLOCK_GEOMETRIC_PX
+    margin_db = 1e-3                                   # below the required echo: float32 rounding of ties
+    guess = {"mono": math.inf, "bi": math.inf}
+    for window in tiles.windows:
+        for block in _blocks(window, side):
+            last = (block.row_stop, block.col_stop) == (window.row_stop, window.col_stop)
+            x = run.grid.x_centers_m(block.cols)
+            y = run.grid.y_centers_m(block.rows)
+            _, peak_mw = cutoff.site_bounds_mw(index, all_sites, x, y)
+            with np.errstate(divide="ignore"):
+                ub_dbm = 10.0 * np.log10(peak_mw)                                    # (n_sites,)
+            mono_ub = 2.0 * ub_dbm + reducer.mono_offset_db.astype(float) if reducer.mono else None
+            pair_ub = ub_dbm[reducer.pair_tx] + ub_dbm[reducer.pair_rx] - p_site[reducer.pair_rx] + reducer.bi_offset_db
+            # thresholds: at or below the required echo (counts stay exact), first guessed from the
+            # previous block's weakest best echo (neighbouring blocks look alike), lowered if not certified
+            t_mono = min(reducer.required_dbm, guess["mono"]) - margin_db
+            t_bi = min(reducer.required_dbm, guess["bi"]) - margin_db
+            have = np.zeros(n_sites, dtype=bool)
+            rsrp = np.empty((n_sites,) + block.shape, dtype=np.float32)
+            indoor = None
+            while True:
+                mono_keep = mono_ub >= t_mono if reducer.mono else np.zeros(n_sites, bool)
+                pair_keep = pair_ub >= t_bi
+                if reducer.mono and not mono_keep.any():
+                    mono_keep[np.argmax(mono_ub)] = True        # a maximum needs one site
+                if pair_ub.size and not pair_keep.any():
+                    pair_keep[np.argmax(pair_ub)] = True
+                need = mono_keep.copy()
+                need[reducer.pair_tx[pair_keep]] = True
+                need[reducer.pair_rx[pair_keep]] = True
+                new = np.flatnonzero(need & ~have)
+                if new.size:
+                    rsrp[new], indoor = tiles.site_rsrp(block, new)
+                    have[new] = True
+                kept = np.flatnonzero(need)
+                red = reducer(rsrp[kept], sites=kept, pairs=np.flatnonzero(pair_keep),
+                              mono_sites=np.flatnonzero(mono_keep))
+                outdoor = ~indoor
+                certified = True
+                if reducer.mono:
+                    worst = float(np.min(red.mono_echo_dbm[outdoor])) if outdoor.any() else np.inf
+                    guess["mono"] = worst - GUESS_MARGIN_DB
+                    if not mono_keep.all() and not worst > float(np.max(mono_ub[~mono_keep])):
+                        t_mono, certified = min(t_mono, worst - margin_db), False
+                if pair_ub.size:
+                    worst = float(np.min(red.bi_echo_dbm[outdoor])) if outdoor.any() else np.inf
+                    guess["bi"] = worst - GUESS_MARGIN_DB
+                    if not pair_keep.all() and not worst > float(np.max(pair_ub[~pair_keep])):
+                        t_bi, certified = min(t_bi, worst - margin_db), False
+                if certified:
+                    break
+                stats["widened"] += 1
+            stats["site_pixels"] += int(kept.size) * block.shape[0] * block.shape[1]
+            yield block, red, indoor, last
+
+
+def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Backend = "numba",
+              progress: Progress | None = None, prune: bool = True) -> SenseRun:
+    """Sensing maps, KPIs and the share trade-off of a scenario's ``sensing:`` block, per mode.
+
+    Steps: the engine's RSRP, tile by tile (memory flat in the map's size) at the target height with a
+    0 dBi receiver (same path loss, LOS, shadow fading and buildings as the coverage maps). Where every
+    sector of a site has the same power per RE (the usual case), the engine's per-site maximum is
+    enough and exact (adding a site constant commutes with the maximum); otherwise every sector's map.
+    Then, in one pass per pixel (:mod:`cellscape.sensing._reduce`, numba or numpy like the engine):
+
+    - monostatic: echo per sector (:func:`monostatic_echo_per_re_dbm`), best over a site's sectors;
+    - bistatic: for each ordered pair of :func:`bistatic_pairs` (``max_baseline_m``), the best sector
+      pair's echo (:func:`bistatic_echo_per_re_dbm`): max_a RSRP_a + max_b (RSRP_b - P_b) + const.
+
+    Sensing SNR = echo + processing gain - noise per RE of the receiving gNB
+    (``uplink.gnb_noise_figure_db``), n_subcarriers = 12 x the carrier's PRBs, n_symbols =
+    :func:`sensing_symbols`; Pd at ``pfa`` of the best sector (pair). A site (pair) "detects" and a
+    pixel is "sensed" where the echo reaches the SNR that ``pd_required`` needs
+    (:func:`cellscape.sensing.detection.required_snr_db`; Pd is monotone in the SNR).
 
     The trade-off: a share s of every sector's time-frequency resources given to sensing is taken
     from the downlink, so the downlink throughput lost is the fraction s of each sector's (and each
     full-buffer user's) throughput; the curve reports that fraction, not a recomputed coverage run.
 
     ``terrain``: the DEM the scenario names, read at the edge (``cellscape.io.terrain.read_terrain``).
+    ``prune``: compute, per block of pixels, only the sites that can matter there (:func:`_pruned_tiles`:
+    the same maps; used where a site's sectors share one power per RE and sensing has symbols);
+    False: every site at every pixel.
+
+    Raises
+    ------
+    ScenarioError
+        ``sensing.max_baseline_m: ...`` when a bistatic mode is asked for and no two sites are
+        within the baseline; ``sensing.target_height_m: ...`` (:func:`sensing_scenario`).
     """
     sc = sensing.scenario
     scen = sensing_scenario(sensing)
     grid, site_xy_m = localize(scen)
+    modes = sensing.modes
+    n_sites = len(sc.sites)
+    pair_tx = pair_rx = np.zeros(0, dtype=np.int64)
+    baselines = np.zeros(0)
+    if "bistatic" in modes:
+        pair_tx, pair_rx, baselines = bistatic_pairs(site_xy_m, sensing.max_baseline_m)
+        if pair_tx.size == 0:
+            d = np.hypot(*(site_xy_m[:, None, :] - site_xy_m[None, :, :]).transpose(2, 0, 1))
+            closest = float(np.min(d[~np.eye(n_sites, dtype=bool)])) if n_sites > 1 else math.nan
+            raise ScenarioError(f"sensing.max_baseline_m: no two sites within {sensing.max_baseline_m:g} m for "
+                                f"bistatic sensing ({n_sites} site(s); closest pair {closest:.0f} m)")
     footprints = load_footprints(scen, grid)
     tiles = SectorTiles(scen, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend)
     run = tiles.run
     carrier = sc.carrier
     fc_ghz, scs_khz = carrier.fc_ghz, carrier.scs_khz
-    n_sites = len(sc.sites)
     rcs_dbsm = RCS_MODEL_1[sensing.target].rcs_mean_dbsm
     n_sc = 12 * int(run.n_prb)
     nf_db = sc.uplink.gnb_noise_figure_db
@@ -187,110 +530,163 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
     if np.any(np.diff(sector_site) < 0) or np.unique(sector_site).size != n_sites:
         raise AssertionError("the engine numbers sectors site by site")    # prepare() builds them so
     site_start = np.searchsorted(sector_site, np.arange(n_sites))
-    p_re = tiles.tx_power_per_re_dbm
-    # the echo is 2 RSRP + a constant per sector: that constant is the formula at RSRP = 0 dBm
-    echo_offset = np.asarray(monostatic_echo_per_re_dbm(0.0, p_re, fc_ghz, rcs_dbsm), dtype=np.float32)
+    p_re = np.asarray(tiles.tx_power_per_re_dbm, dtype=float)
+    per_site = bool(np.all(p_re == p_re[site_start][sector_site]))      # one power per RE within each site
+    unit_site = np.arange(n_sites, dtype=np.int64) if per_site else sector_site.astype(np.int64)
+    unit_p_re = p_re[site_start] if per_site else p_re
+    # the echo is 2 RSRP + a constant per unit: that constant is the formula at RSRP = 0 dBm
+    mono_offset = np.asarray(monostatic_echo_per_re_dbm(0.0, unit_p_re, fc_ghz, rcs_dbsm), dtype=np.float32)
+    bi_offset = float(bistatic_echo_per_re_dbm(0.0, 0.0, 0.0, fc_ghz, rcs_dbsm))
+    snr_req_db = float(required_snr_db(sensing.pd_required, sensing.pfa, model=sensing.detector))
+    n_sym = sensing_symbols(sensing.sensing_share, sensing.cpi_s, scs_khz)
 
-    def snr_at(share: float, echo: np.ndarray) -> np.ndarray:
-        gain = processing_gain_db(n_sc, sensing_symbols(share, sensing.cpi_s, scs_khz))
-        if not math.isfinite(gain):
-            return np.full(echo.shape, -np.inf, dtype=np.float32)
-        return sensing_snr_db(echo, gain, scs_khz, nf_db).astype(np.float32)
+    def gain_of(share: float) -> float:
+        return processing_gain_db(n_sc, sensing_symbols(share, sensing.cpi_s, scs_khz))
 
-    def pd_of(snr: np.ndarray) -> np.ndarray:
-        return detection_probability(snr, sensing.pfa, model=sensing.detector).astype(np.float32)
+    def echo_required_dbm(share: float) -> float:
+        """The echo per RE whose SNR reaches the required one (+inf without sensing symbols)."""
+        return snr_req_db - gain_of(share) + n_re_dbm
 
-    # tile by tile: the best echo over all sectors and over each site's sectors, and the sites detecting
-    best_echo = np.full(grid.shape, -np.inf, dtype=np.float32)
-    n_trp = np.zeros(grid.shape, dtype=np.float32)
-    outdoor = np.ones(grid.shape, dtype=bool)
-    for done, t in enumerate(tiles, start=1):
-        rows, cols = t.window.rows, t.window.cols
-        echo = t.rsrp_dbm * np.float32(2.0)            # float32 in place: the formula's sector constant added
-        echo += echo_offset[:, None, None]
-        site_echo = np.maximum.reduceat(echo, site_start, axis=0)       # sectors are grouped by site
-        best_echo[rows, cols] = np.max(site_echo, axis=0)
-        n_trp[rows, cols] = np.sum(pd_of(snr_at(sensing.sensing_share, site_echo)) >= sensing.pd_required, axis=0)
-        outdoor[rows, cols] = ~t.indoor
-        del echo, site_echo, t
-        if progress is not None:
-            progress(done, len(tiles.windows))
-    snr = snr_at(sensing.sensing_share, best_echo)
-    pd = pd_of(snr)
+    req_dbm = echo_required_dbm(sensing.sensing_share)
     bandwidth_hz = 12.0 * run.n_prb * scs_khz * 1e3
-    dr_m = float(range_resolution_m(bandwidth_hz))
-    for arr in (snr, pd, n_trp):
-        arr[~outdoor] = np.nan
-    rres = np.where(outdoor, np.float32(dr_m), np.float32(np.nan)).astype(np.float32)
+    want_mono, want_bi = "monostatic" in modes, "bistatic" in modes
+    best = {m: np.full(grid.shape, -np.inf, dtype=np.float32) for m in modes}
+    n_det = {m: np.zeros(grid.shape, dtype=np.float32) for m in modes}
+    rres_bi = np.full(grid.shape, np.nan, dtype=np.float32) if want_bi else None
+    outdoor = np.ones(grid.shape, dtype=bool)
+    site_h = np.array([s.height_m for s in sc.sites], dtype=float)
+    site_xyz = np.column_stack([run.static.site_x_m, run.static.site_y_m, site_h])
+    reducer = _Reducer(backend, n_sites, unit_site, unit_p_re, mono_offset, want_mono, req_dbm, pair_tx, pair_rx,
+                       bi_offset)
+    prune = per_site and prune and math.isfinite(req_dbm)
+    stats = {"widened": 0, "site_pixels": 0}
+    parts = _pruned_tiles(tiles, reducer, stats) if prune else _full_tiles(tiles, per_site, reducer)
+    done = 0
+    for window, red, indoor, tile_done in parts:
+        rows, cols = window.rows, window.cols
+        if want_mono:
+            best["monostatic"][rows, cols] = red.mono_echo_dbm
+            n_det["monostatic"][rows, cols] = red.mono_n_detecting
+        if want_bi:
+            best["bistatic"][rows, cols] = red.bi_echo_dbm
+            n_det["bistatic"][rows, cols] = red.bi_n_detecting
+            rres_bi[rows, cols] = bistatic_range_resolution_m(
+                red.bi_pair, grid.x_centers_m(cols), grid.y_centers_m(rows), site_xyz[pair_tx], site_xyz[pair_rx],
+                sensing.target_height_m, bandwidth_hz)
+        outdoor[rows, cols] = ~indoor
+        del red
+        if tile_done:
+            done += 1
+            if progress is not None:
+                progress(done, len(tiles.windows))
 
     pixel_km2 = grid.resolution_m ** 2 / 1e6
     outdoor_km2 = _area(outdoor, pixel_km2)
-    sensed = outdoor & (pd >= sensing.pd_required)
-    n_sym = sensing_symbols(sensing.sensing_share, sensing.cpi_s, scs_khz)
+    dr_m = float(range_resolution_m(bandwidth_hz))
 
-    # per target (RCS model 1 at the same height: the echo shifts by the RCS difference)
-    per_target = {}
-    for name, params in RCS_MODEL_1.items():
-        pd_t = pd_of(snr + np.float32(params.rcs_mean_dbsm - rcs_dbsm))
-        km2 = _area(outdoor & (pd_t >= sensing.pd_required), pixel_km2)
-        per_target[name] = {"rcs_dbsm": params.rcs_mean_dbsm, "target_height_m": sensing.target_height_m,
-                            "sensed_area_km2": km2,
-                            "sensed_area_fraction": km2 / outdoor_km2 if outdoor_km2 > 0 else 0.0,
-                            "source": params.source}
+    def frac(km2):
+        return km2 / outdoor_km2 if outdoor_km2 > 0 else 0.0 * km2
 
+    def sensed_km2(echo: np.ndarray, share: float, shift_db: float = 0.0) -> float:
+        # float32 comparison, as the per-site counts of the kernel
+        return _area(outdoor & (echo + np.float32(shift_db) >= np.float32(echo_required_dbm(share))), pixel_km2)
+
+    maps = {}
+    gain = gain_of(sensing.sensing_share)
     shares = np.asarray(sensing.share_sweep, dtype=float)
-    sweep_km2 = np.array([_area(outdoor & (pd_of(snr_at(s, best_echo)) >= sensing.pd_required), pixel_km2)
-                          for s in shares])
-    tradeoff = {
-        "sensing_share": shares,
-        "n_symbols": np.array([sensing_symbols(s, sensing.cpi_s, scs_khz) for s in shares], dtype=np.int64),
-        "processing_gain_db": np.array([processing_gain_db(n_sc, sensing_symbols(s, sensing.cpi_s, scs_khz))
-                                        for s in shares]),
-        "sensed_area_km2": sweep_km2,
-        "sensed_area_fraction": sweep_km2 / outdoor_km2 if outdoor_km2 > 0 else np.zeros_like(sweep_km2),
-        "dl_throughput_lost_fraction": shares.copy(),
-    }
+    for mode in modes:
+        echo = best[mode]
+        if math.isfinite(gain):
+            snr = sensing_snr_db(echo, gain, scs_khz, nf_db).astype(np.float32)
+        else:
+            snr = np.full(grid.shape, -np.inf, dtype=np.float32)
+        pd = detection_probability(snr, sensing.pfa, model=sensing.detector).astype(np.float32)
+        n = n_det[mode]
+        rres = (np.full(grid.shape, np.float32(dr_m), dtype=np.float32) if mode == "monostatic" else rres_bi)
+        for arr in (snr, pd, n, rres):
+            arr[~outdoor] = np.nan
+        sensed = outdoor & (n >= 1)
+        area_km2 = _area(sensed, pixel_km2)
+        per_target = {}
+        for name, params in RCS_MODEL_1.items():   # same height: the echo shifts by the RCS difference
+            km2 = sensed_km2(echo, sensing.sensing_share, params.rcs_mean_dbsm - rcs_dbsm)
+            per_target[name] = {"rcs_dbsm": params.rcs_mean_dbsm, "target_height_m": sensing.target_height_m,
+                                "sensed_area_km2": km2, "sensed_area_fraction": frac(km2), "source": params.source}
+        sweep_km2 = np.array([sensed_km2(echo, s) for s in shares])
+        tradeoff = {
+            "sensing_share": shares,
+            "n_symbols": np.array([sensing_symbols(s, sensing.cpi_s, scs_khz) for s in shares], dtype=np.int64),
+            "processing_gain_db": np.array([gain_of(s) for s in shares]),
+            "sensed_area_km2": sweep_km2,
+            "sensed_area_fraction": frac(sweep_km2),
+            "dl_throughput_lost_fraction": shares.copy(),
+        }
+        snr_out = snr[outdoor & np.isfinite(snr)]
+        n_sensed = n[sensed]
+        k = {
+            "sensed_area_km2": area_km2,
+            "sensed_area_fraction": frac(area_km2),
+            "sensing_snr_db_percentiles": ({str(p): float(np.percentile(snr_out, p)) for p in (5, 10, 50, 90, 95)}
+                                           if snr_out.size else {}),
+            "per_target": per_target,
+        }
+        if mode == "monostatic":
+            k.update({"range_resolution_m": dr_m,
+                      "mean_n_trp_detecting_where_sensed": float(n_sensed.mean()) if n_sensed.size else 0.0})
+        else:
+            r_sensed = rres[sensed & np.isfinite(rres)]
+            k.update({
+                "max_baseline_m": sensing.max_baseline_m,
+                "n_pairs": int(pair_tx.size),
+                "baseline_m_min_max": [float(baselines.min()), float(baselines.max())],
+                "mean_n_pairs_detecting_where_sensed": float(n_sensed.mean()) if n_sensed.size else 0.0,
+                "range_resolution_m_percentiles_where_sensed": (
+                    {str(p): float(np.percentile(r_sensed, p)) for p in (5, 50, 95)} if r_sensed.size else {}),
+                "pairs": "ordered (TX site, RX site), different sites; best sector pair of each",
+                "self_interference": "none (TX and RX not co-located; direct TX->RX signal assumed removed)",
+            })
+        maps[mode] = SensingMaps(mode=mode, sensing_snr_db=snr, detection_probability=pd, n_detecting=n,
+                                 range_resolution_m=rres, kpis=k, tradeoff=tradeoff)
 
-    snr_out = snr[outdoor & np.isfinite(snr)]
-    sensed_trp = n_trp[sensed]
     kpis = {
+        "mode": sensing.mode,
         "target": sensing.target,
         "rcs_dbsm": rcs_dbsm,
         "target_height_m": sensing.target_height_m,
         "detector": sensing.detector,
         "pfa": sensing.pfa,
         "pd_required": sensing.pd_required,
+        "required_snr_db": snr_req_db,
         "sensing_share": sensing.sensing_share,
         "cpi_s": sensing.cpi_s,
         "n_subcarriers": n_sc,
         "n_symbols": n_sym,
-        "processing_gain_db": processing_gain_db(n_sc, n_sym),
+        "processing_gain_db": gain,
         "noise_per_re_dbm": n_re_dbm,
         "gnb_noise_figure_db": nf_db,
-        "range_resolution_m": dr_m,
-        "velocity_resolution_m_s": float(velocity_resolution_m_s(fc_ghz, sensing.cpi_s)),
-        "max_unambiguous_range_m": float(max_unambiguous_range_m(scs_khz)),
+        "monostatic_velocity_resolution_m_s": float(velocity_resolution_m_s(fc_ghz, sensing.cpi_s)),
+        "monostatic_max_unambiguous_range_m": float(max_unambiguous_range_m(scs_khz)),
         "outdoor_area_km2": outdoor_km2,
-        "sensed_area_km2": _area(sensed, pixel_km2),
-        "sensed_area_fraction": _area(sensed, pixel_km2) / outdoor_km2 if outdoor_km2 > 0 else 0.0,
-        "sensing_snr_db_percentiles": ({str(p): float(np.percentile(snr_out, p)) for p in (5, 10, 50, 90, 95)}
-                                       if snr_out.size else {}),
-        "mean_n_trp_detecting_where_sensed": float(sensed_trp.mean()) if sensed_trp.size else 0.0,
-        "per_target": per_target,
         "dl_throughput_lost_fraction": sensing.sensing_share,
         "dl_throughput_lost_note": ("a sensing share s takes the fraction s of every sector's time-frequency "
                                     "resources from the downlink: each sector's (and full-buffer user's) "
                                     "throughput falls by the fraction s"),
+        **{m: maps[m].kpis for m in modes},
         "meta": {"n_sites": n_sites, "n_sectors": int(sector_site.size), "pixels": f"{grid.n_rows} x {grid.n_cols}",
                  "resolution_m": grid.resolution_m, "crs": grid.crs, "fc_ghz": fc_ghz, "scs_khz": scs_khz,
-                 "n_prb": int(run.n_prb), "mode": "monostatic", "targets": "outdoor pixels only",
+                 "n_prb": int(run.n_prb), "modes": list(modes), "targets": "outdoor pixels only",
+                 "rsrp_units": "sites (one power per RE per site)" if per_site else "sectors",
+                 "pruned": bool(prune),
+                 "kept_site_fraction": (round(stats["site_pixels"] / max(1, grid.n_pixels * n_sites), 6)
+                                        if prune else 1.0),
+                 "blocks_widened": stats["widened"],
                  **{k: v for k, v in tiles.meta().items()
                     if isinstance(v, (str, int, float, bool)) and k not in ("noise_per_re_dbm", "dl_load_factor")}},
     }
-    return SenseRun(sensing=sensing, grid=grid, sensing_snr_db=snr, detection_probability=pd, n_trp_detecting=n_trp,
-                    range_resolution_m=rres, kpis=kpis, tradeoff=tradeoff, sectors=run.sectors,
-                    footprints=footprints)
+    return SenseRun(sensing=sensing, grid=grid, maps=maps, kpis=kpis, sectors=run.sectors, footprints=footprints,
+                    bistatic_pairs=(pair_tx, pair_rx, baselines) if want_bi else None)
 
 
-__all__ = ["SenseRun", "monostatic_echo_per_re_dbm", "processing_gain_db", "run_sense", "sensing_scenario",
-           "sensing_symbols"]
+__all__ = ["DETECTING_BAND", "SenseRun", "SensingMaps", "bistatic_echo_per_re_dbm", "bistatic_pairs",
+           "bistatic_range_resolution_m", "monostatic_echo_per_re_dbm", "processing_gain_db", "run_sense",
+           "sensing_scenario", "sensing_symbols"]

@@ -1,7 +1,7 @@
 """The ``sensing:`` block of a scenario: what ``cellscape sense`` reads (docs/sensing.md), validated
 into a frozen record.
 
-A scenario file that also describes monostatic sensing (issue 13) adds::
+A scenario file that also describes sensing (issue 13) adds::
 
     sensing:
       target: human             # an RCS model 1 target of TR 38.901 Table 7.9.2.1-1: human, uav_small
@@ -12,6 +12,8 @@ A scenario file that also describes monostatic sensing (issue 13) adds::
       sensing_share: 0.1        # share of the carrier's resources given to sensing, (0, 1]
       cpi_s: 0.01               # coherent processing interval [s]
       share_sweep: [0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5]   # shares of the trade-off curve
+      mode: monostatic          # monostatic | bistatic | both (bistatic: TRP-TRP pairs of different sites)
+      max_baseline_m: 1000      # bistatic pairs: sites at most this far apart (horizontal) [m]
 
 :func:`parse_sensing` checks every field once with its path (``sensing.pfa: ...``), like
 :func:`~cellscape.scenario.model.parse_scenario`. The target height is checked against the TR 38.901
@@ -38,6 +40,14 @@ the angle, so a map needs no target orientation. Must equal the keys of
 
 Detector = Literal["swerling1", "swerling0"]
 
+SensingMode = Literal["monostatic", "bistatic", "both"]
+"""``monostatic``: every sector receives its own echo; ``bistatic``: a sector of site A transmits and a
+sector of another site B receives (TRP-TRP); ``both``: both sets of maps from one run."""
+
+DEFAULT_MAX_BASELINE_M = 1000.0
+"""Default longest bistatic baseline [m]: two inter-site distances of the TR 38.901 UMa layout
+(500 m, Table 7.8-1), so a site pairs with its first and second tier of neighbours."""
+
 DEFAULT_SHARE_SWEEP = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
 """Sensing shares of the trade-off curve (issue 13: 0 to 50 %)."""
 
@@ -61,6 +71,13 @@ class Sensing:
     sensing_share: float = 0.1
     cpi_s: float = 0.01
     share_sweep: tuple[float, ...] = DEFAULT_SHARE_SWEEP
+    mode: str = "monostatic"
+    max_baseline_m: float = DEFAULT_MAX_BASELINE_M
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The map sets this block asks for, in output order: ('monostatic',), ('bistatic',) or both."""
+        return ("monostatic", "bistatic") if self.mode == "both" else (self.mode,)
 
 
 class SensingSpec(_Spec):
@@ -74,6 +91,9 @@ class SensingSpec(_Spec):
     sensing_share: Float = Field(0.1, gt=0.0, le=1.0, description="Share of the resources given to sensing.")
     cpi_s: Float = Field(0.01, gt=0.0, le=10.0, description="Coherent processing interval [s].")
     share_sweep: list[Share] = Field(list(DEFAULT_SHARE_SWEEP), min_length=1, max_length=101)
+    mode: SensingMode = "monostatic"
+    max_baseline_m: Float = Field(DEFAULT_MAX_BASELINE_M, gt=0.0, le=100_000.0,
+                                  description="Longest horizontal TX-RX site distance of a bistatic pair [m].")
 
 
 class _SensingRoot(_Spec):
@@ -128,7 +148,9 @@ def parse_sensing(data: Mapping[str, Any], scenario: Scenario) -> Sensing:
         raise ScenarioError(f"sensing.pd_required: must exceed pfa ({spec.pfa:g}), got {spec.pd_required:g}")
     return Sensing(scenario=scenario, target=spec.target, target_height_m=spec.target_height_m, pfa=spec.pfa,
                    pd_required=spec.pd_required, detector=spec.detector, sensing_share=spec.sensing_share,
-                   cpi_s=spec.cpi_s, share_sweep=tuple(float(s) for s in spec.share_sweep))
+                   cpi_s=spec.cpi_s, share_sweep=tuple(float(s) for s in spec.share_sweep), mode=spec.mode,
+                   max_baseline_m=spec.max_baseline_m)
 
 
-__all__ = ["DEFAULT_SHARE_SWEEP", "NO_SENSING_BLOCK", "Sensing", "SensingSpec", "parse_sensing"]
+__all__ = ["DEFAULT_MAX_BASELINE_M", "DEFAULT_SHARE_SWEEP", "NO_SENSING_BLOCK", "Sensing", "SensingMode", "SensingSpec",
+           "parse_sensing"]

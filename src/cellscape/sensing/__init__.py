@@ -8,7 +8,9 @@
 - :mod:`cellscape.sensing.rcs`: the RCS model of TR 38.901 V19 7.9.2.1 (RCS models 1 and 2,
   Tables 7.9.2.1-1 to -7) and its log-normal random component.
 
-Monostatic sensing maps are built from these by cellscape.pipeline.sense (``cellscape sense``, the
-``sensing:`` scenario block: cellscape.scenario.sensing); bistatic sensing, the TR 36.777 aerial
-path loss of UAV targets and the Rel-19 calibration are not built yet (docs/sensing.md).
+Monostatic and bistatic TRP-TRP sensing maps are built from these by cellscape.pipeline.sense
+(``cellscape sense``, the ``sensing:`` scenario block: cellscape.scenario.sensing), with the per-tile
+reductions of :mod:`cellscape.sensing._reduce` (numba, numpy twin). TRP-UE pairs, the TR 36.777
+aerial path loss of UAV targets in the maps and the Rel-19 calibration are not built yet
+(docs/sensing.md).
 """
