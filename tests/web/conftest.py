@@ -101,7 +101,8 @@ def sim_dir(tmp_path_factory) -> Path:
 
 def start_server(run_dir: Path, *extra: str, timeout_s: float = 60.0):
     """`cellscape serve RUN_DIR --port 0` in a subprocess; returns (process, base URL)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {k: v for k, v in os.environ.items() if k != "CELLSCAPE_SERVE_TOKEN"}   # a developer's own token
+    env["PYTHONUNBUFFERED"] = "1"
     log = tempfile.TemporaryFile(mode="w+")       # not a pipe: a chatty server must never block on it
     proc = subprocess.Popen([sys.executable, "-c", SERVE_SCRIPT, str(run_dir), "--port", "0", *extra],
                             stdout=subprocess.PIPE, stderr=log, text=True, env=env)

@@ -23,6 +23,7 @@ from cellscape.io.coverage_outputs import MAP_STYLES, read_scenario_json
 from cellscape.io.geotiff import read_geotiff
 from cellscape.io.scenario_yaml import load_scenario
 from cellscape.web.app import STATIC_DIR, create_app, vendor_missing
+from cellscape.web.tiles import EMPTY_PNG
 
 from .conftest import coarse_helsinki
 
@@ -128,6 +129,15 @@ def test_tile_colours_follow_the_map_values(client, run_dir, maps):
 def test_tiles_outside_the_map_are_transparent(client):
     img = png(client.get("/api/tiles/rsrp_dbm/10/0/0.png"))
     assert (img[..., 3] == 0).all()
+
+
+def test_a_world_tile_of_a_city_map_is_empty_and_quick(client, run_dir):
+    """Zoom 0 over a map without overviews: GDAL would resample the whole world (~100 s for the
+    Helsinki example) while the map is a dot; the tile is served empty without reading (tiles.MAX_DECIMATION)."""
+    lon, lat = centre_lonlat(run_dir)
+    for z in (0, 3):
+        t = TMS.tile(lon, lat, z)
+        assert client.get(f"/api/tiles/rsrp_dbm/{z}/{t.x}/{t.y}.png").content == EMPTY_PNG
 
 
 @pytest.mark.parametrize("url, fragment", [

@@ -16,14 +16,23 @@ Endpoints (all GET; JSON errors ``{"detail": "..."}``):
 Bounds: request bodies over 64 KB (the API takes none) are refused with 413, bodies without a
 Content-Length with 411, query strings over 2 KB with 414; the Host header must name the address
 served (DNS rebinding), unless the server listens on all interfaces.
+
+Access token (``create_app(..., token=...)``; ``cellscape serve`` gives one whenever it listens
+beyond this machine): every request, the page, its scripts, tiles and files included, must carry
+it, or is answered 401. It is accepted as ``?token=`` (the response then sets it as an HttpOnly,
+SameSite=Strict cookie, so the page's own requests carry it), as ``Authorization: Bearer``, or as
+that cookie (:class:`TokenRequired`).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+import hmac
 from pathlib import Path
+import re
 import threading
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.middleware.trustedhost import TrustedHostMiddleware
@@ -41,6 +50,9 @@ MAX_QUERY_BYTES = 2048
 MAX_TOP = 50
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 TILE_CACHE_MB = 64.0
+TOKEN_COOKIE = "cellscape_token"
+MIN_TOKEN_CHARS = 16
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 class TileCache:
@@ -104,23 +116,107 @@ class BoundedRequests:
         await JSONResponse({"detail": detail}, status_code=status, headers={"Connection": "close"})(scope, receive, send)
 
 
+class TokenError(CellscapeError, ValueError):
+    """An access token too weak or unsafe to guard a server."""
+
+
+def check_token(token: str) -> str:
+    """``token`` if it can guard a server: at least MIN_TOKEN_CHARS characters, all URL- and
+    cookie-safe (letters, digits, ``. _ ~ -``, what ``secrets.token_urlsafe`` gives).
+
+    >>> check_token("abcdefghijklmnop")
+    'abcdefghijklmnop'
+    >>> check_token("short")
+    Traceback (most recent call last):
+    ...
+    cellscape.web.app.TokenError: an access token needs at least 16 characters, got 5
+    """
+    if len(token) < MIN_TOKEN_CHARS:
+        raise TokenError(f"an access token needs at least {MIN_TOKEN_CHARS} characters, got {len(token)}")
+    if not _TOKEN_CHARS.fullmatch(token):
+        raise TokenError("an access token may hold only letters, digits and . _ ~ - (URL- and cookie-safe)")
+    return token
+
+
+class TokenRequired:
+    """ASGI middleware: answer 401 to every HTTP request without ``token``.
+
+    The token is read from the query (``?token=``), the ``Authorization: Bearer`` header or the
+    cookie ``cellscape_token_<port>`` (the port in its name: cookies do not tell ports apart, and
+    two servers on one machine have two tokens); each candidate is compared in constant time
+    (:func:`hmac.compare_digest`). A request that brought it in the query gets the cookie back
+    (HttpOnly: no script reads it; SameSite=Strict: no other site's page sends it).
+    """
+
+    def __init__(self, app, *, token: str):
+        self.app = app
+        self._token = check_token(token).encode()
+
+    def _matches(self, candidate: str | None) -> bool:
+        return candidate is not None and hmac.compare_digest(candidate.encode("utf-8", "replace"), self._token)
+
+    @staticmethod
+    def cookie_name(scope) -> str:
+        server = scope.get("server")
+        return f"{TOKEN_COOKIE}_{server[1]}" if server and server[1] is not None else TOKEN_COOKIE
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        name = self.cookie_name(scope)
+        query = [v for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+                 if k == "token"]
+        bearer = cookie = None
+        for key, value in scope.get("headers") or []:
+            if key == b"authorization":
+                scheme, _, credentials = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer":
+                    bearer = credentials.strip()
+            elif key == b"cookie":      # by hand: http.cookies gives up on a whole header for one odd cookie
+                for pair in value.decode("latin-1").split(";"):
+                    k, eq, v = pair.strip().partition("=")
+                    if eq and k == name:
+                        cookie = v.strip().strip('"')
+        from_query = any(self._matches(v) for v in query)
+        if not (from_query or self._matches(bearer) or self._matches(cookie)):
+            detail = ("this server needs its access token: open the address `cellscape serve` printed "
+                      "(.../?token=...), or send Authorization: Bearer <token>")
+            resp = JSONResponse({"detail": detail}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            return await resp(scope, receive, send)
+        if not from_query:
+            return await self.app(scope, receive, send)
+        set_cookie = f"{name}={self._token.decode()}; Path=/; HttpOnly; SameSite=Strict".encode()
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", set_cookie)]}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_cookie)
+
+
 def vendor_missing() -> list[str]:
     """The MapLibre files missing from ``static/vendor`` (``make venv`` puts them there)."""
     return [f for f in VENDOR_FILES if not (STATIC_DIR / "vendor" / f).is_file()]
 
 
 def create_app(run_dir: str | Path, *, allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS,
-               tile_cache_mb: float = TILE_CACHE_MB) -> FastAPI:
+               tile_cache_mb: float = TILE_CACHE_MB, token: str | None = None) -> FastAPI:
     """The web app serving ``run_dir`` (a folder written by ``cellscape run``, ``plan`` or ``simulate``).
 
     ``allowed_hosts``: Host header values accepted (None: any, for a server on all interfaces).
     ``tile_cache_mb``: memory for rendered tiles kept for reuse (0: none). [MB]
+    ``token``: the access token every request must carry (:class:`TokenRequired`); None: open.
 
     Raises
     ------
     DataFileError
         If ``run_dir`` is not a run folder.
+    TokenError
+        If ``token`` is too short or holds other characters than :func:`check_token` allows.
     """
+    if token is not None:
+        check_token(token)
     folder = RunFolder(run_dir)
     app = FastAPI(title=f"cellscape: {folder.name}", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.folder = folder
@@ -184,5 +280,7 @@ def create_app(run_dir: str | Path, *, allowed_hosts: Sequence[str] | None = LOO
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    if token is not None:                  # added later = outer: the token is checked before the Host header
+        app.add_middleware(TokenRequired, token=token)
     app.add_middleware(BoundedRequests)
     return app
