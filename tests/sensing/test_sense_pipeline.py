@@ -182,7 +182,6 @@ def test_defaults_and_errors():
         sensing_of(scenario_dict(sensing={"target": "human", "pfa": 0.5, "pd_required": 0.4}))
 
 
-def test_target_height_outside_tr38901_range():
-    s = sensing_of(scenario_dict(sensing={"target": "uav_small", "target_height_m": 50.0}))
-    with pytest.raises(ScenarioError, match=r"^sensing.target_height_m: h_ut_m=50 is outside \[1.5, 22.5\]"):
-        run_sense(s, backend="numpy")
+def test_target_height_above_the_aerial_range_is_refused():
+    with pytest.raises(ScenarioError, match=r"^sensing\.target_height_m: Input should be less than or equal to 300"):
+        sensing_of(scenario_dict(sensing={"target": "uav_small", "target_height_m": 301.0}))

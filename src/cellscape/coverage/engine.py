@@ -311,6 +311,8 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
         "far_distance_policy": f"extrapolate beyond the model maximum ({sorted(set(dist.d2d_max_m.tolist()))} m)",
         "o2i_model": scenario.receiver.o2i_model if footprints is not None else "none (no buildings)",
     }
+    if tables.aerial_receiver(kind_env, rx.height_m):     # TR 36.777 Annex B: an outdoor UAV (tables docstring)
+        meta.update(aerial_receiver=True, o2i_model="none (aerial receiver: every pixel outdoor)")
     if geometric is not None:
         meta.update({
             "los_geometry": " + ".join(name for name, given in (("buildings", footprints), ("terrain", terrain))
@@ -343,7 +345,7 @@ def tile_inputs(run: PreparedRun, window: Window, sites=None) -> KernelTile:
     x = run.grid.x_centers_m(window.cols)
     y = run.grid.y_centers_m(window.rows)
     o2i = np.zeros(window.shape, dtype=np.float32)
-    if run.footprints is not None:
+    if run.footprints is not None and not run.meta.get("aerial_receiver", False):
         from cellscape.geo.buildings import indoor_distance_m, indoor_mask
 
         inside = indoor_mask(run.footprints, run.grid, window)
@@ -376,9 +378,10 @@ def tile_diffraction_parameter(run: PreparedRun, window: Window, sites=None) -> 
     rows = slice(r0, r0 + window.shape[0])
     cols = slice(c0, c0 + window.shape[1])
     site_xyz = geo.site_xyz_m if sites is None else geo.site_xyz_m[np.asarray(sites, dtype=np.int64)]
+    rx_indoor = surface.inside[rows, cols] & (not run.meta.get("aerial_receiver", False))   # a UAV is outdoor
     return diffraction_parameter(surface, site_xyz, run.grid.x_centers_m(window.cols),
                                  run.grid.y_centers_m(window.rows), surface.ground_m[rows, cols] + geo.h_ut_m,
-                                 surface.inside[rows, cols], fc_ghz=geo.fc_ghz, range_m=geo.range_m,
+                                 rx_indoor, fc_ghz=geo.fc_ghz, range_m=geo.range_m,
                                  need_nu=geo.need_nu)
 
 

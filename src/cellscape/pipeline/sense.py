@@ -8,9 +8,9 @@ Monostatic: every sector is a radar that transmits and receives its own echo (fu
 self-interference). Bistatic: a sector of site A transmits, a sector of another site B within
 ``sensing.max_baseline_m`` receives (TRP-TRP; no self-interference term: the receiver is not
 co-located with the transmitter, and the direct A -> B signal is assumed removed). Neither mode has
-clutter, a background channel or interference between TRPs. TRP-UE pairs, the aerial-UE path loss of
-TR 36.777 for UAVs above the UT height range and ``cellscape calibrate --isac`` are not built yet
-(docs/sensing.md, "Not built yet").
+clutter, a background channel or interference between TRPs. Targets above the terrestrial UT range
+(UMa/UMi 22.5 m, RMa 10 m; up to 300 m) take the aerial models of TR 36.777 Annex B in the engine's
+tables (cellscape.coverage.tables). TRP-UE pairs are not built yet (docs/sensing.md, "Not built yet").
 """
 
 from __future__ import annotations
@@ -112,8 +112,7 @@ def sensing_scenario(sensing: Sensing) -> Scenario:
     except OutOfValidityRangeError as exc:
         if "h_ut_m" not in str(exc):
             raise
-        raise ScenarioError(f"sensing.target_height_m: {exc}; UAVs higher up need the aerial-UE path loss of "
-                            f"TR 36.777 (not built yet)") from None
+        raise ScenarioError(f"sensing.target_height_m: {exc}") from None
     return scen
 
 

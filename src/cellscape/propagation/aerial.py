@@ -15,7 +15,8 @@ V14.0.0. TR 36.777 studies LTE bands; the formulas take fc in GHz and state no f
 so only fc > 0 is checked. Rel-19 TR 38.901 7.9 (ISAC, Tables 7.9.3-1/-2) points to these same
 aerial models for UAV targets.
 
-Not wired into the map engine (cellscape.coverage): see docs/sensing.md ("Not built yet").
+The map engine uses them for a receiver above the threshold (cellscape.coverage.tables, whose
+docstring states how the tables fill the rows' gaps; docs/sensing.md, "UAV targets").
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def rma_av_los_path_loss_db(d2d_m, h_bs_m, h_ut_m, fc_ghz, *, out_of_range: OutO
         Aerial UE height, (10, 300]. [m]
     fc_ghz : array_like
         Carrier frequency, > 0. [GHz]
-    out_of_range : {'raise', 'nan', 'clip'}, default 'raise'
+    out_of_range : {'raise', 'nan', 'clip', 'extrapolate'}, default 'raise'
         What to do with ``d2d_m`` outside [0, 10 km].
 
     Returns
@@ -149,7 +150,7 @@ def rma_av_nlos_path_loss_db(d2d_m, h_bs_m, h_ut_m, fc_ghz, *, out_of_range: Out
     h = _heights(h_ut_m, "RMa-AV", 10.0, MAX_AERIAL_HEIGHT_M, _TABLE_PL)
     fc = _fc(fc_ghz)
     nlos = -12.0 + (35.0 - 5.3 * np.log10(h)) * np.log10(_d3d_m(d, h_bs_m, h)) + _fs_term_db(fc)
-    return np.maximum(rma_av_los_path_loss_db(d, h_bs_m, h, fc), nlos)
+    return np.maximum(rma_av_los_path_loss_db(d, h_bs_m, h, fc, out_of_range=out_of_range), nlos)
 
 
 def uma_av_los_path_loss_db(d2d_m, h_bs_m, h_ut_m, fc_ghz, *, out_of_range: OutOfRange = "raise"):
@@ -166,7 +167,7 @@ def uma_av_los_path_loss_db(d2d_m, h_bs_m, h_ut_m, fc_ghz, *, out_of_range: OutO
         Aerial UE height, (22.5, 300]. [m]
     fc_ghz : array_like
         Carrier frequency, > 0. [GHz]
-    out_of_range : {'raise', 'nan', 'clip'}, default 'raise'
+    out_of_range : {'raise', 'nan', 'clip', 'extrapolate'}, default 'raise'
         What to do with ``d2d_m`` outside [0, 4 km].
 
     Returns
@@ -249,7 +250,7 @@ def umi_av_los_path_loss_db(d2d_m, h_bs_m, h_ut_m, fc_ghz, *, out_of_range: OutO
         Aerial UE height, (22.5, 300]. [m]
     fc_ghz : array_like
         Carrier frequency, > 0. [GHz]
-    out_of_range : {'raise', 'nan', 'clip'}, default 'raise'
+    out_of_range : {'raise', 'nan', 'clip', 'extrapolate'}, default 'raise'
         What to do with ``d2d_m`` outside [0, 4 km].
 
     Returns
@@ -312,7 +313,7 @@ def umi_av_nlos_path_loss_db(d2d_m, h_bs_m, h_ut_m, fc_ghz, *, out_of_range: Out
     h = _heights(h_ut_m, "UMi-AV", 22.5, MAX_AERIAL_HEIGHT_M, _TABLE_PL)
     fc = _fc(fc_ghz)
     nlos = 32.4 + (43.2 - 7.6 * np.log10(h)) * np.log10(_d3d_m(d, h_bs_m, h)) + 20.0 * np.log10(fc)
-    return np.maximum(umi_av_los_path_loss_db(d, h_bs_m, h, fc), nlos)
+    return np.maximum(umi_av_los_path_loss_db(d, h_bs_m, h, fc, out_of_range=out_of_range), nlos)
 
 
 def _los_law(d2d_m, p1_m, d1_m) -> np.ndarray:

@@ -140,7 +140,9 @@ class CarrierSpec(_Spec):
 
 
 class ReceiverSpec(_Spec):
-    height_m: Float = Field(1.5, gt=0.0)
+    height_m: Float = Field(1.5, gt=0.0, le=300.0, description=(
+        "Receiver height above local ground [m]: the TR 38.901 UT range of the environment (UMa/UMi 1.5 to "
+        "22.5, RMa 1 to 10), or up to 300 m for RMa/UMa/UMi sites (TR 36.777 Annex B aerial receiver)."))
     noise_figure_db: Float = Field(9.0, ge=0.0, le=30.0)
     antenna_gain_dbi: Float = Field(0.0, ge=-20.0, le=40.0)
     o2i_model: O2IModel = "low"

@@ -5,7 +5,7 @@ A scenario file that also describes sensing (issue 13) adds::
 
     sensing:
       target: human             # an RCS model 1 target of TR 38.901 Table 7.9.2.1-1: human, uav_small
-      target_height_m: 1.5      # the map pixels at this height are the target positions
+      target_height_m: 1.5      # the map pixels at this height are the target positions (UAV: up to 300)
       pfa: 1.0e-6               # false-alarm probability per range-Doppler cell
       pd_required: 0.9          # a pixel is "sensed" where Pd >= this
       detector: swerling1       # or swerling0 (non-fluctuating target)
@@ -16,9 +16,11 @@ A scenario file that also describes sensing (issue 13) adds::
       max_baseline_m: 1000      # bistatic pairs: sites at most this far apart (horizontal) [m]
 
 :func:`parse_sensing` checks every field once with its path (``sensing.pfa: ...``), like
-:func:`~cellscape.scenario.model.parse_scenario`. The target height is checked against the TR 38.901
-UT height range of the scenario's environments by the map engine's own tables
-(:func:`cellscape.pipeline.sense.run_sense`), not here: one check, one home.
+:func:`~cellscape.scenario.model.parse_scenario`. Here the target height is only bounded by
+(0, 300] m, the top of TR 36.777 Annex B; the range of each environment (the TR 38.901 UT range, or
+above it up to 300 m the aerial models of RMa, UMa and UMi sites; none above InH/InF's) is checked by
+the map engine's own tables (:func:`cellscape.coverage.tables.distance_tables`, called by
+:func:`cellscape.pipeline.sense.sensing_scenario`), not here: one check, one home.
 """
 
 from __future__ import annotations
@@ -84,7 +86,9 @@ class SensingSpec(_Spec):
     """The ``sensing:`` block (docs/sensing.md)."""
 
     target: SensingTarget = Field(description="RCS model 1 target (TR 38.901 Table 7.9.2.1-1).")
-    target_height_m: Float = Field(1.5, gt=0.0, description="Target height above local ground [m].")
+    target_height_m: Float = Field(1.5, gt=0.0, le=300.0, description=(
+        "Target height above local ground [m]: the TR 38.901 UT range of the environment, or up to 300 m "
+        "for RMa/UMa/UMi sites (a UAV: TR 36.777 Annex B)."))
     pfa: Float = Field(1e-6, gt=0.0, lt=1.0, description="False-alarm probability per cell.")
     pd_required: Float = Field(0.9, gt=0.0, lt=1.0, description="Pd a sensed pixel needs.")
     detector: Detector = "swerling1"

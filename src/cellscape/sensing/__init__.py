@@ -10,7 +10,8 @@
 
 Monostatic and bistatic TRP-TRP sensing maps are built from these by cellscape.pipeline.sense
 (``cellscape sense``, the ``sensing:`` scenario block: cellscape.scenario.sensing), with the per-tile
-reductions of :mod:`cellscape.sensing._reduce` (numba, numpy twin). TRP-UE pairs, the TR 36.777
-aerial path loss of UAV targets in the maps and the Rel-19 calibration are not built yet
-(docs/sensing.md).
+reductions of :mod:`cellscape.sensing._reduce` (numba, numpy twin); UAV targets above the UT range
+take the TR 36.777 aerial models in the engine's tables. The Rel-19 large-scale calibration with a
+UAV target (``cellscape calibrate --isac``) is :mod:`cellscape.sensing.calibration`. TRP-UE pairs in
+the maps are not built yet (docs/sensing.md).
 """
