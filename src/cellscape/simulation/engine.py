@@ -45,7 +45,14 @@ from cellscape.scenario.simulation import Simulation
 from cellscape.simulation import slots as S
 from cellscape.simulation.handover import EVENT_NAMES, MobilityState, mobility_step
 from cellscape.simulation.traffic import block_arrivals, traffic_arrays
-from cellscape.simulation.users import Trajectories, drop_users, drop_weights, random_waypoint, street_walks
+from cellscape.simulation.users import (
+    Trajectories,
+    drop_users,
+    drop_weights,
+    group_indoor_fraction,
+    random_waypoint,
+    street_walks,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -141,12 +148,8 @@ def run_simulation(sim: Simulation, maps: dict[float, SectorMaps], *, street_gra
         else:
             hs = (hotspots_m or {}).get(g.name, ())
             w = drop_weights(g.drop.kind, grid, hotspots_m=hs, demand=(demand or {}).get(g.name))
-            frac = g.drop.indoor_fraction
-            if frac is None and g.drop.kind == "buildings":
-                frac = 0.8
-            if moving:
-                frac = 0.0
-            x0, y0, ind = drop_users(g.count, w, m0.indoor, grid, rng, indoor_fraction=frac, where=where)
+            x0, y0, ind = drop_users(g.count, w, m0.indoor, grid, rng, indoor_fraction=group_indoor_fraction(g),
+                                     where=where)
             if moving:
                 knots = random_waypoint(x0, y0, (spd[0] / 3.6, spd[1] / 3.6), g.mobility.pause_s, sim.duration_s,
                                         ~m0.indoor, grid, rng)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cellscape.errors import ScenarioError
-from cellscape.geo.grid import RasterGrid
+from cellscape.geo.grid import RasterGrid, transform_xy
 
 
 def drop_weights(kind: str, grid: RasterGrid, *, hotspots_m=(), demand: np.ndarray | None = None) -> np.ndarray:
@@ -48,6 +48,62 @@ def drop_weights(kind: str, grid: RasterGrid, *, hotspots_m=(), demand: np.ndarr
                 w += inside * (weight / inside.sum())
         return w
     raise ScenarioError(f"drop kind {kind!r} is not one of uniform, hotspot, buildings, raster")
+
+
+BUILDINGS_INDOOR_FRACTION = 0.8
+"""Indoor share of a ``buildings`` drop without its own ``indoor_fraction`` (module docstring)."""
+
+
+def group_indoor_fraction(group) -> float | None:
+    """The indoor share the simulator draws a user group with: the drop's ``indoor_fraction``,
+    :data:`BUILDINGS_INDOOR_FRACTION` for a ``buildings`` drop without one, 0 for moving users
+    (they start outdoors), None (wherever the weights put them) otherwise."""
+    if group.mobility.model != "static":
+        return 0.0
+    frac = group.drop.indoor_fraction
+    if frac is None and group.drop.kind == "buildings":
+        frac = BUILDINGS_INDOOR_FRACTION
+    return frac
+
+
+def expected_users(n: int, weights: np.ndarray, indoor: np.ndarray, *, indoor_fraction: float | None) -> np.ndarray:
+    """Expected users per pixel of :func:`drop_users` (same arguments): ``n`` x the pixel's share of
+    its pool (indoor or outdoor), the pools weighted by ``indoor_fraction``. An empty pool's share
+    goes to the other (where :func:`drop_users` would refuse), so the map holds ``n`` users.
+
+    >>> w = np.ones((1, 4)); inside = np.array([[True, False, False, False]])
+    >>> np.round(expected_users(10, w, inside, indoor_fraction=0.8), 4).tolist()
+    [[8.0, 0.6667, 0.6667, 0.6667]]
+    """
+    w = np.where(np.isfinite(weights) & (weights > 0), weights, 0.0)
+    pools = [(w, 1.0)] if indoor_fraction is None else [(w * indoor, indoor_fraction), (w * ~indoor, 1.0 - indoor_fraction)]
+    out = np.zeros(w.shape)
+    for pool, share in pools:
+        total = pool.sum()
+        if share > 0 and total > 0:
+            out += share * pool / total
+    total = out.sum()
+    return n * out / total if total > 0 else out
+
+
+def expected_users_by_group(sim, grid: RasterGrid, indoor: np.ndarray) -> dict[str, np.ndarray]:
+    """Expected users per pixel of ``grid`` of each user group of a simulation (name -> (rows, cols)):
+    the expectation of the simulator's drop (:func:`drop_weights` with the group's hotspots in the
+    area's CRS, :func:`group_indoor_fraction`, :func:`expected_users`). Raster drops need their
+    raster (read at the edge) and are refused; street walkers are spread like a random-waypoint drop."""
+    out = {}
+    for i, g in enumerate(sim.users):
+        if g.drop.kind == "raster":
+            raise ScenarioError(f"simulation.users[{i}].drop: raster drops are not supported here "
+                                f"(group {g.name!r}; give the users a uniform, hotspot or buildings drop)")
+        hotspots = ()
+        if g.drop.hotspots:
+            hx, hy = transform_xy(np.array([p.x for p in g.drop.hotspots]), np.array([p.y for p in g.drop.hotspots]),
+                                  src_crs=sim.scenario.area.crs, dst_crs=grid.crs)
+            hotspots = [(float(a), float(b), p.radius_m, p.weight) for a, b, p in zip(hx, hy, g.drop.hotspots)]
+        w = drop_weights(g.drop.kind, grid, hotspots_m=hotspots)
+        out[g.name] = expected_users(g.count, w, indoor, indoor_fraction=group_indoor_fraction(g))
+    return out
 
 
 def drop_users(n: int, weights: np.ndarray, indoor: np.ndarray, grid: RasterGrid, rng: np.random.Generator, *,
