@@ -391,6 +391,9 @@ def calibrate(
     scheduler: Annotated[str, typer.Option(help="--system: pf or rr.")] = "pf",
     iot: Annotated[bool, typer.Option("--iot", help="Evaluate NB-IoT connection density in ITU-R M.2412's "
                                       "Urban Macro-mMTC test environment (configurations A and B) instead.")] = False,
+    isac: Annotated[bool, typer.Option("--isac", help="Run the TR 38.901 7.9.6.1 large-scale ISAC calibration "
+                                       "with a UAV target (Table 7.9.6.1-1, UMa-AV, 6 or 30 GHz) instead; "
+                                       "--n-drops counts drops of 1 target + 30 UEs.")] = False,
 ) -> None:
     """Reproduce the TR 38.901 7.8.1 large-scale calibration and compare with the published results.
 
@@ -400,9 +403,18 @@ def calibrate(
     (ours, published, gap), user_spectral_efficiency.csv and user_spectral_efficiency_cdf.png. With
     --iot: NB-IoT coverage classes, random access and the connection density at 1 % packet outage in
     M.2412's Urban Macro-mMTC configurations A (ISD 500 m) and B (1732 m), against IMT-2020's 1e6/km2;
-    writes iot_m2412.json and iot_m2412_density.csv.
+    writes iot_m2412.json and iot_m2412_density.csv. With --isac: the Rel-19 ISAC large-scale
+    calibration for UAV targets (TRP monostatic, TRP-TRP, TRP-UE and UE-UE bistatic; target and
+    background coupling loss); writes isac_calibration.csv (link,metric,percentile,value) and
+    isac_<link>.png.
     """
     import numpy as np
+
+    if isac:
+        from cellscape.cli.isac_calibrate_cmd import isac_calibrate
+
+        isac_calibrate(fc_ghz=fc_ghz, out=out, n_drops=n_drops, seed=seed, published=None)
+        return
 
     if iot:
         from cellscape.io.iot_outputs import write_m2412_outputs
@@ -494,13 +506,26 @@ from cellscape.cli.serve_cmd import serve  # noqa: E402
 from cellscape.cli.kpi_cmd import kpi  # noqa: E402
 from cellscape.cli.synth_cmd import synth_network  # noqa: E402
 from cellscape.cli.sense_cmd import sense  # noqa: E402
+from cellscape.cli.forecast_cmd import forecast  # noqa: E402
+from cellscape.cli.energy_cmd import energy  # noqa: E402
+from cellscape.cli.assess_cmd import assess  # noqa: E402
+from cellscape.cli.anomaly_cmd import anomalies  # noqa: E402
 
 app.command()(report)
 app.command()(serve)
 app.command(name="synth-network")(synth_network)
 app.command()(kpi)
 app.command()(sense)
+app.command()(forecast)
+app.command()(energy)
+app.command()(assess)
+app.command()(anomalies)
 
 
 def main() -> None:
-    app()
+    """The ``cellscape`` executable: SIGINT and SIGTERM raise (cli._signals), so an interrupted
+    command removes its temporary files and ends with one line."""
+    from cellscape.cli._signals import interrupts_raise
+
+    with interrupts_raise():
+        app()
