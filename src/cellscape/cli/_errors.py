@@ -21,8 +21,11 @@ def one_line_errors(command):
                 warnings.showwarning = _one_line_warning
                 return command(*args, **kwargs)
         except CellscapeError as exc:
-            message = " ".join(str(exc).split())
-            typer.echo(f"error: {message}", err=True)
+            typer.echo(f"error: {one_line(str(exc))}", err=True)
+            raise typer.Exit(code=1) from None
+        except (MemoryError, RecursionError) as exc:      # resource exhaustion: still one line, no traceback
+            what = "out of memory" if isinstance(exc, MemoryError) else "input nested too deeply"
+            typer.echo(f"error: {what} ({type(exc).__name__}); use a smaller input", err=True)
             raise typer.Exit(code=1) from None
         except KeyboardInterrupt:
             typer.echo("interrupted: no partial output was left behind (a streamed run keeps its finished tiles "
@@ -30,6 +33,22 @@ def one_line_errors(command):
             raise typer.Exit(code=130) from None
 
     return wrapper
+
+
+MAX_MESSAGE_CHARS = 2000
+"""An error line longer than this is cut (a message quoting a huge input stays readable)."""
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line (whitespace runs become one space), cut to :data:`MAX_MESSAGE_CHARS`.
+
+    >>> one_line("a\\n  b")
+    'a b'
+    >>> len(one_line("x" * 5000)) <= MAX_MESSAGE_CHARS
+    True
+    """
+    text = " ".join(message.split())
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS - 20] + " ... (cut)"
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

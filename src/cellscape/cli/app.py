@@ -18,6 +18,9 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_comp
 @one_line_errors
 def validate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    allow_large: Annotated[bool, typer.Option("--allow-large", help="Raise every input limit (file sizes, YAML "
+                                              "nodes and depth, site rows, raster pixels) 100-fold "
+                                              "(cellscape.io.limits; one limit: CELLSCAPE_<LIMIT>=N).")] = False,
 ) -> None:
     """Check a scenario file; print what is wrong with field paths, or a short summary.
 
@@ -27,9 +30,12 @@ def validate(
 
     from cellscape.io.scenario_yaml import load_scenario, load_scenario_columns, sites_file_rows
     from cellscape.io.sites_file import LARGE_SITE_FILE_ROWS
+    from cellscape.io.limits import allow_large as raise_limits
     from cellscape.pipeline import check_scenario
     from cellscape.scenario.columns import height_extreme_sites
 
+    if allow_large:
+        raise_limits()
     n_rows = sites_file_rows(scenario)
     if n_rows is not None and n_rows > LARGE_SITE_FILE_ROWS:
         sc, cols = load_scenario_columns(scenario)
@@ -62,12 +68,18 @@ def run(
                                                      "this many worker processes (docs/national.md).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="With --stream: compute the tiles on an existing "
                                                        "dask.distributed cluster, e.g. tcp://host:8786.")] = None,
+    allow_large: Annotated[bool, typer.Option("--allow-large", help="Raise every input limit (file sizes, YAML "
+                                              "nodes and depth, site rows, raster pixels) 100-fold "
+                                              "(cellscape.io.limits; one limit: CELLSCAPE_<LIMIT>=N).")] = False,
 ) -> None:
     """Compute downlink and uplink coverage maps and KPIs for a scenario and write them to OUT."""
     from cellscape.io.coverage_outputs import write_coverage_outputs
+    from cellscape.io.limits import allow_large as raise_limits
     from cellscape.io.scenario_yaml import load_scenario
     from cellscape.pipeline import run_coverage
 
+    if allow_large:
+        raise_limits()
     if stream or resume or workers is not None or scheduler is not None:
         sc, columns = _load_for_stream(scenario)
         _run_streamed(sc, out, backend=backend, stream=stream, resume=resume, device=device,

@@ -209,7 +209,7 @@ def distance_tables(environments: Sequence[str], h_bs_m: Sequence[float], *, h_u
         lo_los, hi_los = tr38901.d2d_range_m(env, True)
         lo_nlos, hi_nlos = tr38901.d2d_range_m(env, False)
         # InH/InF bound d3D >= 1 m rather than d2D: keep a UT level with the antenna 1 m away
-        d_min[i] = max(lo_los, lo_nlos, float(np.sqrt(max(0.0, 1.0 - (h_bs - h_ut_m) ** 2))))
+        d_min[i] = max(lo_los, lo_nlos, float(np.sqrt(max(0.0, 1.0 - min(abs(h_bs - h_ut_m), 1.0) ** 2))))
         d_max[i] = min(hi_los, hi_nlos)
         d_eval = np.maximum(d, d_min[i])
         av = aerial_scenario(env, h_ut_m)

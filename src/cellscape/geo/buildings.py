@@ -245,7 +245,8 @@ def read_vector_file(path: Path, *, what: str, read_osm_pbf) -> gpd.GeoDataFrame
     except (GeometryError, DataFileError):
         raise
     except Exception as exc:   # pyogrio / pyarrow / pyrosm each raise their own types
-        raise DataFileError(f"cannot read {what}s from {path}: {type(exc).__name__}: {exc}") from None
+        raise DataFileError(f"cannot read {what}s from {path}: {type(exc).__name__}: "
+                            f"{' '.join(str(exc).split())}") from None     # GEOS messages end in a line break
 
 
 def _polygonal_part(geom):

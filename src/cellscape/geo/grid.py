@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 import math
+import re
 
 import numpy as np
 from pyproj import CRS, Transformer
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
+from pyproj.exceptions import CRSError, ProjError
 
 from cellscape.errors import GeometryError
 
@@ -124,6 +126,37 @@ def square_blocks(grid: "RasterGrid", *, max_pixels: int) -> Iterator[Window]:
             yield Window(r0, min(r0 + side, grid.n_rows), c0, min(c0 + side, grid.n_cols))
 
 
+def crs_of(crs) -> CRS:
+    """``crs`` (a string such as "EPSG:3067", or a pyproj CRS) as a pyproj CRS; one that pyproj
+    does not know is a :class:`GeometryError` in one line.
+
+    >>> crs_of("EPSG:3067").is_projected
+    True
+    >>> crs_of("EPSG:999999")
+    Traceback (most recent call last):
+    ...
+    cellscape.errors.GeometryError: crs 'EPSG:999999' is not a CRS pyproj knows (crs not found); use e.g. 'EPSG:4326' or a projected 'EPSG:<code>' in metres
+    """
+    if isinstance(crs, CRS):
+        return crs
+    try:
+        return CRS.from_user_input(crs)
+    except (CRSError, ProjError, TypeError, ValueError) as exc:
+        text = " ".join(str(exc).split())
+        found = re.search(r"proj_create: ([^:)]+)", text)
+        reason = found.group(1).strip() if found else text
+        raise GeometryError(f"crs {crs!r} is not a CRS pyproj knows ({reason[:200]}); use e.g. 'EPSG:4326' or a "
+                            f"projected 'EPSG:<code>' in metres") from None
+
+
+def _transformer(src, dst) -> Transformer:
+    try:
+        return Transformer.from_crs(crs_of(src), crs_of(dst), always_xy=True)
+    except (CRSError, ProjError) as exc:
+        raise GeometryError(f"cannot transform coordinates from {src!r} to {dst!r} "
+                            f"({' '.join(str(exc).split())[:200]})") from None
+
+
 def local_metric_crs(lon_deg: float, lat_deg: float) -> str:
     """The WGS 84 / UTM zone CRS (as "EPSG:nnnnn") that contains a point (pyproj database)."""
     infos = query_utm_crs_info(
@@ -137,21 +170,34 @@ def local_metric_crs(lon_deg: float, lat_deg: float) -> str:
 def working_crs(crs: str, bounds: tuple[float, float, float, float]) -> str:
     """The metric CRS maps are computed in: ``crs`` itself when it is projected in metres,
     else the UTM zone at the centre of ``bounds`` (given in ``crs``)."""
-    src = CRS.from_user_input(crs)
+    src = crs_of(crs)
     if src.is_projected:
         unit = src.axis_info[0].unit_name if src.axis_info else ""
         if unit not in ("metre", "meter"):
             raise GeometryError(f"crs={crs!r} is projected in {unit!r}; use a CRS in metres or EPSG:4326")
         return crs
-    to_geo = Transformer.from_crs(src, CRS.from_epsg(4326), always_xy=True)
-    lon, lat = to_geo.transform((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
+    if not src.is_geographic:
+        raise GeometryError(f"crs={crs!r} is neither projected nor geographic ({src.type_name}); use a CRS in "
+                            f"metres or EPSG:4326")
+    try:
+        lon, lat = _transformer(src, "EPSG:4326").transform((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2,
+                                                            errcheck=True)
+    except ProjError as exc:
+        raise GeometryError(f"cannot place the area {tuple(bounds)} of crs={crs!r} on the globe "
+                            f"({' '.join(str(exc).split())[:200]})") from None
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise GeometryError(f"the centre of the area {tuple(bounds)} of crs={crs!r} is not on the globe")
     return local_metric_crs(lon, lat)
 
 
 def transform_xy(x, y, *, src_crs: str, dst_crs: str) -> tuple[np.ndarray, np.ndarray]:
     """Transform coordinate arrays between CRSs (always x=east/lon, y=north/lat order)."""
-    t = Transformer.from_crs(CRS.from_user_input(src_crs), CRS.from_user_input(dst_crs), always_xy=True)
-    xx, yy = t.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    t = _transformer(src_crs, dst_crs)
+    try:
+        xx, yy = t.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    except ProjError as exc:
+        raise GeometryError(f"cannot transform coordinates from {src_crs!r} to {dst_crs!r} "
+                            f"({' '.join(str(exc).split())[:200]})") from None
     return np.asarray(xx, dtype=float), np.asarray(yy, dtype=float)
 
 
@@ -162,12 +208,22 @@ def grid_for_bounds(bounds: tuple[float, float, float, float], *, crs: str, reso
     whole pixels aligned on multiples of ``resolution_m`` (so neighbouring runs line up).
     """
     xmin, ymin, xmax, ymax = bounds
+    if not all(math.isfinite(v) for v in bounds):
+        raise GeometryError(f"area bounds {tuple(bounds)} are not finite numbers")
     if not (xmax > xmin and ymax > ymin):
         raise GeometryError(f"area bounds {bounds} are empty: need xmin < xmax and ymin < ymax")
-    dst = working_crs(crs, bounds)
-    t = Transformer.from_crs(CRS.from_user_input(crs), CRS.from_user_input(dst), always_xy=True)
-    pxmin, pymin, pxmax, pymax = t.transform_bounds(xmin, ymin, xmax, ymax, densify_pts=21)
     r = float(resolution_m)
+    if not (math.isfinite(r) and r > 0):
+        raise GeometryError(f"resolution_m must be a positive number of metres, got {resolution_m!r}")
+    dst = working_crs(crs, bounds)
+    t = _transformer(crs, dst)
+    try:
+        pxmin, pymin, pxmax, pymax = t.transform_bounds(xmin, ymin, xmax, ymax, densify_pts=21)
+    except ProjError as exc:
+        raise GeometryError(f"cannot project the area {tuple(bounds)} from {crs!r} to {dst!r} "
+                            f"({' '.join(str(exc).split())[:200]})") from None
+    if not all(math.isfinite(v) for v in (pxmin, pymin, pxmax, pymax)):
+        raise GeometryError(f"the area {tuple(bounds)} lies outside where {crs!r} can be projected to {dst!r}")
     x0 = math.floor(pxmin / r) * r
     y1 = math.ceil(pymax / r) * r
     n_cols = max(1, math.ceil((pxmax - x0) / r - 1e-9))

@@ -5,6 +5,13 @@ to :func:`cellscape.scenario.parse_scenario`, which validates it.
 
 - YAML is read with ``yaml.safe_load`` semantics (no arbitrary objects), plus one strictness: a key
   repeated in one mapping is an error (plain PyYAML keeps the last one silently).
+- Limits (:mod:`cellscape.io.limits`, each raised by ``CELLSCAPE_<LIMIT>=N`` or ``--allow-large``):
+  the file must be a regular file of at most ``max_yaml_bytes`` (checked with ``os.stat``, read with
+  a bounded read); collections nest at most ``max_yaml_depth`` levels (checked while scanning and
+  composing, so no RecursionError); aliases may expand the document to at most ``max_yaml_nodes``
+  nodes (a billion-laughs file is refused before anything is constructed); a site file is counted
+  before it is read (``max_site_rows``; ``max_record_rows`` on the per-site path of
+  :func:`load_scenario`; ``max_sites`` once grouped).
 - ``sites_file: <path>`` (or ``{path: ..., ignore_columns: [...]}``) is read with
   :mod:`cellscape.io.sites_file` and replaces ``sites``; giving both is an error.
 - Relative paths (``sites_file``, ``buildings.source`` unless ``pyrosm:<City>``) are relative to
@@ -23,7 +30,17 @@ from typing import Any
 import yaml
 
 from cellscape.errors import DataFileError, ScenarioError
-from cellscape.io.sites_file import RawSiteColumns, SitesTable, read_site_columns, read_sites_table
+from cellscape.io import limits
+from cellscape.io.sites_file import (
+    ROW_BYTES_COLUMNS,
+    ROW_BYTES_RECORDS,
+    ROW_SECONDS_RECORDS,
+    RawSiteColumns,
+    SitesTable,
+    count_site_rows,
+    read_site_columns,
+    read_sites_table,
+)
 from cellscape.scenario.columns import SiteColumns, message_site, parse_scenario_head, site_columns
 from cellscape.scenario.model import BUILT_IN_SOURCE_PREFIXES, is_geographic, parse_scenario
 from cellscape.scenario.records import Scenario
@@ -32,14 +49,99 @@ __all__ = ["load_scenario", "load_scenario_columns", "load_plan", "load_sensing"
            "sites_file_rows"]
 
 
+class _LimitError(yaml.MarkedYAMLError):
+    """A YAML input limit (depth, expanded size) was hit; ``problem`` says which and how to raise it."""
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping."""
+    """SafeLoader (no object tags) that refuses a key given twice in one mapping, collections nested
+    deeper than ``max_yaml_depth`` (checked while composing, so 50,000 ``[`` stop at the limit
+    instead of recursing) and documents whose aliases expand to more than ``max_yaml_nodes``
+    nodes (a billion-laughs file is refused before anything is constructed from it)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._max_depth = limits.limit("max_yaml_depth")
+        self._max_nodes = limits.limit("max_yaml_nodes")
+
+    def fetch_flow_collection_start(self, token_class):
+        # the scanner looks up to 1024 characters ahead over every open flow level: stop at the limit
+        if self.flow_level >= self._max_depth:
+            raise _LimitError(None, None, f"collections nested deeper than {self._max_depth} levels; "
+                              f"{limits.how_to_raise('max_yaml_depth')}", self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > self._max_depth:
+                raise _LimitError(None, None, f"collections nested deeper than {self._max_depth} levels; "
+                                  f"{limits.how_to_raise('max_yaml_depth')}", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None:
+            _check_expansion(node, max_nodes=self._max_nodes, max_depth=self._max_depth)
+        return node
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_expansion(root: yaml.Node, *, max_nodes: int, max_depth: int) -> None:
+    """Refuse a node graph whose aliases expand it beyond ``max_nodes`` nodes or ``max_depth``
+    levels, or that contains itself; iterative (no recursion), each node visited once."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_nodes: set[int] = set()                  # the nodes on the current path (a cycle returns to one)
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            open_nodes.discard(key)
+            if size[key] > max_nodes:
+                raise _LimitError(None, None, f"aliases expand the document to more than {max_nodes:,} nodes "
+                                  f"(a billion-laughs file?); {limits.how_to_raise('max_yaml_nodes')}",
+                                  node.start_mark)
+            if depth[key] > max_depth:
+                raise _LimitError(None, None, f"aliases nest collections deeper than {max_depth} levels; "
+                                  f"{limits.how_to_raise('max_yaml_depth')}", node.start_mark)
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            raise _LimitError(None, None, "an alias refers to a collection that contains it (a recursive "
+                              "structure)", node.start_mark)
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if id(k) not in size)
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":      # "<<: *base": merged (and overridden) by SafeLoader
+            continue
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a mapping key must be a plain value, got a {type(key).__name__}",
+                key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} (first at line {seen[key].start_mark.line + 1})",
@@ -54,22 +156,34 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 def read_scenario_mapping(path: str | os.PathLike) -> dict:
     """The YAML file as a plain mapping, nothing resolved or validated.
 
+    The file is refused before it is parsed when it is not a regular file or is over
+    ``max_yaml_bytes`` (:mod:`cellscape.io.limits`), and while it is parsed when it nests deeper
+    than ``max_yaml_depth`` or its aliases expand past ``max_yaml_nodes``.
+
     Raises
     ------
     DataFileError
-        If the file is missing or unreadable.
+        If the file is missing, unreadable, not a regular file or over the size limit.
     ScenarioError
-        If it is not valid YAML (message: file, line, column, problem) or not a mapping.
+        If it is not valid YAML (message: file, line, column, problem), over a YAML limit, or not
+        a mapping.
     """
     path = Path(path)
+    raw = limits.read_bounded(path, what="scenario file", name="max_yaml_bytes",
+                              hint=" (a big network belongs in a sites_file, read as columns)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: scenario file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(f"{path}: cannot read scenario file ({exc})") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{path}: cannot read scenario file (not UTF-8 text: {exc.reason} at byte "
+                            f"{exc.start})") from None
+    loader = None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        loader = _StrictLoader(text)                    # the reader refuses control characters here
+        data = loader.get_single_data()
+    except _LimitError as exc:
+        mark = exc.problem_mark
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ScenarioError(f"{path}{where}: {exc.problem}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -77,6 +191,12 @@ def read_scenario_mapping(path: str | os.PathLike) -> dict:
         raise ScenarioError(f"{path}{where}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from None
+    except (ValueError, TypeError, OverflowError, IndexError, KeyError, AttributeError) as exc:
+        # a scalar its tag cannot hold: "2020-13-45", "!!int" with no digits, "!!timestamp x"
+        raise ScenarioError(f"{path}: invalid YAML: {' '.join(str(exc).split()) or type(exc).__name__}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, Mapping):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(f"{path}: a scenario file is a mapping of keys to values, got {got}")
@@ -120,15 +240,17 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     path = Path(path)
     data, entry = _scenario_data(path)
     table: SitesTable | None = None
+    _check_record_rows(_inline_rows(data), f"in {path}")
     if entry is not None:
         file, ignore = _sites_file_entry(entry, path.parent, path)
+        _check_record_rows(count_site_rows(file), f"in {file}")
         table = read_sites_table(file, ignore_columns=ignore)
         _check_sites_crs(table, data, path)
         data["sites"] = table.sites
     try:
         return parse_scenario(data)
     except ScenarioError as exc:
-        raise ScenarioError(f"{exc} ({_origin(str(exc), table, path)})") from None
+        raise ScenarioError(f"{_flat(exc)} ({_origin(str(exc), table, path)})") from None
 
 
 def load_scenario_columns(path: str | os.PathLike) -> tuple[Scenario, SiteColumns]:
@@ -154,44 +276,63 @@ def load_scenario_columns(path: str | os.PathLike) -> tuple[Scenario, SiteColumn
     path = Path(path)
     data, entry = _scenario_data(path)
     if entry is None:
+        _check_record_rows(_inline_rows(data), f"in {path}")
         try:
             scenario = parse_scenario(data)
         except ScenarioError as exc:
-            raise ScenarioError(f"{exc} (in {path})") from None
+            raise ScenarioError(f"{_flat(exc)} (in {path})") from None
         return replace(scenario, sites=()), SiteColumns.from_records(scenario.sites)
     file, ignore = _sites_file_entry(entry, path.parent, path)
+    _check_column_rows(count_site_rows(file), file)
     raw = read_site_columns(file, ignore_columns=ignore)
+    limits.check_count("max_sites", len(raw.sector_ptr) - 1, f"sites in {file}",
+                       cost=f"{len(raw.azimuth_deg):,} sectors")
     _check_sites_crs(raw, data, path)
     try:
         scenario, spec = parse_scenario_head(data)
     except ScenarioError as exc:
-        raise ScenarioError(f"{exc} (in {path})") from None
+        raise ScenarioError(f"{_flat(exc)} (in {path})") from None
     try:
         return scenario, site_columns(**raw.arrays(), spec=spec)
     except ScenarioError as exc:
-        raise ScenarioError(f"{exc} ({_columns_origin(str(exc), raw)})") from None
+        raise ScenarioError(f"{_flat(exc)} ({_columns_origin(str(exc), raw)})") from None
 
 
 def sites_file_rows(path: str | os.PathLike) -> int | None:
     """Data rows of the site file a scenario names (Parquet: from its metadata; CSV: lines less the
-    header), or None when it names none or is GeoJSON; cheap, nothing validated."""
-    import pyarrow.parquet as pq
-
+    header; GeoJSON: features, estimated), or None when it names none; cheap, nothing validated
+    (:func:`cellscape.io.sites_file.count_site_rows`)."""
     path = Path(path)
     data = read_scenario_mapping(path)
     if "sites_file" not in data:
         return None
     file, _ = _sites_file_entry(data["sites_file"], path.parent, path)
-    suffix = file.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pq.ParquetFile(file).metadata.num_rows
-        if suffix in (".csv", ".txt", ".tsv"):
-            with open(file, "rb") as f:
-                return max(sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b"")) - 1, 0)
-    except (OSError, ValueError):
-        return None                                       # the reader words the error
-    return None
+    return count_site_rows(file)
+
+
+def _check_record_rows(rows: int | None, what: str) -> None:
+    """Refuse more sector rows than ``max_record_rows`` on the record path, with its cost."""
+    if rows is None:
+        return
+    limits.check_count(
+        "max_record_rows", rows, f"sector rows {what} to check one by one",
+        cost=f"~{rows * ROW_SECONDS_RECORDS:.0f} s and ~{rows * ROW_BYTES_RECORDS / 1e9:.2g} GB before any map; "
+             f"cellscape validate and run --stream read big site files as columns")
+
+
+def _check_column_rows(rows: int | None, file: Path) -> None:
+    if rows is not None:
+        limits.check_count("max_site_rows", rows, f"sector rows in {file}",
+                           cost=f"reading them takes ~{rows * ROW_BYTES_COLUMNS / 1e9:.2g} GB")
+
+
+def _inline_rows(data: Mapping) -> int | None:
+    """Sectors of the inline ``sites:`` (a site without a sectors list counts one), None if not a list."""
+    sites = data.get("sites")
+    if not isinstance(sites, list):
+        return None
+    return sum(len(s["sectors"]) if isinstance(s, Mapping) and isinstance(s.get("sectors"), list) else 1
+               for s in sites)
 
 
 def _scenario_data(path: Path) -> tuple[dict, Any]:
@@ -214,6 +355,11 @@ def _scenario_data(path: Path) -> tuple[dict, Any]:
         if not source.strip().lower().startswith(BUILT_IN_SOURCE_PREFIXES):
             data["buildings"] = {**buildings, "source": str(_resolve(source, base))}
     return data, entry
+
+
+def _flat(exc: BaseException) -> str:
+    """An error's message on one line: a key or value quoted from the file may hold line breaks."""
+    return " ".join(str(exc).split())
 
 
 def _columns_origin(message: str, raw: RawSiteColumns) -> str:
@@ -254,7 +400,7 @@ def _sites_file_entry(entry: Any, base: Path, path: Path) -> tuple[Path, list[st
     """The site file a ``sites_file:`` entry names (resolved) and its ``ignore_columns``."""
     ignore: list[str] = []
     if isinstance(entry, Mapping):
-        unknown = sorted(set(entry) - {"path", "ignore_columns"})
+        unknown = sorted(set(entry) - {"path", "ignore_columns"}, key=repr)
         if unknown:
             raise ScenarioError(f"sites_file.{unknown[0]}: unknown key (allowed: path, ignore_columns) (in {path})")
         ignore = entry.get("ignore_columns") or []
@@ -282,7 +428,7 @@ def _job_file(path: Path, block: str) -> tuple[dict, Path]:
     """A job file (plan, simulation): its mapping, checked to hold only ``name``, ``scenario`` and
     ``block``, and the path of the radio scenario it names (relative to the file)."""
     data = read_scenario_mapping(path)
-    unknown = sorted(set(data) - {"name", "scenario", block})
+    unknown = sorted(set(data) - {"name", "scenario", block}, key=repr)
     if unknown:
         raise ScenarioError(f"{unknown[0]}: unknown key in a {block} file (allowed: name, scenario, {block}) "
                             f"(in {path})")
@@ -317,6 +463,7 @@ def load_plan(path: str | os.PathLike):
         if isinstance(cands, Mapping) and isinstance(cands.get("file"), str):
             cands = {**cands, "file": str(_resolve(cands["file"], base))}
             plan["candidates"] = cands
+            _check_record_rows(count_site_rows(cands["file"]), f"in {cands['file']}")
             table = read_sites_table(cands["file"])
             raw = read_scenario_mapping(scenario_path)
             _check_sites_crs(table, raw, path)
@@ -325,7 +472,7 @@ def load_plan(path: str | os.PathLike):
             try:
                 file_sites = parse_scenario(raw).sites
             except ScenarioError as exc:
-                raise ScenarioError(f"plan.candidates.file: {exc} ({_origin(str(exc), table, path)})") from None
+                raise ScenarioError(f"plan.candidates.file: {_flat(exc)} ({_origin(str(exc), table, path)})") from None
         demand = plan.get("demand")
         if isinstance(demand, Mapping) and isinstance(demand.get("raster"), str):
             plan["demand"] = {**demand, "raster": str(_resolve(demand["raster"], base))}
@@ -333,7 +480,7 @@ def load_plan(path: str | os.PathLike):
     try:
         return parse_plan(data, scenario, file_sites=file_sites)
     except ScenarioError as exc:
-        raise ScenarioError(f"{exc} (in {path})") from None
+        raise ScenarioError(f"{_flat(exc)} (in {path})") from None
 
 
 def load_simulation(path: str | os.PathLike):
@@ -363,7 +510,7 @@ def load_simulation(path: str | os.PathLike):
     try:
         return parse_simulation(data, scenario)
     except ScenarioError as exc:
-        raise ScenarioError(f"{exc} (in {path})") from None
+        raise ScenarioError(f"{_flat(exc)} (in {path})") from None
 
 
 def load_sensing(path: str | os.PathLike):
@@ -387,4 +534,4 @@ def load_sensing(path: str | os.PathLike):
     try:
         return parse_sensing(read_scenario_mapping(path), scenario)
     except ScenarioError as exc:
-        raise ScenarioError(f"{exc} (in {path})") from None
+        raise ScenarioError(f"{_flat(exc)} (in {path})") from None

@@ -39,6 +39,7 @@ import re
 from typing import Any
 
 from cellscape.errors import DataFileError, ScenarioError
+from cellscape.io import limits
 from cellscape.io.atomic import write_atomic, write_json_atomic, write_text_atomic
 from cellscape.scenario.records import Site
 
@@ -133,12 +134,13 @@ def read_sites_table(path: str | os.PathLike, *, ignore_columns: Iterable[str] =
     if suffix == ".parquet":
         records, crs = _parquet_records(path)
     else:
+        raw_bytes = limits.read_bounded(path, what="site file", name="max_site_file_bytes")
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise DataFileError(f"{path}: site file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataFileError(f"{path}: cannot read site file ({exc})") from None
+            text = raw_bytes.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataFileError(f"{path}: cannot read site file (not UTF-8 text: {exc.reason} at byte "
+                                f"{exc.start})") from None
+        del raw_bytes
         if suffix in (".geojson", ".json"):
             records, crs = _geojson_records(path, text)
         else:
@@ -201,7 +203,10 @@ def _geojson_records(path: Path, text: str) -> tuple[list[tuple[str, dict[str, A
     crs = "EPSG:4326"
     crs_member = doc.get("crs")
     if crs_member is not None:
-        name = str(((crs_member or {}).get("properties") or {}).get("name", ""))
+        props = crs_member.get("properties") if isinstance(crs_member, dict) else None
+        name = props.get("name", "") if isinstance(props, dict) else ""
+        if not isinstance(name, str):
+            raise ScenarioError(f"{path}: the crs member's name must be text such as 'EPSG:3067', got {name!r}")
         match = _EPSG_IN_URN.search(name.replace("::", ":"))
         if name.upper().endswith("CRS84"):
             crs = "OGC:CRS84"
@@ -226,7 +231,11 @@ def _geojson_records(path: Path, text: str) -> tuple[list[tuple[str, dict[str, A
         for key in props:
             if _LOOKUP.get(str(key).strip().casefold()) in ("x", "y"):
                 raise ScenarioError(f"{path} {where}: property {key!r}: x and y come from the Point geometry")
-        out.append((where, {**props, "x": float(coords[0]), "y": float(coords[1])}))
+        try:
+            x, y = float(coords[0]), float(coords[1])
+        except OverflowError:
+            raise ScenarioError(f"{path} {where}: Point coordinates are too large for a number") from None
+        out.append((where, {**props, "x": x, "y": y}))
     return out, crs
 
 
@@ -235,8 +244,7 @@ def _parquet_records(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], str 
     CRS from the file's ``crs`` metadata key if it has one (as :func:`write_site_columns` writes)."""
     import pyarrow.parquet as pq   # lazy: only Parquet site files need it
 
-    if not path.exists():
-        raise DataFileError(f"{path}: site file not found")
+    limits.check_regular_file(path, what="site file", name="max_site_file_bytes")
     try:
         table = pq.read_table(path)
     except (OSError, ValueError) as exc:                 # pyarrow's ArrowInvalid is a ValueError
@@ -491,6 +499,62 @@ LARGE_SITE_FILE_ROWS = 20_000
 (:func:`read_site_columns`); ``cellscape validate`` switches to that path above it."""
 
 
+ROW_BYTES_COLUMNS = 150.0
+"""Peak memory of :func:`read_site_columns` per sector row [bytes] (CN, 13.2 M rows from Parquet:
+1.85 GiB peak RSS, docs/national.md), for the estimate a refusal states."""
+
+ROW_SECONDS_RECORDS = 0.5e-3
+ROW_BYTES_RECORDS = 10e3
+"""Cost of a sector row on the record path (:func:`read_sites_table`, then the scenario model):
+about 0.45 ms and 10 KB per site (docs/national.md, "Limits"), rounded up [s], [bytes]."""
+
+
+def count_site_rows(path: str | os.PathLike) -> int | None:
+    """Sector rows of a site file, cheaply and before it is read: Parquet from its metadata, CSV
+    as lines less the header, GeoJSON as ``"Feature"`` strings (an estimate); None for another
+    suffix or a Parquet file that does not open (the reader words the error).
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing, not a regular file or over ``max_site_file_bytes``
+        (:mod:`cellscape.io.limits`).
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "s.csv"
+    >>> _ = p.write_text("site_id,x,y,height_m,azimuth_deg\\nA,1,2,30,0\\nA,,,,120\\n")
+    >>> count_site_rows(p)
+    2
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".csv", ".txt", ".tsv", ".geojson", ".json"):
+        return None
+    size = limits.check_regular_file(path, what="site file", name="max_site_file_bytes")
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except (OSError, ValueError):
+            return None
+    needle = b"\n" if suffix in (".csv", ".txt", ".tsv") else b'"Feature"'
+    count, tail, left = 0, b"", size + 1                     # never more than the size stat gave
+    try:
+        with open(path, "rb") as f:
+            while left > 0:
+                block = f.read(min(1 << 24, left))
+                if not block:
+                    break
+                left -= len(block)
+                joined = tail + block
+                count += joined.count(needle) - tail.count(needle)
+                tail = joined[-(len(needle) - 1):] if len(needle) > 1 else b""
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read site file ({exc.strerror or exc})") from None
+    return max(count - 1, 0) if needle == b"\n" else count
+
+
 @dataclass(frozen=True, eq=False)
 class RawSiteColumns:
     """A site file as columns, grouped into sites (:func:`read_site_columns`); values as written,
@@ -566,11 +630,11 @@ def read_site_columns(path: str | os.PathLike, *, ignore_columns: Iterable[str] 
     path = Path(path)
     ignore = {c.strip().casefold() for c in ignore_columns}
     suffix = path.suffix.lower()
+    if suffix in (".parquet", ".csv", ".txt", ".tsv"):
+        limits.check_regular_file(path, what="site file", name="max_site_file_bytes")
     if suffix == ".parquet":
         import pyarrow.parquet as pq   # lazy: only Parquet site files need it
 
-        if not path.exists():
-            raise DataFileError(f"{path}: site file not found")
         try:
             schema = pq.read_schema(path)
         except (OSError, ValueError) as exc:                 # pyarrow's ArrowInvalid is a ValueError
@@ -583,7 +647,10 @@ def read_site_columns(path: str | os.PathLike, *, ignore_columns: Iterable[str] 
                 return pq.read_table(path, columns=[name]).column(0)
             except (OSError, ValueError) as exc:
                 raise DataFileError(f"{path}: cannot read site file as Parquet ({exc})") from None
-        n_rows = pq.ParquetFile(path).metadata.num_rows
+        try:
+            n_rows = pq.ParquetFile(path).metadata.num_rows
+        except (OSError, ValueError) as exc:
+            raise DataFileError(f"{path}: cannot read site file as Parquet ({exc})") from None
         return _columns_of_table(path, schema.names, column, n_rows, crs, lambda i: f"rows[{i}]", ignore)
     if suffix in (".csv", ".txt", ".tsv"):
         read = _csv_table(path)
@@ -725,7 +792,7 @@ def _float_cells(column: str, name: str, cells):
         raw = lambda i: cells[i].as_py()                     # noqa: E731
     elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         empty = cells.is_null().to_numpy(zero_copy_only=False)
-        values = pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False)
+        values = pc.cast(cells, pa.float64(), safe=False).to_numpy(zero_copy_only=False)   # 2**53 + 1: as float()
         raw = lambda i: float(values[i])                     # noqa: E731
     else:
         present = np.flatnonzero(~cells.is_null().to_numpy(zero_copy_only=False))
@@ -843,6 +910,8 @@ def _group_columns(path: Path, crs: str | None, label, values: dict[str, Any], n
     del seen
     if len(first_rows) != len(site_ids) or not np.array_equal(codes[first_rows], np.arange(len(first_rows))):
         raise AssertionError("pyarrow dictionary_encode did not number sites in order of first appearance")
+    if len(first_rows) == 0:                             # every site_id empty: the record path's first message
+        raise ScenarioError(f"{path} {label(0)}: site_id is empty")
     first_of_row = np.where(valid, first_rows[np.maximum(codes, 0)], -1)     # (n_rows,)
     later = valid & ~is_first
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.errors import RasterioIOError
+from rasterio._err import CPLE_BaseError         # GDAL's own errors, not RasterioError subclasses
+from rasterio.errors import CRSError, RasterioError
 
 from cellscape.errors import DataFileError, GeometryError
+from cellscape.io import limits
 from cellscape.geo.surface import Terrain
 from cellscape.scenario.records import SIONNA_PREFIX
 
@@ -42,17 +44,28 @@ def read_terrain(path: str | os.PathLike) -> Terrain:
 
         return load_sionna_terrain(str(path)[len(SIONNA_PREFIX):])
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataFileError(f"terrain file {path} does not exist")
+    limits.check_regular_file(path, what="terrain file", name="max_raster_file_bytes")
     try:
         with rasterio.open(path) as src:
             if src.crs is None:
                 raise GeometryError(f"terrain {path} has no CRS; georeference it (e.g. gdal_edit.py -a_srs)")
+            limits.check_count("max_raster_pixels", float(src.width) * float(src.height),
+                               f"pixels in terrain {path} ({src.height:,} x {src.width:,})",
+                               cost=f"~{src.width * src.height * 8 / 1e9:.3g} GB to read as heights")
+            kind = np.dtype(src.dtypes[0])
+            if kind.kind not in "iuf":
+                raise GeometryError(f"terrain {path} holds {kind.name} values; heights are real numbers in metres")
             band = src.read(1, masked=True)
             transform = tuple(src.transform)[:6]
             crs = src.crs.to_string()
-    except RasterioIOError as exc:
-        raise DataFileError(f"cannot read terrain {path}: {exc}") from None
+    except (RasterioError, CRSError, CPLE_BaseError) as exc:
+        raise DataFileError(f"cannot read terrain {path}: {' '.join(str(exc).split())[:300]}") from None
+    if not all(np.isfinite(transform)):
+        raise GeometryError(f"terrain {path} has a transform that is not finite: {transform}")
+    if not crs:
+        raise GeometryError(f"terrain {path} has a CRS without a name pyproj can use; georeference it with an EPSG code")
     values = np.ma.filled(band.astype(np.float32), np.nan)
     values[~np.isfinite(values)] = np.nan
     valid = values[np.isfinite(values)]

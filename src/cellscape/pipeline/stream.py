@@ -97,10 +97,23 @@ def estimate_run(scenario: Scenario, grid: RasterGrid | None = None, *, backend:
                        seconds=links / LINKS_PER_S.get(backend, LINKS_PER_S["numpy"]))
 
 
+def machine_memory_bytes() -> float | None:
+    """Physical memory of this machine [bytes] (POSIX sysconf), or None where it cannot be known."""
+    import os
+
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def check_budget(estimate: RunEstimate, *, max_output_gb: float = DEFAULT_MAX_OUTPUT_GB,
                  max_hours: float = DEFAULT_MAX_HOURS) -> None:
     """Refuse (ScenarioError, one line with the estimate) a run whose output or time exceeds the limits."""
     over = []
+    memory = machine_memory_bytes()
+    if memory is not None and estimate.peak_memory_bytes > memory:
+        over.append(f"peak memory over this machine's {memory / 1e9:.3g} GB (lower compute.mem_limit_mb)")
     if estimate.output_bytes > max_output_gb * 1e9:
         over.append(f"output over {max_output_gb:g} GB (raise --max-output-gb)")
     if estimate.seconds > max_hours * 3600.0:

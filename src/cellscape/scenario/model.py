@@ -311,7 +311,7 @@ def estimate_pixels(bounds: tuple[float, float, float, float], resolution_m: flo
         lat_nearest_equator = 0.0 if ymin <= 0.0 <= ymax else min(abs(ymin), abs(ymax))
         width *= METRES_PER_DEGREE * math.cos(math.radians(min(lat_nearest_equator, 90.0)))
         height *= METRES_PER_DEGREE
-    return max(width, 0.0) * max(height, 0.0) / resolution_m**2
+    return (max(width, 0.0) / resolution_m) * (max(height, 0.0) / resolution_m)   # no resolution_m**2: 1e308 overflows
 
 
 def building_source_kind(source: str) -> Literal["osm_pbf", "file", "sionna"]:
