@@ -27,10 +27,10 @@ def one_line_errors(command):
             what = "out of memory" if isinstance(exc, MemoryError) else "input nested too deeply"
             typer.echo(f"error: {what} ({type(exc).__name__}); use a smaller input", err=True)
             raise typer.Exit(code=1) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM raised by cli._signals.Interrupted (its .signum)
             typer.echo("interrupted: no partial output was left behind (a streamed run keeps its finished tiles "
                        "in OUT/.coverage.partial/ for --resume)", err=True)
-            raise typer.Exit(code=130) from None
+            raise typer.Exit(code=128 + getattr(exc, "signum", 2)) from None    # 130 for SIGINT, 143 for SIGTERM
 
     return wrapper
 
