@@ -13,7 +13,7 @@ from cellscape.pipeline.coverage import localize
 from cellscape.pipeline.sense import monostatic_echo_per_re_dbm, run_sense, sensing_scenario, sensing_symbols
 from cellscape.radio.link_budget import noise_per_re_dbm
 from cellscape.scenario.model import parse_scenario
-from cellscape.scenario.sensing import DEFAULT_SHARE_SWEEP, SensingSpec, parse_sensing
+from cellscape.scenario.sensing import DEFAULT_SHARE_SWEEP, parse_sensing
 from cellscape.sensing.detection import detection_probability
 from cellscape.sensing.radar import echo_power_dbm, target_coupling_loss_db
 from cellscape.sensing.rcs import RCS_MODEL_1
@@ -45,10 +45,6 @@ def sensing_of(d):
 @pytest.fixture(scope="module")
 def run():
     return run_sense(sensing_of(scenario_dict()), backend="numpy")
-
-
-def test_targets_are_the_rcs_model_1_targets():
-    assert set(SensingSpec.model_fields["target"].annotation.__args__) == set(RCS_MODEL_1)
 
 
 def maps_of(run, backend="numba"):

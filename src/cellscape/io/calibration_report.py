@@ -60,18 +60,24 @@ def read_published_calibration(path: str | os.PathLike, *, scenario: str, fc_ghz
     DataFileError
         If the file cannot be read or lacks a column.
     """
+    reader = published_csv_rows(path, {"scenario", "fc_ghz", "metric", "percentile", "value"}, "published calibration")
+    return [PercentileRow(r["metric"], int(r["percentile"]), float(r["value"])) for r in reader
+            if r["scenario"] == scenario and float(r["fc_ghz"]) == float(fc_ghz)]
+
+
+def published_csv_rows(path, need: set[str], what: str) -> csv.DictReader:
+    """The rows of a CSV of published figures that holds the columns ``need`` (a reader of dicts);
+    :class:`DataFileError` naming ``what`` if it cannot be read or lacks a column."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DataFileError(f"cannot read published calibration {path}: {exc.strerror or exc}") from None
+        raise DataFileError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
     reader = csv.DictReader(io.StringIO(text))
-    need = {"scenario", "fc_ghz", "metric", "percentile", "value"}
     missing = need - set(reader.fieldnames or ())
     if missing:
         raise DataFileError(f"{path} lacks the column(s) {', '.join(sorted(missing))}")
-    return [PercentileRow(r["metric"], int(r["percentile"]), float(r["value"])) for r in reader
-            if r["scenario"] == scenario and float(r["fc_ghz"]) == float(fc_ghz)]
+    return reader
 
 
 def _csv_text(rows: Iterable[PercentileRow]) -> str:

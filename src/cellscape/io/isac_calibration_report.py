@@ -24,6 +24,7 @@ import numpy as np
 
 from cellscape.errors import DataFileError
 from cellscape.io.atomic import write_atomic, write_text_atomic
+from cellscape.io.calibration_report import published_csv_rows
 from cellscape.sensing.calibration import LINKS, METRICS, IsacCalibrationResult, IsacPercentileRow
 
 __all__ = ["CSV_NAME", "NO_PUBLISHED_NOTE", "write_isac_calibration", "read_published_isac_calibration",
@@ -63,16 +64,7 @@ def read_published_isac_calibration(path: str | os.PathLike, *, fc_ghz: float) -
     DataFileError
         If the file cannot be read, lacks a column or holds an unknown link or metric.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataFileError(f"cannot read published ISAC calibration {path}: {exc.strerror or exc}") from None
-    reader = csv.DictReader(io.StringIO(text))
-    need = {"link", "metric", "percentile", "value", "source"}
-    missing = need - set(reader.fieldnames or ())
-    if missing:
-        raise DataFileError(f"{path} lacks the column(s) {', '.join(sorted(missing))}")
+    reader = published_csv_rows(path, {"link", "metric", "percentile", "value", "source"}, "published ISAC calibration")
     rows = []
     for r in reader:
         if "fc_ghz" in r and r["fc_ghz"] not in (None, "") and float(r["fc_ghz"]) != float(fc_ghz):

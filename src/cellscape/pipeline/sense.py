@@ -42,7 +42,7 @@ from cellscape.sensing.radar import (
     sensing_snr_db,
     velocity_resolution_m_s,
 )
-from cellscape.sensing.rcs import RCS_MODEL_1
+from cellscape.sensing.rcs import RCS_MODEL_1, RCS_MODEL_2, SENSING_TARGETS, sensing_target_rcs_dbsm
 from cellscape.units import wavelength_m
 
 Progress = Callable[[int, int], None]
@@ -193,7 +193,8 @@ def bistatic_echo_per_re_dbm(rsrp_tx_dbm, rsrp_rx_dbm, rx_tx_power_per_re_dbm, f
     fc_ghz : float
         Carrier frequency. [GHz]
     rcs_dbsm : array_like
-        Bistatic RCS of the target (RCS model 1: the monostatic value, no angular dependence). [dBsm]
+        RCS of the target: the run's one constant (model 1: the monostatic mean; model 2: the
+        monostatic RCS averaged over headings, used for every bistatic pair too). [dBsm]
 
     Returns
     -------
@@ -521,7 +522,7 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
     run = tiles.run
     carrier = sc.carrier
     fc_ghz, scs_khz = carrier.fc_ghz, carrier.scs_khz
-    rcs_dbsm = RCS_MODEL_1[sensing.target].rcs_mean_dbsm
+    rcs_dbsm = sensing_target_rcs_dbsm(sensing.target)   # model 2: orientation-averaged (docs/sensing.md)
     n_sc = 12 * int(run.n_prb)
     nf_db = sc.uplink.gnb_noise_figure_db
     n_re_dbm = float(noise_per_re_dbm(scs_khz, nf_db))
@@ -607,10 +608,15 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
         sensed = outdoor & (n >= 1)
         area_km2 = _area(sensed, pixel_km2)
         per_target = {}
-        for name, params in RCS_MODEL_1.items():   # same height: the echo shifts by the RCS difference
-            km2 = sensed_km2(echo, sensing.sensing_share, params.rcs_mean_dbsm - rcs_dbsm)
-            per_target[name] = {"rcs_dbsm": params.rcs_mean_dbsm, "target_height_m": sensing.target_height_m,
-                                "sensed_area_km2": km2, "sensed_area_fraction": frac(km2), "source": params.source}
+        for name, key in SENSING_TARGETS.items():   # same height: the echo shifts by the RCS difference
+            target_rcs = sensing_target_rcs_dbsm(name)
+            params = RCS_MODEL_1.get(key) or RCS_MODEL_2[key]
+            km2 = sensed_km2(echo, sensing.sensing_share, target_rcs - rcs_dbsm)
+            per_target[name] = {"rcs_dbsm": target_rcs, "target_height_m": sensing.target_height_m,
+                                "sensed_area_km2": km2, "sensed_area_fraction": frac(km2),
+                                "rcs": ("model 1, mean" if key in RCS_MODEL_1 else
+                                        "model 2, monostatic, averaged over headings (linear power), zenith 90 deg"),
+                                "source": params.source}
         sweep_km2 = np.array([sensed_km2(echo, s) for s in shares])
         tradeoff = {
             "sensing_share": shares,

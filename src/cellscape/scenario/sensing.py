@@ -4,7 +4,8 @@ into a frozen record.
 A scenario file that also describes sensing (issue 13) adds::
 
     sensing:
-      target: human             # an RCS model 1 target of TR 38.901 Table 7.9.2.1-1: human, uav_small
+      target: human             # TR 38.901 7.9.2.1 target: human, uav_small (RCS model 1), uav_large,
+                                # vehicle, agv (RCS model 2, orientation-averaged)
       target_height_m: 1.5      # the map pixels at this height are the target positions (UAV: up to 300)
       pfa: 1.0e-6               # false-alarm probability per range-Doppler cell
       pd_required: 0.9          # a pixel is "sensed" where Pd >= this
@@ -35,10 +36,12 @@ from cellscape.errors import ScenarioError
 from cellscape.scenario.model import Float, _Spec, _validation_message
 from cellscape.scenario.records import Scenario
 
-SensingTarget = Literal["human", "uav_small"]
-"""Targets of RCS model 1 (TR 38.901 V19.4.0 Table 7.9.2.1-1): a monostatic RCS that does not depend on
-the angle, so a map needs no target orientation. Must equal the keys of
-``cellscape.sensing.rcs.RCS_MODEL_1`` (tested)."""
+SensingTarget = Literal["human", "uav_small", "uav_large", "vehicle", "agv"]
+"""Targets of TR 38.901 V19.4.0 7.9.2.1: ``human`` and ``uav_small`` take RCS model 1 (Table 7.9.2.1-1,
+no angular dependence); ``uav_large``, ``vehicle`` and ``agv`` RCS model 2 (Tables 7.9.2.1-2, -4, -6),
+whose pattern the maps average over a heading uniform in [0, 360) (linear power,
+:func:`cellscape.sensing.rcs.sensing_target_rcs_dbsm`). Must equal the keys of
+``cellscape.sensing.rcs.SENSING_TARGETS`` (tested)."""
 
 Detector = Literal["swerling1", "swerling0"]
 
@@ -85,7 +88,9 @@ class Sensing:
 class SensingSpec(_Spec):
     """The ``sensing:`` block (docs/sensing.md)."""
 
-    target: SensingTarget = Field(description="RCS model 1 target (TR 38.901 Table 7.9.2.1-1).")
+    target: SensingTarget = Field(description=(
+        "TR 38.901 7.9.2.1 target: human, uav_small (RCS model 1), uav_large, vehicle, agv (RCS model 2, "
+        "orientation-averaged)."))
     target_height_m: Float = Field(1.5, gt=0.0, le=300.0, description=(
         "Target height above local ground [m]: the TR 38.901 UT range of the environment, or up to 300 m "
         "for RMa/UMa/UMi sites (a UAV: TR 36.777 Annex B)."))
@@ -106,6 +111,12 @@ class _SensingRoot(_Spec):
 
 NO_SENSING_BLOCK = ("sensing: the scenario has no sensing: block; add one, e.g. "
                     "'sensing: {target: human, target_height_m: 1.5}' (docs/sensing.md)")
+
+
+TARGET_HEADING_REFUSED = (
+    "sensing.target_heading_deg: not supported: the maps use the RCS averaged over headings uniform in "
+    "[0, 360) (linear power); a fixed heading needs a per-pixel RCS the per-site reduction does not carry "
+    "(docs/sensing.md); remove the key")
 
 
 def parse_sensing(data: Mapping[str, Any], scenario: Scenario) -> Sensing:
@@ -140,10 +151,12 @@ def parse_sensing(data: Mapping[str, Any], scenario: Scenario) -> Sensing:
     >>> parse_sensing({"sensing": {"target": "car"}}, sc)
     Traceback (most recent call last):
     ...
-    cellscape.errors.ScenarioError: sensing.target: Input should be 'human' or 'uav_small', got 'car'
+    cellscape.errors.ScenarioError: sensing.target: Input should be 'human', 'uav_small', 'uav_large', 'vehicle' or 'agv', got 'car'
     """
     if not isinstance(data, Mapping) or data.get("sensing") is None:
         raise ScenarioError(NO_SENSING_BLOCK)
+    if isinstance(data["sensing"], Mapping) and "target_heading_deg" in data["sensing"]:
+        raise ScenarioError(TARGET_HEADING_REFUSED)
     try:
         spec = _SensingRoot.model_validate({"sensing": data["sensing"]}).sensing
     except ValidationError as exc:
@@ -157,4 +170,4 @@ def parse_sensing(data: Mapping[str, Any], scenario: Scenario) -> Sensing:
 
 
 __all__ = ["DEFAULT_MAX_BASELINE_M", "DEFAULT_SHARE_SWEEP", "NO_SENSING_BLOCK", "Sensing", "SensingMode", "SensingSpec",
-           "parse_sensing"]
+           "TARGET_HEADING_REFUSED", "parse_sensing"]

@@ -437,3 +437,100 @@ def rcs_pattern_db(target: RcsTarget, bisector_zenith_deg, bisector_azimuth_deg,
         mask = _in_ranges(point, theta, phi)
         out = np.where(mask, one(point), out)
     return out[None, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Orientation-averaged RCS (what the sensing maps use)
+
+
+SENSING_TARGETS: dict[str, str] = {
+    "human": "human",
+    "uav_small": "uav_small",
+    "uav_large": "uav_large",
+    "vehicle": "vehicle_single",
+    "agv": "agv_single",
+}
+"""``sensing.target`` of a scenario -> key of ``RCS_MODEL_1`` / ``RCS_MODEL_2``. Vehicles and AGVs
+take their single-scattering-point tables (7.9.2.1-4 and -6: the target as one SPST, the row chosen
+by the bisector direction); the multiple-point tables describe five SPSTs of one target, which the
+maps (one echo per link) do not resolve."""
+
+AVERAGE_HEADING_STEPS = 3600
+"""Headings of the orientation average: uniform on [0, 360) in steps of 0.1 deg (bin centres)."""
+
+
+def orientation_averaged_rcs_dbsm(target: str, zenith_deg: float = 90.0, n_headings: int = AVERAGE_HEADING_STEPS):
+    r"""
+    Monostatic RCS of a target averaged over its heading, in linear power: 10 lg(mean(sigma_M sigma_D)).
+
+    Parameters
+    ----------
+    target : str
+        A key of ``RCS_MODEL_1`` or ``RCS_MODEL_2`` (``SENSING_TARGETS`` maps scenario names to them).
+    zenith_deg : float
+        Zenith of the direction from the target to the radar in the target's LCS (90: horizontal
+        incidence, the default). [deg]
+    n_headings : int
+        Headings psi_k = (k + 1/2) 360 / n, k = 0..n-1, uniform on [0, 360).
+
+    Returns
+    -------
+    rcs_dbsm : float
+        10 lg( (1/n) sum_k sum_points 10^(sigma_MD_dB(theta, phi = -psi_k, beta = 0) / 10) ): the
+        monostatic pattern of eq. 7.9.2-3 (model 2) averaged over a heading uniform in [0, 360); a
+        multiple-point target sums its points' powers (incoherent). Model 1 has no angular
+        dependence: its 10 lg(sigma_M). The random sigma_S (mean 1 in linear power, eq. 7.9.2-1) is
+        left out. [dBsm]
+
+    Raises
+    ------
+    InvalidChoiceError
+        If ``target`` is not one of ``RCS_TARGETS``.
+    OutOfValidityRangeError
+        If ``zenith_deg`` is outside [0, 180] or ``n_headings`` < 1.
+
+    Notes
+    -----
+    A target with heading psi (its front towards azimuth psi of the global frame) sees a radar at
+    global azimuth a at LCS azimuth a - psi; for a heading uniform on the circle the LCS azimuth is
+    uniform too, so the average over headings is the average of the pattern over phi in [0, 360).
+    Monostatic: beta = 0 and the bisector is the direction to the radar.
+
+    References
+    ----------
+    .. [1] 3GPP TR 38.901 V19.4.0, eq. 7.9.2-2, eq. 7.9.2-3, Tables 7.9.2.1-1 to 7.9.2.1-7.
+
+    Examples
+    --------
+    >>> orientation_averaged_rcs_dbsm("human")
+    -1.37
+    >>> round(orientation_averaged_rcs_dbsm("vehicle_single"), 2)
+    13.35
+    """
+    check_choice("target", target, RCS_TARGETS)
+    check_range("zenith_deg", zenith_deg, 0.0, 180.0, source=_RCS2)
+    check_range("n_headings", n_headings, 1, np.inf, source=_RCS2)
+    if target in RCS_MODEL_1:
+        return float(RCS_MODEL_1[target].rcs_mean_dbsm)
+    headings = (np.arange(int(n_headings)) + 0.5) * 360.0 / int(n_headings)
+    pattern_db = rcs_pattern_db(target, float(zenith_deg), np.mod(-headings, 360.0), 0.0)  # (n_points, n)
+    return float(10.0 * np.log10(np.mean(np.sum(10.0 ** (pattern_db / 10.0), axis=0))))
+
+
+def sensing_target_rcs_dbsm(name: str) -> float:
+    """
+    The constant RCS the sensing maps use for a ``sensing.target`` name [dBsm].
+
+    Model 1 (human, uav_small): 10 lg(sigma_M) of Table 7.9.2.1-1. Model 2 (uav_large, vehicle,
+    agv): :func:`orientation_averaged_rcs_dbsm` of ``SENSING_TARGETS[name]`` at horizontal
+    incidence (zenith 90 deg).
+
+    Examples
+    --------
+    >>> sensing_target_rcs_dbsm("uav_small")
+    -12.81
+    >>> round(sensing_target_rcs_dbsm("vehicle"), 2), round(sensing_target_rcs_dbsm("agv"), 2)
+    (13.35, 1.58)
+    """
+    check_choice("target", name, tuple(SENSING_TARGETS))
+    return orientation_averaged_rcs_dbsm(SENSING_TARGETS[name])
