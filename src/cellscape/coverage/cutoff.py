@@ -84,8 +84,10 @@ The spatial index and the far field
 Up to half the budget (``FAR_BUDGET_SHARE``) goes to the far field, which is never looked at site
 by site. The network's sites are counted on a coarse square grid (:class:`FarField`: cells of
 ``cell_m``, a few hundred across the network), and one envelope bounds what any site of the
-network can deliver at a distance: E(d) = max over site kinds of (most sectors of a site) x (largest
-p_RE x peak antenna gain of that kind) x (the kind's path-gain tail maximum at d), so that every
+network can deliver at a distance: E(d) = max over site kinds of (the largest, over the kind's
+sites, of what one site's sectors deliver together towards any direction, :func:`site_gain_sum_mw`:
+~1.0 x one sector's peak for three sectors a third apart, where counting every sector at its peak
+gave 3x) x (the kind's path-gain tail maximum at d), so that every
 site of a cell delivers at most E(d_min) anywhere in the tile, d_min the distance from the tile to
 the cell's nearest point. For a tile, :func:`far_radius` takes the smallest radius R (from the
 tile's centre) such that the cells not wholly within R together stay within the far share:
@@ -311,19 +313,96 @@ def far_field(site_x_m, site_y_m, site_kind, site_bound_mw: np.ndarray, u_step: 
                     site_bound_mw=bound, u_step=float(u_step))
 
 
-def kind_bounds_mw(index: "CutoffIndex", sectors_per_site) -> np.ndarray:
+MAX_SITE_SIGNATURES = 4096
+"""Most distinct sector arrangements (antenna patterns, powers and relative bearings of a site's
+sectors) :func:`site_gain_sum_mw` bounds one by one; beyond, every site takes the sum of its sectors'
+peaks."""
+
+
+def site_gain_sum_mw(gain_lin: np.ndarray, phi_step_deg: float, sector_site, sector_pattern, sector_p_re_mw,
+                     sector_bearing_deg, n_sites: int) -> np.ndarray:
+    """(n_sites,) a bound of what one site's sectors together deliver towards any direction, per unit
+    path gain [mW]: the largest over directions of sum_k p_RE,k G_k, G_k the kernel's bilinear
+    interpolation of its pattern's gain table ``gain_lin`` (n_patterns, n_theta, n_phi; phi from -180
+    to 180 deg relative to the bearing at ``phi_step_deg``).
+
+    A site's sectors point different ways, so its sum is far below n_sectors x the peak (3-sector
+    sites of the TR 38.901 element: ~1.0 x the peak instead of 3x). Bound: each sector's gain is at
+    most its pattern's largest over zenith on the 4 azimuth nodes that any pixel azimuth within one
+    node step can read (bilinear interpolation stays within its corners); the sum over sectors is
+    maximised over the pixel azimuth on that node grid. Sites with equal sector arrangements
+    (patterns, powers, bearings relative to the first sector, on the node grid) share one bound; more
+    than :data:`MAX_SITE_SIGNATURES` arrangements: sum of each sector's peak instead (also a bound).
+
+    Examples
+    --------
+    Two sectors back to back of a pattern peaking at 10 (linear) with a floor of 0.1: a pixel sees
+    at most one peak and the other's floor, never twice the peak.
+
+    >>> g = np.full((1, 3, 721), 0.1); g[0, :, 355:366] = 10.0     # +-2.5 deg around the bearing
+    >>> round(float(site_gain_sum_mw(g, 0.5, [0, 0], [0, 0], [1.0, 1.0], [0.0, 180.0], 1)[0]), 4)
+    10.1
+    """
+    gain = np.asarray(gain_lin, dtype=float)
+    n_nodes = int(round(360.0 / phi_step_deg))                           # periodic nodes (the last = the first)
+    col = np.max(gain, axis=1)                                           # (n_patterns, n_phi): over zenith
+    periodic = col[:, :n_nodes].copy()
+    if col.shape[1] > n_nodes:
+        periodic[:, 0] = np.maximum(periodic[:, 0], col[:, n_nodes])
+    window = periodic.copy()
+    for shift in (-1, 1, 2):                                             # nodes c-1 .. c+2
+        window = np.maximum(window, np.roll(periodic, -shift, axis=1))
+    site = np.asarray(sector_site, dtype=np.int64)
+    pattern = np.asarray(sector_pattern, dtype=np.int64)
+    p_re = np.asarray(sector_p_re_mw, dtype=float)
+    peak_sum = np.bincount(site, weights=p_re * np.max(periodic, axis=1)[pattern], minlength=n_sites)
+    if site.size == 0:
+        return peak_sum
+    node = np.floor(np.mod(np.asarray(sector_bearing_deg, dtype=float), 360.0) / phi_step_deg).astype(np.int64)
+    order = np.argsort(site, kind="stable")
+    site_s = site[order]
+    first = np.searchsorted(site_s, np.arange(n_sites))
+    rank = np.arange(site_s.size) - first[site_s]
+    width = int(rank.max()) + 1
+    _, p_code = np.unique(p_re, return_inverse=True)
+    rel = np.mod(node[order] - node[order][first[site_s]], n_nodes)
+    code = (pattern[order] * (int(p_code.max()) + 1) + p_code[order]) * n_nodes + rel + 1   # 0 = no sector
+    sig = np.zeros((n_sites, width), dtype=np.int64)
+    sig[site_s, rank] = code
+    unique, which = np.unique(sig, axis=0, return_inverse=True)
+    if unique.shape[0] > MAX_SITE_SIGNATURES:
+        return peak_sum
+    p_values = np.unique(p_re)
+    per_sig = np.empty(unique.shape[0])
+    n_p = p_values.size
+    for j, row in enumerate(unique):
+        total = np.zeros(n_nodes)
+        for c in row[row > 0] - 1:
+            rel_j, rest = c % n_nodes, c // n_nodes
+            pat_j, p_j = rest // n_p, p_values[rest % n_p]
+            total += p_j * np.roll(window[pat_j], rel_j)     # sector j reads node (b - rel_j) at pixel bin b
+        per_sig[j] = float(np.max(total))
+    return np.minimum(per_sig[np.ravel(which)], peak_sum) * (1.0 + ROUNDING_MARGIN)
+
+
+def kind_bounds_mw(index: "CutoffIndex", site_sum_mw) -> np.ndarray:
     """The far field's per-kind site bounds on the index's distance nodes (n_groups, n_u) [mW]: a site
-    of the index's group g with up to ``sectors_per_site[g]`` sectors, each at most the largest
-    p_RE x peak antenna gain of that group, at the node's distance or beyond (any LOS state its
-    mode allows; the index's tail maxima; geometric runs: NLOS beyond the march range)."""
+    of the index's group g delivering at most ``site_sum_mw[g]`` x the path gain (the largest
+    :func:`site_gain_sum_mw` of the group's sites), at the node's distance or beyond (any LOS state
+    its mode allows; the index's tail maxima; geometric runs: NLOS beyond the march range)."""
     st = index.static
-    peak = np.max(np.max(st.gain_lin, axis=2), axis=1).astype(float)[st.sector_pattern]   # (n_sectors,)
-    strongest = np.zeros(index.path_any_lin.shape[0])
-    np.maximum.at(strongest, index.site_group[st.sector_site], st.sector_p_re_mw * peak)
     d_node = (np.arange(index.path_any_lin.shape[1]) * st.u_step) ** 2
     path = np.where(d_node > _beyond(index.los_range_m), index.path_nlos_lin, index.path_any_lin)
-    per_site = np.asarray(sectors_per_site, dtype=float).reshape(-1, 1)
-    return _tail_max(strongest[:, None] * path) * per_site * (1.0 + ROUNDING_MARGIN)
+    per_site = np.asarray(site_sum_mw, dtype=float).reshape(-1, 1)
+    return _tail_max(per_site * path) * (1.0 + ROUNDING_MARGIN)
+
+
+def group_max(site_group, values) -> np.ndarray:
+    """(n_groups,) the largest of ``values`` (n_sites,) in each group."""
+    group = np.asarray(site_group, dtype=np.int64)
+    out = np.zeros(int(group.max()) + 1 if group.size else 0)
+    np.maximum.at(out, group, np.asarray(values, dtype=float))
+    return out
 
 
 def sectors_per_site(site_group, sector_ptr) -> np.ndarray:
@@ -360,6 +439,7 @@ class CutoffIndex:
     site_sector_idx: np.ndarray
     far: FarField | None = None
     mode: str = "bound"
+    site_sum_mw: np.ndarray | None = None    # (n_sites,) :func:`site_gain_sum_mw` of each site
 
     @property
     def n_sites(self) -> int:
@@ -552,10 +632,11 @@ def build_index(static: KernelStatic, *, cutoff_db: float, site_group, shadow_fa
     index = CutoffIndex(cutoff_db=float(cutoff_db), budget_mw=budget, static=st, tree=tree, site_group=group,
                         path_any_lin=any_lin, path_nlos_lin=nlos_lin, los_range_m=float(los_range_m),
                         gain_rmq=gain_rmq, site_sector_ptr=ptr, site_sector_idx=order, mode=mode)
+    sums = site_gain_sum_mw(st.gain_lin, st.phi_step_deg, st.sector_site, st.sector_pattern, st.sector_p_re_mw,
+                            st.sector_bearing_deg, st.n_sites)
     if far is None:
-        far = far_field(st.site_x_m, st.site_y_m, group, kind_bounds_mw(index, sectors_per_site(group, ptr)),
-                        st.u_step)
-    return replace(index, far=far)
+        far = far_field(st.site_x_m, st.site_y_m, group, kind_bounds_mw(index, group_max(group, sums)), st.u_step)
+    return replace(index, far=far, site_sum_mw=sums)
 
 
 def far_radius(index: CutoffIndex, x_m, y_m, *, gain: float = 1.0) -> tuple[float, float, float]:
@@ -638,7 +719,8 @@ def _extent(x_m, y_m) -> tuple[float, float, float, float]:
 
 def site_bounds_mw(index: CutoffIndex, sites: np.ndarray, x_m, y_m) -> tuple[np.ndarray, np.ndarray]:
     """Bounds of ``sites`` over the pixels x_m x y_m (centres) of a tile: per site the sum over its
-    sectors and the largest single sector, both (n,) [mW]."""
+    sectors (each at its largest gain over the tile's zenith range, and at most the site's
+    :func:`site_gain_sum_mw`) and the largest single sector, both (n,) [mW]."""
     st = index.static
     sites = np.asarray(sites, dtype=np.int64)
     x0, x1, y0, y1 = _extent(x_m, y_m)
@@ -666,6 +748,8 @@ def site_bounds_mw(index: CutoffIndex, sites: np.ndarray, x_m, y_m) -> tuple[np.
     gain = _range_max(index.gain_rmq, st.sector_pattern[sec], t_lo[owner], t_hi[owner])
     b = st.sector_p_re_mw[sec] * gain * path[owner] * (1.0 + ROUNDING_MARGIN)     # (n_sec,)
     total = np.bincount(owner, weights=b, minlength=sites.size)
+    if index.site_sum_mw is not None:        # the sectors point different ways: never all at their peak at once
+        total = np.minimum(total, index.site_sum_mw[sites] * path * (1.0 + ROUNDING_MARGIN))
     peak = np.zeros(sites.size)
     np.maximum.at(peak, owner, b)
     return total, peak

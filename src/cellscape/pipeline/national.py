@@ -73,21 +73,24 @@ def network_of(scenario: Scenario, grid: RasterGrid, columns: SiteColumns,
     of the run's meta) and its index with that far field (to compute far radii on the driver; None
     without a cutoff)."""
     network = engine.network_context(scenario, grid, xy_m, np.unique(np.asarray(columns.environment, dtype=str)))
-    idx = _kinds(columns)
+    code = _sector_keys(columns)
+    idx = _kinds(columns, code)
     run = engine.prepare(_with_sites(scenario, columns, idx), grid, xy_m[idx], network=network)
     if scenario.interference_cutoff_db is None:
         return network, run, None
     kinds = engine.cutoff_index(run, scenario.interference_cutoff_db)
     env = np.asarray(columns.environment, dtype=str)
     kind = engine.site_kinds(np.where(env == "", scenario.environment, env), columns.height_m)
-    bounds = cutoff.kind_bounds_mw(kinds, cutoff.sectors_per_site(kind, columns.sector_ptr))
+    pattern, p_re = _sector_patterns(columns, idx, run, code)
+    sums = cutoff.site_gain_sum_mw(run.static.gain_lin, run.static.phi_step_deg, columns.sector_site, pattern, p_re,
+                                   90.0 - np.asarray(columns.azimuth_deg, dtype=float), columns.n_sites)
+    bounds = cutoff.kind_bounds_mw(kinds, cutoff.group_max(kind, sums))
     far = cutoff.far_field(xy_m[:, 0], xy_m[:, 1], kind, bounds, run.static.u_step)
     return replace(network, far=far), run, replace(kinds, far=far)
 
 
-def _kinds(columns: SiteColumns) -> np.ndarray:
-    """One site of each kind of sector the network holds (environment, height, power, tilts): the
-    sites whose far radii are the largest of the network's (cellscape.coverage.cutoff)."""
+def _sector_keys(columns: SiteColumns) -> np.ndarray:
+    """(n_sectors,) a code per kind of sector (environment, height, antenna, power, tilts)."""
     sec_site = np.asarray(columns.sector_site, dtype=np.int64)
     _, env_code = np.unique(np.asarray(columns.environment, dtype=str), return_inverse=True)
     antenna = np.zeros(columns.n_sectors) if columns.sector_antenna is None else columns.sector_antenna
@@ -95,8 +98,32 @@ def _kinds(columns: SiteColumns) -> np.ndarray:
                            np.asarray(antenna, dtype=float),
                            np.asarray(columns.tx_power_dbm, dtype=float), np.asarray(columns.mech_tilt_deg, dtype=float),
                            np.asarray(columns.elec_tilt_deg, dtype=float)])
-    _, first = np.unique(key, axis=0, return_index=True)
-    return np.unique(sec_site[first])
+    return np.unique(key, axis=0, return_inverse=True)[1].ravel()
+
+
+def _sector_patterns(columns: SiteColumns, idx: np.ndarray, run: engine.PreparedRun,
+                     code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each network sector's antenna table and power per RE in ``run`` (prepared from the sites
+    ``idx``, which hold every kind of sector; ``code``: :func:`_sector_keys`): (n_sectors,) pattern
+    index and p_RE [mW]."""
+    ptr = np.asarray(columns.sector_ptr, dtype=np.int64)
+    in_run = np.concatenate([np.arange(ptr[i], ptr[i + 1]) for i in np.asarray(idx, dtype=np.int64)])
+    # the run numbers its sectors site by site in idx's order, each site's in column order: in_run's order
+    st = run.static
+    pattern_of = np.full(int(code.max()) + 1, -1, dtype=np.int64)
+    p_of = np.zeros(int(code.max()) + 1)
+    pattern_of[code[in_run]] = st.sector_pattern
+    p_of[code[in_run]] = st.sector_p_re_mw
+    return pattern_of[code], p_of[code]
+
+
+def _kinds(columns: SiteColumns, code: np.ndarray | None = None) -> np.ndarray:
+    """One site of each kind of sector the network holds (environment, height, power, tilts): the
+    sites whose far radii are the largest of the network's (cellscape.coverage.cutoff). ``code``:
+    :func:`_sector_keys`, if already computed."""
+    code = _sector_keys(columns) if code is None else code
+    _, first = np.unique(code, return_index=True)
+    return np.unique(np.asarray(columns.sector_site, dtype=np.int64)[first])
 
 
 @dataclass(frozen=True)
