@@ -1,8 +1,9 @@
 """Energy benchmark: simulated network-days per minute of ``cellscape energy``'s computation.
 
-The network is the TR 38.901 Table 7.2-1 layout: 19 sites x 3 sectors (57 sectors), ISD 500 m,
-UMa at 3.5 GHz, 25 m masts, 46 dBm per sector, over a 2.6 km square (no buildings, statistical
-LOS, shadow fading on). It runs :func:`cellscape.pipeline.energy.run_energy` as the CLI does
+The network is NetworkEnv's (:func:`cellscape.ai.env.hexagonal_scenario`): 19 sites x 3 sectors
+(57 sectors), ISD 500 m, UMa at 3.5 GHz, 25 m masts, 46 dBm per sector, the 7.8 calibration antenna
+(10 rows, 12 deg electrical tilt), over a 2.2 km square (no buildings, statistical LOS, shadow
+fading on). It runs :func:`cellscape.pipeline.energy.run_energy` as the CLI does
 (2000 demand points, 28 days of history, 15-min steps, the three policies, forecast model
 ``auto``), and reports the time of each part:
 
@@ -32,28 +33,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from coverage_bench import machine  # noqa: E402  (benchmarks/ is not a package)
 
-X0, Y0 = 385_000.0, 6_671_000.0
-ISD_M = 500.0
-HALF_SIDE_M = 1300.0
-
-
 def make_simulation(resolution_m: float = 10.0, users: int = 2000):
-    """The 57-sector hexagonal network as a :class:`~cellscape.scenario.simulation.Simulation`."""
-    from cellscape.scenario.layouts import hexagonal_site_positions_m
-    from cellscape.scenario.model import parse_scenario
+    """The 57-sector network of NetworkEnv's benchmark (:func:`cellscape.ai.env.hexagonal_scenario`)
+    with ``users`` phones dropped uniformly, as a :class:`~cellscape.scenario.simulation.Simulation`."""
+    from cellscape.ai.env import hexagonal_scenario
     from cellscape.scenario.simulation import parse_simulation
 
-    x, y = hexagonal_site_positions_m(ISD_M)
-    cx, cy = X0 + HALF_SIDE_M, Y0 + HALF_SIDE_M
-    sites = [{"site_id": f"S{i:02d}", "x": float(cx + a), "y": float(cy + b), "height_m": 25.0,
-              "sectors": [{"azimuth_deg": az, "tx_power_dbm": 46.0, "elec_tilt_deg": 6.0} for az in (30.0, 150.0, 270.0)]}
-             for i, (a, b) in enumerate(zip(x, y))]
-    data = {"name": "hex57", "seed": 7, "environment": "UMa", "los_mode": "statistical", "shadow_fading": True,
-            "area": {"crs": "EPSG:32635", "bounds": [X0, Y0, X0 + 2 * HALF_SIDE_M, Y0 + 2 * HALF_SIDE_M],
-                     "resolution_m": resolution_m},
-            "carrier": {"fc_ghz": 3.5, "bandwidth_mhz": 100, "scs_khz": 30}, "sites": sites,
-            "simulation": {"users": [{"name": "phones", "count": users}]}}
-    return parse_simulation(data, parse_scenario({k: v for k, v in data.items() if k != "simulation"}))
+    sc = hexagonal_scenario(resolution_m=resolution_m, seed=7)
+    return parse_simulation({"name": "hex57", "simulation": {"users": [{"name": "phones", "count": users}]}}, sc)
 
 
 def main() -> None:

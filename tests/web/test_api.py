@@ -131,13 +131,20 @@ def test_tiles_outside_the_map_are_transparent(client):
     assert (img[..., 3] == 0).all()
 
 
-def test_a_world_tile_of_a_city_map_is_empty_and_quick(client, run_dir):
-    """Zoom 0 over a map without overviews: GDAL would resample the whole world (~100 s for the
-    Helsinki example) while the map is a dot; the tile is served empty without reading (tiles.MAX_DECIMATION)."""
+def test_a_tile_far_coarser_than_the_map_is_served_empty_without_reading(client, run_dir, monkeypatch):
+    """Zoom 0 over a map without overviews made GDAL resample the whole world (~100 s for the 2 m
+    Helsinki example). At zoom 7 a tile pixel (1,223 m at the equator) spans over 64 of this 10 m
+    map's pixels: served empty; without the guard the same tile draws the map's few pixels."""
+    from cellscape.web import tiles
+
     lon, lat = centre_lonlat(run_dir)
-    for z in (0, 3):
+    layer = client.app.state.folder.rasters["rsrp_dbm"]
+    for z in (0, 7):
         t = TMS.tile(lon, lat, z)
         assert client.get(f"/api/tiles/rsrp_dbm/{z}/{t.x}/{t.y}.png").content == EMPTY_PNG
+    t = TMS.tile(lon, lat, 7)
+    monkeypatch.setattr(tiles, "MAX_DECIMATION", 1e9)
+    assert tiles.render_tile(layer, 7, t.x, t.y) != EMPTY_PNG
 
 
 @pytest.mark.parametrize("url, fragment", [

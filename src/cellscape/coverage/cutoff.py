@@ -405,16 +405,6 @@ def group_max(site_group, values) -> np.ndarray:
     return out
 
 
-def sectors_per_site(site_group, sector_ptr) -> np.ndarray:
-    """Most sectors of one site, per group (n_groups,), from each site's group and the sites' sector
-    offsets (CSR, n_sites + 1)."""
-    group = np.asarray(site_group, dtype=np.int64)
-    n = np.diff(np.asarray(sector_ptr, dtype=np.int64))
-    out = np.zeros(int(group.max()) + 1 if group.size else 0, dtype=np.int64)
-    np.maximum.at(out, group, n)
-    return out
-
-
 @dataclass(frozen=True)
 class CutoffIndex:
     """The per-run part of the cutoff: bounds as tables, the far radii and the tree of sites.
