@@ -68,6 +68,9 @@ def run(
                                                      "this many worker processes (docs/national.md).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="With --stream: compute the tiles on an existing "
                                                        "dask.distributed cluster, e.g. tcp://host:8786.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="With --stream: cog (coverage.tif, best_sector.tif), "
+                                                                "zarr (coverage.zarr) or both (docs/national.md).")
+                             ] = "cog",
     allow_large: Annotated[bool, typer.Option("--allow-large", help="Raise every input limit (file sizes, YAML "
                                               "nodes and depth, site rows, raster pixels) 100-fold "
                                               "(cellscape.io.limits; one limit: CELLSCAPE_<LIMIT>=N).")] = False,
@@ -80,11 +83,11 @@ def run(
 
     if allow_large:
         raise_limits()
-    if stream or resume or workers is not None or scheduler is not None:
+    if stream or resume or workers is not None or scheduler is not None or output_format != "cog":
         sc, columns = _load_for_stream(scenario)
         _run_streamed(sc, out, backend=backend, stream=stream, resume=resume, device=device,
                       max_output_gb=max_output_gb, max_hours=max_hours, workers=workers, scheduler=scheduler,
-                      site_columns=columns)
+                      site_columns=columns, output_format=output_format)
         return
     sc = load_scenario(scenario)
     profile = None
@@ -120,7 +123,7 @@ def _load_for_stream(path: Path):
 
 def _run_streamed(sc, out: Path, *, backend: str, stream: bool, resume: bool, device: str | None,
                   max_output_gb: float, max_hours: float, workers: int | None = None,
-                  scheduler: str | None = None, site_columns=None) -> None:
+                  scheduler: str | None = None, site_columns=None, output_format: str = "cog") -> None:
     """``run --stream [--resume] [--workers N | --scheduler ADDRESS]``: tiles streamed into COGs with a
     journal (cellscape.io.stream_writer), computed in this process or on Dask workers; a network
     given as ``site_columns`` block by block from each block's neighbours."""
@@ -128,6 +131,8 @@ def _run_streamed(sc, out: Path, *, backend: str, stream: bool, resume: bool, de
 
     from cellscape.errors import ScenarioError
 
+    if not stream and output_format != "cog" and not resume and workers is None and scheduler is None:
+        raise ScenarioError(f"--format {output_format} goes with --stream (a normal run writes GeoTIFFs)")
     if not stream:
         what = "--resume" if resume else "--workers" if workers is not None else "--scheduler"
         raise ScenarioError(f"{what} goes with --stream (only a streamed run keeps a journal of finished tiles)"
@@ -143,7 +148,7 @@ def _run_streamed(sc, out: Path, *, backend: str, stream: bool, resume: bool, de
         client = _dask_client(stack, workers=workers, scheduler=scheduler)
         result, paths = _stream_with_bar(sc, out, resume=resume, terrain=terrain, backend=backend,
                                          max_output_gb=max_output_gb, max_hours=max_hours, client=client,
-                                         site_columns=site_columns)
+                                         site_columns=site_columns, output_format=output_format)
     grid = result.grid
     where = ("" if client is None else f" on {workers} local Dask workers" if workers is not None
              else f" on the Dask cluster at {scheduler}")
@@ -157,29 +162,13 @@ def _run_streamed(sc, out: Path, *, backend: str, stream: bool, resume: bool, de
 
 
 def _dask_client(stack, *, workers: int | None, scheduler: str | None):
-    """A dask.distributed Client (closed with ``stack``): a local cluster of ``workers`` processes
-    (one thread each; numba's threads split the cores between them), or the scheduler at
-    ``scheduler``; None for neither."""
-    if workers is None and scheduler is None:
-        return None
+    """The run's Dask client (cellscape.cli._dask): local workers split the cores between numba's threads."""
     import os
 
-    from cellscape.errors import ScenarioError
+    from cellscape.cli._dask import dask_client
 
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError as err:
-        raise ScenarioError(f"--workers/--scheduler need dask.distributed: pip install 'dask[distributed]' "
-                            f"({err})") from None
-    if scheduler is not None:
-        try:
-            return stack.enter_context(Client(scheduler, timeout="30s"))
-        except OSError as err:
-            raise ScenarioError(f"--scheduler {scheduler}: cannot connect ({err})") from None
-    numba_threads = str(max(1, (os.cpu_count() or 1) // workers))
-    cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=":0", env={"NUMBA_NUM_THREADS": numba_threads}))
-    return stack.enter_context(Client(cluster))
+    numba_threads = str(max(1, (os.cpu_count() or 1) // workers)) if workers else "1"
+    return dask_client(stack, workers=workers, scheduler=scheduler, worker_env={"NUMBA_NUM_THREADS": numba_threads})
 
 
 @contextmanager

@@ -72,12 +72,7 @@ class CoverageStreamWriter:
         self.out.mkdir(parents=True, exist_ok=True)
         self._fingerprint = fingerprint
         if self.resume and self.journal.is_file():
-            with np.load(self.journal) as saved:
-                if str(saved["fingerprint"]) != fingerprint:
-                    raise ScenarioError(f"{self.work}: the unfinished run there is of another scenario or tiling; "
-                                        f"run without --resume to start afresh")
-                self._done = [tuple(int(v) for v in row) for row in saved["done"]]
-                counts = {k: saved[k].copy() for k in saved.files if k not in ("fingerprint", "done")}
+            self._done, counts = load_journal(self.journal, fingerprint, self.work)
             return set(self._done), counts
         if self.work.exists():
             shutil.rmtree(self.work)
@@ -97,13 +92,7 @@ class CoverageStreamWriter:
             with rasterio.open(self.work / "best_sector.tif", "r+", NUM_THREADS=GDAL_THREADS) as dst:
                 dst.write(tile.best_sector.astype(np.int32), 1, window=win)
         self._done.append((w.row_start, w.row_stop, w.col_start, w.col_stop))
-        done = np.array(self._done, dtype=np.int64).reshape(-1, 4)
-
-        def save(tmp: Path) -> None:
-            with open(tmp, "wb") as f:
-                np.savez(f, fingerprint=np.array(self._fingerprint), done=done, **counts)
-
-        write_atomic(self.journal, save)
+        save_journal(self.journal, self._fingerprint, self._done, counts)
 
     # -- the end ------------------------------------------------------------------------------
     def finish(self, run: StreamedRun) -> list[Path]:
@@ -140,7 +129,32 @@ class CoverageStreamWriter:
             dst.update_tags(software="cellscape")
 
 
-def run_coverage_streamed(scenario, out_dir: str | os.PathLike, *, resume: bool = False, tile_rows: int | None = None,
+def save_journal(path: Path, fingerprint: str, done, counts: dict[str, np.ndarray]) -> None:
+    """A streamed run's journal, atomically: its fingerprint, the finished windows ``done`` (rows of
+    row_start, row_stop, col_start, col_stop) and the KPI counts so far (an .npz)."""
+    rows = np.array(done, dtype=np.int64).reshape(-1, 4)
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, fingerprint=np.array(fingerprint), done=rows, **counts)
+
+    write_atomic(path, save)
+
+
+def load_journal(path: Path, fingerprint: str, work: Path) -> tuple[list[tuple[int, int, int, int]], dict]:
+    """The finished windows and KPI counts of the journal :func:`save_journal` wrote at ``path``;
+    a clear error when it is another run's (``fingerprint`` differs; ``work``: its folder)."""
+    with np.load(path) as saved:
+        if str(saved["fingerprint"]) != fingerprint:
+            raise ScenarioError(f"{work}: the unfinished run there is of another scenario or tiling; "
+                                f"run without --resume to start afresh")
+        done = [tuple(int(v) for v in row) for row in saved["done"]]
+        counts = {k: saved[k].copy() for k in saved.files if k not in ("fingerprint", "done")}
+    return done, counts
+
+
+def run_coverage_streamed(scenario, out_dir: str | os.PathLike, *, output_format: str = "cog", resume: bool = False,
+                          tile_rows: int | None = None,
                           progress=None, terrain=None, backend: str = "numba",
                           max_output_gb: float = DEFAULT_MAX_OUTPUT_GB,
                           max_hours: float = DEFAULT_MAX_HOURS, client=None,
@@ -149,8 +163,12 @@ def run_coverage_streamed(scenario, out_dir: str | os.PathLike, *, resume: bool 
     with a :class:`CoverageStreamWriter`); return the run and the files written. ``resume``: go on
     from the finished tiles of an interrupted run in ``out_dir`` (same scenario and tiling).
     ``client``: a ``dask.distributed.Client`` whose workers compute the tiles (the same bits).
-    ``site_columns``: the network column-wise (a national network: cellscape.pipeline.national)."""
-    writer = CoverageStreamWriter(out_dir, resume=resume)
+    ``site_columns``: the network column-wise (a national network: cellscape.pipeline.national).
+    ``output_format``: "cog" (coverage.tif, best_sector.tif), "zarr" (coverage.zarr) or "both"
+    (:func:`cellscape.io.zarr_sink.streamed_sink`)."""
+    from cellscape.io.zarr_sink import streamed_sink
+
+    writer = streamed_sink(out_dir, output_format, resume=resume)
     run = stream_coverage(scenario, writer, terrain=terrain, backend=backend, tile_rows=tile_rows, progress=progress,
                           max_output_gb=max_output_gb, max_hours=max_hours, client=client,
                           max_in_flight=max_in_flight, site_columns=site_columns)
