@@ -222,7 +222,8 @@ def test_mode_validation_and_no_pairs():
     s = sensing_of(scenario_dict())
     assert s.mode == "monostatic" and s.modes == ("monostatic",) and s.max_baseline_m == 1000.0
     assert sensing_of(scenario_dict(sensing={"target": "human", "mode": "both"})).modes == ("monostatic", "bistatic")
-    with pytest.raises(ScenarioError, match=r"^sensing.mode: Input should be 'monostatic', 'bistatic' or 'both', "
+    with pytest.raises(ScenarioError, match=r"^sensing.mode: Input should be 'monostatic', 'bistatic', 'both' or "
+                                            r"'trp_ue', or a list of 'monostatic', 'bistatic', 'trp_ue', "
                                             r"got 'multistatic'"):
         sensing_of(scenario_dict(sensing={"target": "human", "mode": "multistatic"}))
     with pytest.raises(ScenarioError, match=r"^sensing.max_baseline_m: Input should be greater than 0"):

@@ -77,9 +77,8 @@ def test_validation_messages_with_field_paths():
     with pytest.raises(ScenarioError, match=r"^sensing.target: Input should be 'human', 'uav_small', 'uav_large', "
                                             r"'vehicle' or 'agv', got 'truck'"):
         sensing_of(scenario_dict(sensing={"target": "truck"}))
-    with pytest.raises(ScenarioError, match=r"^sensing.target_heading_deg: not supported: the maps use the RCS "
-                                            r"averaged over headings"):
-        sensing_of(scenario_dict(sensing={"target": "vehicle", "target_heading_deg": 30}))
+    with pytest.raises(ScenarioError, match=r"^sensing.target_heading_deg: only RCS model 2 targets"):
+        sensing_of(scenario_dict(sensing={"target": "uav_small", "target_heading_deg": 30}))
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""``cellscape sense``: monostatic and/or bistatic sensing maps of a scenario's ``sensing:`` block
+"""``cellscape sense``: monostatic, bistatic TRP-TRP and/or TRP-UE sensing maps of a scenario's ``sensing:`` block
 (docs/sensing.md).
 Registered in :mod:`cellscape.cli.app`."""
 
@@ -21,8 +21,8 @@ def sense(
 ) -> None:
     """Sensing SNR, detection probability and detecting TRPs (pairs) per pixel, KPIs and the share trade-off.
 
-    Writes sensing.tif / sensing_bistatic.tif, sensing_kpis.json, sensing_tradeoff*.csv, scenario.json
-    and PNG maps, per the block's mode (monostatic, bistatic or both).
+    Writes sensing.tif / sensing_bistatic.tif / sensing_trp_ue.tif, sensing_kpis.json, sensing_tradeoff*.csv,
+    scenario.json and PNG maps, per the block's mode (monostatic, bistatic, both, trp_ue or a list).
     """
     import time
 
@@ -38,17 +38,19 @@ def sense(
     terrain = _terrain_of(s.scenario)
     with tile_progress(f"sensing {s.scenario.name}") as progress:
         run = run_sense(s, terrain=terrain, backend=backend, progress=progress)
+    mode_words = s.mode if isinstance(s.mode, str) else "+".join(s.modes)
     paths = write_sensing_outputs(run, out, png=png)
     k = run.kpis
     g = run.grid
     typer.echo(f"{s.scenario.name}: {g.n_rows} x {g.n_cols} pixels of {g.resolution_m:g} m, {k['meta']['n_sectors']} "
-               f"sectors, {s.mode}, {s.target} at {s.target_height_m:g} m, {s.detector}, Pfa {s.pfa:g}")
+               f"sectors, {mode_words}, {s.target} at {s.target_height_m:g} m, {s.detector}, Pfa {s.pfa:g}")
     typer.echo(f"  share {s.sensing_share:g}: {k['n_symbols']} symbols x {k['n_subcarriers']} subcarriers, "
                f"processing gain {k['processing_gain_db']:.1f} dB")
     for mode, maps in run.maps.items():
         m = maps.kpis
         extra = (f"range resolution {m['range_resolution_m']:.2f} m" if mode == "monostatic" else
-                 f"{m['n_pairs']} TRP pairs within {m['max_baseline_m']:g} m")
+                 f"{m['n_pairs']} TRP-UE pairs ({m['n_ues']} UEs) within {m['max_baseline_m']:g} m"
+                 if mode == "trp_ue" else f"{m['n_pairs']} TRP pairs within {m['max_baseline_m']:g} m")
         typer.echo(f"  {mode}: Pd >= {s.pd_required:g}: {m['sensed_area_km2']:.3f} km2 = "
                    f"{100 * m['sensed_area_fraction']:.1f} % of {k['outdoor_area_km2']:.3f} km2 outdoor; {extra}")
         t = maps.tradeoff

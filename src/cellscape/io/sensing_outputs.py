@@ -6,9 +6,11 @@ i.e. under a building roof), ``sensing_tradeoff.csv`` (sensed area vs downlink t
 per sensing share) and, with ``png``, ``sensing_snr.png`` and ``detection_probability.png``;
 bistatic the same with the suffix ``_bistatic`` (``sensing_bistatic.tif`` with ``n_pairs_detecting``
 as third band, ``sensing_tradeoff_bistatic.csv``, ``sensing_snr_bistatic.png``,
-``detection_probability_bistatic.png``). Once: ``sensing_kpis.json`` (shared figures at the top,
-each mode's under its name) and ``scenario.json`` (the radio scenario,
-:func:`cellscape.io.coverage_outputs.write_scenario_json`, the sensing block beside it as ``sensing``).
+``detection_probability_bistatic.png``); TRP-UE (``trp_ue``) likewise with the suffix
+``_trp_ue`` (``sensing_trp_ue.tif``, third band ``n_pairs_detecting``: TRP-UE pairs detecting).
+Once: ``sensing_kpis.json`` (shared figures at the top, each mode's under its name) and
+``scenario.json`` (the radio scenario, :func:`cellscape.io.coverage_outputs.write_scenario_json`, the
+sensing block beside it as ``sensing``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ SENSING_BANDS = ("sensing_snr_db", "detection_probability", "n_trp_detecting", "
 BISTATIC_BANDS = ("sensing_snr_db", "detection_probability", "n_pairs_detecting", "range_resolution_m")
 """Band names of ``sensing_bistatic.tif``, in order."""
 
-SUFFIX = {"monostatic": "", "bistatic": "_bistatic"}
+TRP_UE_BANDS = ("sensing_snr_db", "detection_probability", "n_pairs_detecting", "range_resolution_m")
+"""Band names of ``sensing_trp_ue.tif`` (TX at a TRP, RX at a sensing UE), in order."""
+
+SUFFIX = {"monostatic": "", "bistatic": "_bistatic", "trp_ue": "_trp_ue"}
 """File-name suffix of each mode's files."""
 
 TRADEOFF_COLUMNS = ("sensing_share", "n_symbols", "processing_gain_db", "sensed_area_km2", "sensed_area_fraction",
@@ -89,7 +94,11 @@ def write_sensing_outputs(run, out_dir: str | Path, *, png: bool = True) -> list
     doc["sensing"] = {"target": s.target, "target_height_m": s.target_height_m, "pfa": s.pfa,
                       "pd_required": s.pd_required, "detector": s.detector, "sensing_share": s.sensing_share,
                       "cpi_s": s.cpi_s, "share_sweep": list(s.share_sweep), "mode": s.mode,
-                      "max_baseline_m": s.max_baseline_m}
+                      "max_baseline_m": s.max_baseline_m, "rcs_random": s.rcs_random,
+                      "target_heading_deg": s.target_heading_deg, "background": s.background,
+                      "background_suppression_db": s.background_suppression_db,
+                      "ues": [{"ue_id": u.ue_id, "x": u.x, "y": u.y, "height_m": u.height_m,
+                               "antenna_gain_dbi": u.antenna_gain_dbi} for u in s.ues]}
     written.append(write_json_atomic(out / "scenario.json", doc))
     if png:
         sec = run.sectors
@@ -109,5 +118,6 @@ def write_sensing_outputs(run, out_dir: str | Path, *, png: bool = True) -> list
     return written
 
 
-__all__ = ["BISTATIC_BANDS", "MAP_STYLES", "SENSING_BANDS", "SUFFIX", "TRADEOFF_COLUMNS", "tradeoff_csv",
+__all__ = ["BISTATIC_BANDS", "MAP_STYLES", "SENSING_BANDS", "SUFFIX", "TRADEOFF_COLUMNS", "TRP_UE_BANDS",
+           "tradeoff_csv",
            "write_sensing_outputs"]

@@ -1,16 +1,23 @@
 """The sensing job (``cellscape sense``, docs/sensing.md): scenario with a ``sensing:`` block ->
 geometry (grid, sites, buildings) -> per-site (or per-sector) RSRP of the map engine at the target
-height, tile by tile -> monostatic and/or bistatic TRP-TRP echo, sensing SNR and detection
+height, tile by tile -> monostatic, bistatic TRP-TRP and/or TRP-UE echo, sensing SNR and detection
 probability per pixel -> KPIs and the trade-off curve (sensed area vs downlink throughput given up),
 per mode. No file is written here: ``cellscape.io`` writes results.
 
 Monostatic: every sector is a radar that transmits and receives its own echo (full duplex, no
 self-interference). Bistatic: a sector of site A transmits, a sector of another site B within
 ``sensing.max_baseline_m`` receives (TRP-TRP; no self-interference term: the receiver is not
-co-located with the transmitter, and the direct A -> B signal is assumed removed). Neither mode has
-clutter, a background channel or interference between TRPs. Targets above the terrestrial UT range
-(UMa/UMi 22.5 m, RMa 10 m; up to 300 m) take the aerial models of TR 36.777 Annex B in the engine's
-tables (cellscape.coverage.tables). TRP-UE pairs are not built yet (docs/sensing.md, "Not built yet").
+co-located with the transmitter, and the direct A -> B signal is assumed removed). TRP-UE: a sector
+of site A transmits, a sensing UE (``sensing.ues``) within ``max_baseline_m`` receives with its
+omnidirectional antenna and the UE noise figure; the target -> UE segment is free space
+(:func:`trp_ue_receive_db`). No interference between TRPs; a background channel only with
+``sensing.background: tr38901`` (monostatic, :func:`monostatic_background`). Targets above the
+terrestrial UT range (UMa/UMi 22.5 m, RMa 10 m; up to 300 m) take the aerial models of TR 36.777
+Annex B in the engine's tables (cellscape.coverage.tables).
+
+The RCS is one constant per run (``sensing_target_rcs_dbsm``) unless ``sensing.rcs_random: draw`` or
+``sensing.target_heading_deg`` add a per-pixel term per site / pair (:mod:`cellscape.sensing.rcs_maps`;
+the pruning's bounds then grow by that term's upper bound, so the maps stay exact).
 """
 
 from __future__ import annotations
@@ -27,12 +34,18 @@ from cellscape.coverage.tables import distance_tables
 from cellscape.errors import OutOfValidityRangeError, ScenarioError
 from cellscape.geo.grid import RasterGrid
 from cellscape.geo.surface import Terrain
-from cellscape.pipeline.coverage import load_footprints, localize
+from cellscape.pipeline.coverage import load_footprints, localize, site_positions_m
 from cellscape.radio.link_budget import noise_per_re_dbm
 from cellscape.radio.nr import symbols_per_second
 from cellscape.scenario.records import Scenario
-from cellscape.scenario.sensing import Sensing
-from cellscape.sensing._reduce import reduce_tile
+from cellscape.scenario.sensing import MAX_TRP_UE_PAIRS, Sensing
+from cellscape.sensing._reduce import TileReduction, reduce_tile
+from cellscape.sensing.background import (
+    BACKGROUND_ENVIRONMENTS,
+    clutter_noise_rise_db,
+    monostatic_background_per_re_dbm,
+    reference_point_geometry_m,
+)
 from cellscape.sensing.detection import detection_probability, required_snr_db
 from cellscape.sensing.radar import (
     bistatic_angle_deg,
@@ -43,12 +56,13 @@ from cellscape.sensing.radar import (
     velocity_resolution_m_s,
 )
 from cellscape.sensing.rcs import RCS_MODEL_1, RCS_MODEL_2, SENSING_TARGETS, sensing_target_rcs_dbsm
+from cellscape.sensing.rcs_maps import PixelRcs, sigma_s_std_db
 from cellscape.units import wavelength_m
 
 Progress = Callable[[int, int], None]
 
-DETECTING_BAND = {"monostatic": "n_trp_detecting", "bistatic": "n_pairs_detecting"}
-"""Name of the third band of each mode: sites (TRPs) detecting, or ordered TRP pairs detecting."""
+DETECTING_BAND = {"monostatic": "n_trp_detecting", "bistatic": "n_pairs_detecting", "trp_ue": "n_pairs_detecting"}
+"""Name of the third band of each mode: sites (TRPs) detecting, or ordered TRP pairs (TRP-UE pairs) detecting."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,7 @@ class SenseRun:
     sectors: SectorTable
     footprints: object | None
     bistatic_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    trp_ue_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 def sensing_scenario(sensing: Sensing) -> Scenario:
     """The scenario whose map pixels are the target positions: receiver at ``target_height_m`` with
     0 dBi antenna gain (the map engine's RSRP is then P_RE + G_BS - PL - SF of the sector-target link).
@@ -258,6 +273,86 @@ def bistatic_pairs(site_xy_m, max_baseline_m: float) -> tuple[np.ndarray, np.nda
     return tx.astype(np.int64), rx.astype(np.int64), d[tx, rx]
 
 
+def trp_ue_pairs(site_xy_m, ue_xy_m, max_baseline_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TRP-UE pairs (TX site A, RX UE u) at most ``max_baseline_m`` apart (horizontal).
+
+    Returns
+    -------
+    pair_site, pair_ue : ndarray of int64, shape (n_pairs,)
+        Row-major over (site, UE).
+    baseline_m : ndarray, shape (n_pairs,)
+        Horizontal site-UE distance. [m]
+
+    Examples
+    --------
+    >>> a, u, b = trp_ue_pairs([[0, 0], [3000, 0]], [[0, 400], [2900, 0]], 1000.0)
+    >>> a.tolist(), u.tolist(), b.tolist()
+    ([0, 1], [0, 1], [400.0, 100.0])
+    """
+    s = np.asarray(site_xy_m, dtype=float).reshape(-1, 2)
+    u = np.asarray(ue_xy_m, dtype=float).reshape(-1, 2)
+    d = np.hypot(s[:, None, 0] - u[None, :, 0], s[:, None, 1] - u[None, :, 1])      # (n_sites, n_ues)
+    a, k = np.nonzero(d <= max_baseline_m)
+    return a.astype(np.int64), k.astype(np.int64), d[a, k]
+
+
+MIN_UE_TARGET_DISTANCE_M = 1.0
+"""Shortest target-UE distance of the TRP-UE budget [m]: the minimum 2-D STX/SRX-target distance of
+UE sensing modes in TR 38.901 V19.4.0 Table 7.9.1-3 (1 m, from TR 38.858); closer pixels use 1 m."""
+
+
+def trp_ue_receive_db(ue_xyz_m, ue_gain_dbi, x_m, y_m, target_height_m: float, fc_ghz: float) -> np.ndarray:
+    r"""
+    The target -> UE segment of a TRP-UE echo, G_UE - FSPL(d_3D), at every pixel [dB].
+
+    Parameters
+    ----------
+    ue_xyz_m : array_like, shape (n_ues, 3)
+        UE antenna positions (x, y in the grid CRS, height above local ground). [m]
+    ue_gain_dbi : array_like, shape (n_ues,)
+        Omnidirectional UE antenna gains. [dBi]
+    x_m : ndarray, shape (n_cols,); y_m : ndarray, shape (n_rows,)
+        Pixel centres. [m]
+    target_height_m : float
+        Target height above local ground. [m]
+    fc_ghz : float
+        Carrier frequency. [GHz]
+
+    Returns
+    -------
+    receive_db : ndarray, shape (n_ues, n_rows, n_cols), float32
+        G_UE - 20 lg(4 pi d fc / c), d the 3-D target-UE distance, at least
+        ``MIN_UE_TARGET_DISTANCE_M``: in :func:`bistatic_echo_per_re_dbm` it takes the place of
+        RSRP_B - P_B = G_B - PL_2 - SF_2 of a receiving TRP. [dB]
+
+    Notes
+    -----
+    Free space, LOS, no shadow fading: TR 38.901 V19.4.0 Table 7.9.3-2 gives the target-UE segment
+    the UE-UE link (Case 5, Table 7.9.3-1: TR 38.858 Clause A.3 for UMa/UMi, the RMa TRP-UE link with
+    h_BS = 1.5 m for RMa), which this package does not implement. Free space is within a few dB of
+    the TR 38.901 LOS laws and below every NLOS law: the TRP-UE maps are optimistic where the segment
+    is obstructed (docs/sensing.md).
+
+    Examples
+    --------
+    A UE 100 m from the target, both at 1.5 m, 3.5 GHz: 0 - 83.33 dB.
+
+    >>> r = trp_ue_receive_db([[100.0, 0.0, 1.5]], [0.0], np.array([0.0]), np.array([0.0]), 1.5, 3.5)
+    >>> round(float(r[0, 0, 0]), 2)
+    -83.33
+    """
+    from cellscape.propagation.free_space import free_space_path_loss_db
+
+    ue = np.asarray(ue_xyz_m, dtype=float).reshape(-1, 3)
+    g = np.asarray(ue_gain_dbi, dtype=float).reshape(-1)
+    x = np.asarray(x_m, dtype=float)[None, None, :]
+    y = np.asarray(y_m, dtype=float)[None, :, None]
+    d = np.sqrt((x - ue[:, 0, None, None]) ** 2 + (y - ue[:, 1, None, None]) ** 2
+                + (target_height_m - ue[:, 2, None, None]) ** 2)
+    d = np.maximum(d, MIN_UE_TARGET_DISTANCE_M)
+    return (g[:, None, None] - free_space_path_loss_db(d, fc_ghz)).astype(np.float32)
+
+
 def bistatic_range_resolution_m(pair, x_m, y_m, tx_xyz_m, rx_xyz_m, target_height_m: float, bandwidth_hz: float):
     """Range resolution c / (2 B cos(beta/2)) at each pixel for its pair.
 
@@ -322,6 +417,33 @@ marches its links over a height surface grown by the LOS range [pixels]."""
 GUESS_MARGIN_DB = 6.0
 """The pruning's first threshold in a block: the previous block's weakest best echo less this [dB]."""
 
+RCS_BLOCK_PIXELS = 16_384
+"""With a per-pixel RCS, a tile is reduced in bands of rows of at most this many pixels (the per-pixel
+RCS terms of every site and pair of a band are held at once) [pixels]."""
+
+
+def _concat_rows(parts: list[TileReduction]) -> TileReduction:
+    if len(parts) == 1:
+        return parts[0]
+    return TileReduction(*[None if getattr(parts[0], f) is None else np.concatenate([getattr(p, f) for p in parts])
+                           for f in ("mono_echo_dbm", "mono_n_detecting", "bi_echo_dbm", "bi_pair", "bi_n_detecting",
+                                     "ue_echo_dbm", "ue_pair", "ue_n_detecting")])
+
+
+@dataclass(frozen=True)
+class _TrpUe:
+    """What the TRP-UE reduction needs: the UEs (antenna positions ``ue_xyz_m`` (n_ues, 3) [m], gains
+    ``ue_gain_dbi`` [dBi]), the pairs (TX site, RX UE), the echo a detection needs at a UE receiver
+    [dBm], the carrier and the target height."""
+
+    ue_xyz_m: np.ndarray
+    ue_gain_dbi: np.ndarray
+    pair_site: np.ndarray
+    pair_ue: np.ndarray
+    required_dbm: float
+    fc_ghz: float
+    target_height_m: float
+
 
 @dataclass(frozen=True)
 class _Reducer:
@@ -337,15 +459,76 @@ class _Reducer:
     pair_tx: np.ndarray
     pair_rx: np.ndarray
     bi_offset_db: float
+    rcs: PixelRcs | None = None
+    grid: RasterGrid | None = None
+    trp_ue: _TrpUe | None = None
 
-    def __call__(self, units, *, sites=None, pairs=None, mono_sites=None):
-        """Reduce ``units`` (all units, or with ``sites`` the per-site RSRP of these sites only, the
-        monostatic maximum over ``mono_sites`` and the bistatic one over ``pairs``, both subsets)."""
+    @property
+    def max_delta_db(self) -> float:
+        """Upper bound of the per-pixel RCS term (0 without one) [dB]: the pruning adds it to its bounds."""
+        return 0.0 if self.rcs is None else self.rcs.max_delta_db
+
+    def __call__(self, units, window, *, sites=None, pairs=None, mono_sites=None):
+        """Reduce ``units`` at the pixels of ``window`` (all units, or with ``sites`` the per-site RSRP of
+        these sites only, the monostatic maximum over ``mono_sites`` and the bistatic one over
+        ``pairs``, both subsets). With a per-pixel RCS (``rcs``), in bands of at most
+        ``RCS_BLOCK_PIXELS`` pixels, each with its RCS terms (:class:`~cellscape.sensing.rcs_maps.PixelRcs`)."""
+        if self.rcs is None and self.trp_ue is None:
+            return self._reduce(units, sites, pairs, mono_sites)
+        from cellscape.geo.grid import Window
+
+        n_rows, n_cols = units.shape[1:]
+        step = max(1, RCS_BLOCK_PIXELS // max(1, n_cols))
+        all_pairs = np.arange(self.pair_tx.size) if pairs is None else pairs
+        parts = []
+        for r0 in range(0, n_rows, step):
+            r1 = min(r0 + step, n_rows)
+            sub = Window(window.row_start + r0, window.row_start + r1, window.col_start, window.col_stop)
+            x, y = self.grid.x_centers_m(sub.cols), self.grid.y_centers_m(sub.rows)
+            mono_delta = bi_delta = None
+            if self.rcs is None:
+                parts.append(self._with_trp_ue(self._reduce(units[:, r0:r1], sites, pairs, mono_sites), units[:, r0:r1],
+                                               sub, x, y))
+                continue
+            if self.mono:
+                if sites is None:
+                    mono_delta = self.rcs.mono_db(np.arange(self.n_sites), sub.rows, sub.cols, x, y)
+                else:       # the kept sites' order; sites kept for pairs only have a -inf echo: no term
+                    mono_delta = np.zeros((sites.size, r1 - r0, n_cols), dtype=np.float32)
+                    pos = np.searchsorted(sites, mono_sites)
+                    mono_delta[pos] = self.rcs.mono_db(mono_sites, sub.rows, sub.cols, x, y)
+            if all_pairs.size:
+                bi_delta = self.rcs.pair_db(self.pair_tx[all_pairs], self.pair_rx[all_pairs], sub.rows, sub.cols, x, y)
+            red = self._reduce(units[:, r0:r1], sites, pairs, mono_sites, mono_delta, bi_delta)
+            parts.append(self._with_trp_ue(red, units[:, r0:r1], sub, x, y) if self.trp_ue is not None else red)
+        return _concat_rows(parts)
+
+    def _with_trp_ue(self, red: TileReduction, units, window, x_m, y_m) -> TileReduction:
+        """``red`` with the TRP-UE maps of ``window``: a second bistatic reduction whose receivers are the
+        UEs, each as one more unit holding G_UE - FSPL(target -> UE) in place of RSRP_B - P_B
+        (:func:`trp_ue_receive_db`); same kernel, same offset k, the UE's own required echo."""
+        ue = self.trp_ue
+        if ue is None:
+            return red
+        rx = trp_ue_receive_db(ue.ue_xyz_m, ue.ue_gain_dbi, x_m, y_m, ue.target_height_m, ue.fc_ghz)
+        n_ues = ue.ue_xyz_m.shape[0]
+        all_units = np.concatenate([np.asarray(units, dtype=np.float32), rx])
+        unit_site = np.concatenate([self.unit_site, self.n_sites + np.arange(n_ues)])
+        p_re = np.concatenate([np.asarray(self.unit_p_re_dbm, dtype=float), np.zeros(n_ues)])
+        delta = (self.rcs.trp_ue_db(ue.pair_site, ue.pair_ue, ue.ue_xyz_m, window.rows, window.cols, x_m, y_m)
+                 if self.rcs is not None else None)
+        r = reduce_tile(self.backend, all_units, unit_site, p_re, np.zeros(unit_site.size, dtype=np.float32),
+                        self.n_sites + n_ues, mono=False, mono_required_dbm=0.0, pair_tx=ue.pair_site,
+                        pair_rx=self.n_sites + ue.pair_ue, bi_offset_db=self.bi_offset_db,
+                        bi_required_dbm=ue.required_dbm, bi_delta_db=delta)
+        return replace(red, ue_echo_dbm=r.bi_echo_dbm, ue_pair=r.bi_pair, ue_n_detecting=r.bi_n_detecting)
+
+    def _reduce(self, units, sites, pairs, mono_sites, mono_delta=None, bi_delta=None):
         if sites is None:
             return reduce_tile(self.backend, units, self.unit_site, self.unit_p_re_dbm, self.mono_offset_db,
                                self.n_sites, mono=self.mono, mono_required_dbm=self.required_dbm,
                                pair_tx=self.pair_tx, pair_rx=self.pair_rx, bi_offset_db=self.bi_offset_db,
-                               bi_required_dbm=self.required_dbm)
+                               bi_required_dbm=self.required_dbm, mono_delta_db=mono_delta, bi_delta_db=bi_delta)
         pos = np.full(self.n_sites, -1, dtype=np.int64)
         pos[sites] = np.arange(sites.size)
         # monostatic: the kept sites only; a site kept for the bistatic pairs alone gets an offset of
@@ -355,7 +538,7 @@ class _Reducer:
         red = reduce_tile(self.backend, units, np.arange(sites.size), self.unit_p_re_dbm[sites], off, sites.size,
                           mono=self.mono, mono_required_dbm=self.required_dbm, pair_tx=pos[self.pair_tx[pairs]],
                           pair_rx=pos[self.pair_rx[pairs]], bi_offset_db=self.bi_offset_db,
-                          bi_required_dbm=self.required_dbm)
+                          bi_required_dbm=self.required_dbm, mono_delta_db=mono_delta, bi_delta_db=bi_delta)
         if red.bi_pair is None:
             return red
         # the best pair in the run's numbering (the kept pairs keep their order: ties resolve alike)
@@ -375,11 +558,11 @@ def _full_tiles(tiles: SectorTiles, per_site: bool, reducer: _Reducer) -> Iterat
     (RSRP of each site's strongest sector, the engine's ``per_site`` output); else the sectors."""
     if not per_site:
         for t in tiles:
-            yield t.window, reducer(t.rsrp_dbm), t.indoor, True
+            yield t.window, reducer(t.rsrp_dbm, t.window), t.indoor, True
         return
     for window in tiles.windows:
         rsrp, indoor = tiles.site_rsrp(window)
-        yield window, reducer(rsrp), indoor, True
+        yield window, reducer(rsrp, window), indoor, True
         del rsrp
 
 
@@ -425,6 +608,9 @@ def _pruned_tiles(tiles: SectorTiles, reducer: _Reducer, stats: dict) -> Iterato
                 ub_dbm = 10.0 * np.log10(peak_mw)                                    # (n_sites,)
             mono_ub = 2.0 * ub_dbm + reducer.mono_offset_db.astype(float) if reducer.mono else None
             pair_ub = ub_dbm[reducer.pair_tx] + ub_dbm[reducer.pair_rx] - p_site[reducer.pair_rx] + reducer.bi_offset_db
+            if reducer.rcs is not None:         # the per-pixel RCS term is at most max_delta_db
+                mono_ub = mono_ub + reducer.max_delta_db if reducer.mono else None
+                pair_ub = pair_ub + reducer.max_delta_db
             # thresholds: at or below the required echo (counts stay exact), first guessed from the
             # previous block's weakest best echo (neighbouring blocks look alike), lowered if not certified
             t_mono = min(reducer.required_dbm, guess["mono"]) - margin_db
@@ -447,7 +633,7 @@ def _pruned_tiles(tiles: SectorTiles, reducer: _Reducer, stats: dict) -> Iterato
                     rsrp[new], indoor = tiles.site_rsrp(block, new)
                     have[new] = True
                 kept = np.flatnonzero(need)
-                red = reducer(rsrp[kept], sites=kept, pairs=np.flatnonzero(pair_keep),
+                red = reducer(rsrp[kept], block, sites=kept, pairs=np.flatnonzero(pair_keep),
                               mono_sites=np.flatnonzero(mono_keep))
                 outdoor = ~indoor
                 certified = True
@@ -466,6 +652,71 @@ def _pruned_tiles(tiles: SectorTiles, reducer: _Reducer, stats: dict) -> Iterato
                 stats["widened"] += 1
             stats["site_pixels"] += int(kept.size) * block.shape[0] * block.shape[1]
             yield block, red, indoor, last
+
+
+def monostatic_background(sensing: Sensing, tx_power_per_re_dbm, noise_per_re_dbm: float) -> dict:
+    """The TR 38.901 7.9.4.2 background of every sector as a monostatic radar, in the engine's sector
+    order (site by site, sectors in scenario order).
+
+    Returns
+    -------
+    background : dict
+        ``per_re_dbm`` (n_sectors,): :func:`cellscape.sensing.background.monostatic_background_per_re_dbm`;
+        ``noise_rise_db`` (n_sectors,): :func:`~cellscape.sensing.background.clutter_noise_rise_db`
+        with ``background_suppression_db``; plus the words and figures of the KPIs.
+
+    Raises
+    ------
+    ScenarioError
+        ``sensing.background: ...`` when a site's environment has no outdoor row in Table 7.9.4.2-1
+        (InH/InF).
+    """
+    sc = sensing.scenario
+    per_re, envs = [], set()
+    p_re = np.asarray(tx_power_per_re_dbm, dtype=float)
+    k = 0
+    for site in sc.sites:
+        env = site.environment or sc.environment
+        if env not in BACKGROUND_ENVIRONMENTS:
+            raise ScenarioError(
+                f"sensing.background: 'tr38901' has outdoor rows only (UMi, UMa, RMa of TR 38.901 V19.4.0 Table "
+                f"7.9.4.2-1); site {site.site_id!r} is {env}: the indoor rows give negative mean reference-point "
+                f"heights (c_h -13.19 / -17.04 m) whose reference the TR does not state; use background: none")
+        envs.add(env)
+        for sec in site.sectors:
+            per_re.append(monostatic_background_per_re_dbm(p_re[k], env, site.height_m, sc.carrier.fc_ghz,
+                                                           azimuth_deg=sec.azimuth_deg, mech_tilt_deg=sec.mech_tilt_deg,
+                                                           elec_tilt_deg=sec.elec_tilt_deg, antenna=sec.antenna))
+            k += 1
+    if k != p_re.size:
+        raise AssertionError("the engine numbers the scenario's sectors site by site")
+    per_re = np.asarray(per_re)
+    supp = sensing.background_suppression_db
+    return {
+        "per_re_dbm": per_re,
+        "noise_rise_db": np.asarray(clutter_noise_rise_db(per_re, noise_per_re_dbm, supp)),
+        "model": ("TR 38.901 V19.4.0 7.9.4.2 TRP-monostatic background: 3 NLOS reference points at the means of "
+                  "Table 7.9.4.2-1's Gamma laws, shadow fading at its median, two-way sector gain averaged over the "
+                  "first point's azimuth; added to the noise as noise-like clutter (sensing_snr_db is the SCNR)"),
+        "suppression_db": supp,
+        "reference_point_d2d_h_m": {e: [round(v, 3) for v in reference_point_geometry_m(e)] for e in sorted(envs)},
+    }
+
+
+def _rcs_note(sensing: Sensing, rcs_dbsm: float) -> str:
+    """What the RCS of the maps is, in words (``rcs_per_pixel`` of the KPIs)."""
+    key = SENSING_TARGETS[sensing.target]
+    if sensing.target_heading_deg is not None:
+        angular = (f"sigma_M sigma_D of eq. 7.9.2-3 at each pixel's incident (target -> TX) and scattered "
+                   f"(target -> RX) directions, heading {sensing.target_heading_deg:g} deg clockwise from north")
+    elif key in RCS_MODEL_1:
+        angular = f"sigma_M = {rcs_dbsm:g} dBsm (model 1, no bistatic-angle term)"
+    else:
+        angular = f"{rcs_dbsm:.2f} dBsm: monostatic pattern averaged over headings, zenith 90 deg, every pixel and pair"
+    random = ("sigma_S at its mean E[sigma_S] = 1 (eq. 7.9.2-1)" if sensing.rcs_random == "expected" else
+              "one clipped log-normal sigma_S per pixel and TRP / unordered pair (eq. 7.9.2-1, 7.9.4-1), "
+              f"std {sigma_s_std_db(sensing.target):g} dB, from the scenario seed")
+    return f"{angular}; {random}"
 
 
 def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Backend = "numba",
@@ -517,6 +768,23 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
             closest = float(np.min(d[~np.eye(n_sites, dtype=bool)])) if n_sites > 1 else math.nan
             raise ScenarioError(f"sensing.max_baseline_m: no two sites within {sensing.max_baseline_m:g} m for "
                                 f"bistatic sensing ({n_sites} site(s); closest pair {closest:.0f} m)")
+    want_ue = "trp_ue" in modes
+    ue_pair_site = ue_pair_ue = np.zeros(0, dtype=np.int64)
+    ue_baselines = np.zeros(0)
+    ue_xyz = np.zeros((0, 3))
+    if want_ue:
+        ue_xy = site_positions_m([u.x for u in sensing.ues], [u.y for u in sensing.ues], scen, grid)
+        ue_xyz = np.column_stack([ue_xy, [u.height_m for u in sensing.ues]])
+        ue_pair_site, ue_pair_ue, ue_baselines = trp_ue_pairs(site_xy_m, ue_xy, sensing.max_baseline_m)
+        if ue_pair_site.size == 0:
+            d = np.hypot(site_xy_m[:, None, 0] - ue_xy[None, :, 0], site_xy_m[:, None, 1] - ue_xy[None, :, 1])
+            raise ScenarioError(f"sensing.max_baseline_m: no site within {sensing.max_baseline_m:g} m of a sensing UE "
+                                f"for TRP-UE sensing ({n_sites} site(s), {len(sensing.ues)} UE(s); closest "
+                                f"{float(d.min()):.0f} m)")
+        if ue_pair_site.size > MAX_TRP_UE_PAIRS:
+            raise ScenarioError(f"sensing.ues: {ue_pair_site.size} TRP-UE pairs within max_baseline_m "
+                                f"{sensing.max_baseline_m:g} m, more than {MAX_TRP_UE_PAIRS}; give fewer UEs or a "
+                                f"shorter max_baseline_m")
     footprints = load_footprints(scen, grid)
     tiles = SectorTiles(scen, grid, site_xy_m, footprints=footprints, terrain=terrain, backend=backend)
     run = tiles.run
@@ -526,16 +794,28 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
     n_sc = 12 * int(run.n_prb)
     nf_db = sc.uplink.gnb_noise_figure_db
     n_re_dbm = float(noise_per_re_dbm(scs_khz, nf_db))
+    nf_ue_db = sc.receiver.noise_figure_db        # the UE noise figure (TR 38.901 Table 7.8-1: 9 dB default)
+    n_re_ue_dbm = float(noise_per_re_dbm(scs_khz, nf_ue_db))
     sector_site = run.static.sector_site
     if np.any(np.diff(sector_site) < 0) or np.unique(sector_site).size != n_sites:
         raise AssertionError("the engine numbers sectors site by site")    # prepare() builds them so
     site_start = np.searchsorted(sector_site, np.arange(n_sites))
     p_re = np.asarray(tiles.tx_power_per_re_dbm, dtype=float)
     per_site = bool(np.all(p_re == p_re[site_start][sector_site]))      # one power per RE within each site
+    background = None
+    if sensing.background == "tr38901" and "monostatic" in modes:
+        background = monostatic_background(sensing, p_re, n_re_dbm)
+        rise = background["noise_rise_db"]
+        per_site = per_site and bool(np.all(rise == rise[site_start][sector_site]))
     unit_site = np.arange(n_sites, dtype=np.int64) if per_site else sector_site.astype(np.int64)
     unit_p_re = p_re[site_start] if per_site else p_re
     # the echo is 2 RSRP + a constant per unit: that constant is the formula at RSRP = 0 dBm
-    mono_offset = np.asarray(monostatic_echo_per_re_dbm(0.0, unit_p_re, fc_ghz, rcs_dbsm), dtype=np.float32)
+    if background is None:
+        mono_offset = np.asarray(monostatic_echo_per_re_dbm(0.0, unit_p_re, fc_ghz, rcs_dbsm), dtype=np.float32)
+    else:   # SCNR = echo + G - 10 lg(N + C / S) = (echo - rise) + G - N: the rise joins the unit's constant
+        unit_rise = background["noise_rise_db"][site_start] if per_site else background["noise_rise_db"]
+        mono_offset = np.asarray(monostatic_echo_per_re_dbm(0.0, unit_p_re, fc_ghz, rcs_dbsm) - unit_rise,
+                                 dtype=np.float32)
     bi_offset = float(bistatic_echo_per_re_dbm(0.0, 0.0, 0.0, fc_ghz, rcs_dbsm))
     snr_req_db = float(required_snr_db(sensing.pd_required, sensing.pfa, model=sensing.detector))
     n_sym = sensing_symbols(sensing.sensing_share, sensing.cpi_s, scs_khz)
@@ -543,9 +823,10 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
     def gain_of(share: float) -> float:
         return processing_gain_db(n_sc, sensing_symbols(share, sensing.cpi_s, scs_khz))
 
-    def echo_required_dbm(share: float) -> float:
-        """The echo per RE whose SNR reaches the required one (+inf without sensing symbols)."""
-        return snr_req_db - gain_of(share) + n_re_dbm
+    def echo_required_dbm(share: float, noise_dbm: float = n_re_dbm) -> float:
+        """The echo per RE whose SNR reaches the required one (+inf without sensing symbols); ``noise_dbm``
+        the receiver's noise per RE (the gNB's, or a UE's for TRP-UE)."""
+        return snr_req_db - gain_of(share) + noise_dbm
 
     req_dbm = echo_required_dbm(sensing.sensing_share)
     bandwidth_hz = 12.0 * run.n_prb * scs_khz * 1e3
@@ -553,12 +834,21 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
     best = {m: np.full(grid.shape, -np.inf, dtype=np.float32) for m in modes}
     n_det = {m: np.zeros(grid.shape, dtype=np.float32) for m in modes}
     rres_bi = np.full(grid.shape, np.nan, dtype=np.float32) if want_bi else None
+    rres_ue = np.full(grid.shape, np.nan, dtype=np.float32) if want_ue else None
     outdoor = np.ones(grid.shape, dtype=bool)
     site_h = np.array([s.height_m for s in sc.sites], dtype=float)
     site_xyz = np.column_stack([run.static.site_x_m, run.static.site_y_m, site_h])
+    pixel_rcs = (PixelRcs(target=sensing.target, base_rcs_dbsm=rcs_dbsm, heading_deg=sensing.target_heading_deg,
+                          draw=sensing.rcs_random == "draw", sigma_s_std_db=sigma_s_std_db(sensing.target),
+                          seed=int(sc.seed), site_xyz_m=site_xyz, target_height_m=sensing.target_height_m)
+                 if sensing.per_pixel_rcs else None)
+    trp_ue = (_TrpUe(ue_xyz, np.array([u.antenna_gain_dbi for u in sensing.ues], dtype=float), ue_pair_site,
+                     ue_pair_ue, echo_required_dbm(sensing.sensing_share, n_re_ue_dbm), fc_ghz,
+                     sensing.target_height_m) if want_ue else None)
     reducer = _Reducer(backend, n_sites, unit_site, unit_p_re, mono_offset, want_mono, req_dbm, pair_tx, pair_rx,
-                       bi_offset)
-    prune = per_site and prune and math.isfinite(req_dbm)
+                       bi_offset, pixel_rcs, grid, trp_ue)
+    # TRP-UE pairs are not in the pruning's bounds: every site at every pixel
+    prune = per_site and prune and math.isfinite(req_dbm) and not want_ue
     stats = {"widened": 0, "site_pixels": 0}
     parts = _pruned_tiles(tiles, reducer, stats) if prune else _full_tiles(tiles, per_site, reducer)
     done = 0
@@ -573,6 +863,12 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
             rres_bi[rows, cols] = bistatic_range_resolution_m(
                 red.bi_pair, grid.x_centers_m(cols), grid.y_centers_m(rows), site_xyz[pair_tx], site_xyz[pair_rx],
                 sensing.target_height_m, bandwidth_hz)
+        if want_ue:
+            best["trp_ue"][rows, cols] = red.ue_echo_dbm
+            n_det["trp_ue"][rows, cols] = red.ue_n_detecting
+            rres_ue[rows, cols] = bistatic_range_resolution_m(
+                red.ue_pair, grid.x_centers_m(cols), grid.y_centers_m(rows), site_xyz[ue_pair_site],
+                ue_xyz[ue_pair_ue], sensing.target_height_m, bandwidth_hz)
         outdoor[rows, cols] = ~indoor
         del red
         if tile_done:
@@ -587,37 +883,42 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
     def frac(km2):
         return km2 / outdoor_km2 if outdoor_km2 > 0 else 0.0 * km2
 
-    def sensed_km2(echo: np.ndarray, share: float, shift_db: float = 0.0) -> float:
+    def sensed_km2(echo: np.ndarray, share: float, shift_db: float = 0.0, noise_dbm: float = n_re_dbm) -> float:
         # float32 comparison, as the per-site counts of the kernel
-        return _area(outdoor & (echo + np.float32(shift_db) >= np.float32(echo_required_dbm(share))), pixel_km2)
+        return _area(outdoor & (echo + np.float32(shift_db) >= np.float32(echo_required_dbm(share, noise_dbm))),
+                     pixel_km2)
 
     maps = {}
     gain = gain_of(sensing.sensing_share)
     shares = np.asarray(sensing.share_sweep, dtype=float)
     for mode in modes:
         echo = best[mode]
+        nf_mode_db, noise_mode_dbm = (nf_ue_db, n_re_ue_dbm) if mode == "trp_ue" else (nf_db, n_re_dbm)
         if math.isfinite(gain):
-            snr = sensing_snr_db(echo, gain, scs_khz, nf_db).astype(np.float32)
+            snr = sensing_snr_db(echo, gain, scs_khz, nf_mode_db).astype(np.float32)
         else:
             snr = np.full(grid.shape, -np.inf, dtype=np.float32)
         pd = detection_probability(snr, sensing.pfa, model=sensing.detector).astype(np.float32)
         n = n_det[mode]
-        rres = (np.full(grid.shape, np.float32(dr_m), dtype=np.float32) if mode == "monostatic" else rres_bi)
+        rres = {"monostatic": np.full(grid.shape, np.float32(dr_m), dtype=np.float32), "bistatic": rres_bi,
+                "trp_ue": rres_ue}[mode]
         for arr in (snr, pd, n, rres):
             arr[~outdoor] = np.nan
         sensed = outdoor & (n >= 1)
         area_km2 = _area(sensed, pixel_km2)
         per_target = {}
         for name, key in SENSING_TARGETS.items():   # same height: the echo shifts by the RCS difference
+            if sensing.per_pixel_rcs and name != sensing.target:
+                continue     # another target's per-pixel RCS is not a constant shift of this run's
             target_rcs = sensing_target_rcs_dbsm(name)
             params = RCS_MODEL_1.get(key) or RCS_MODEL_2[key]
-            km2 = sensed_km2(echo, sensing.sensing_share, target_rcs - rcs_dbsm)
+            km2 = sensed_km2(echo, sensing.sensing_share, target_rcs - rcs_dbsm, noise_mode_dbm)
             per_target[name] = {"rcs_dbsm": target_rcs, "target_height_m": sensing.target_height_m,
                                 "sensed_area_km2": km2, "sensed_area_fraction": frac(km2),
                                 "rcs": ("model 1, mean" if key in RCS_MODEL_1 else
                                         "model 2, monostatic, averaged over headings (linear power), zenith 90 deg"),
                                 "source": params.source}
-        sweep_km2 = np.array([sensed_km2(echo, s) for s in shares])
+        sweep_km2 = np.array([sensed_km2(echo, s, 0.0, noise_mode_dbm) for s in shares])
         tradeoff = {
             "sensing_share": shares,
             "n_symbols": np.array([sensing_symbols(s, sensing.cpi_s, scs_khz) for s in shares], dtype=np.int64),
@@ -638,6 +939,35 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
         if mode == "monostatic":
             k.update({"range_resolution_m": dr_m,
                       "mean_n_trp_detecting_where_sensed": float(n_sensed.mean()) if n_sensed.size else 0.0})
+            if background is not None:
+                k["background"] = {key: v for key, v in background.items() if key != "noise_rise_db"}
+                k["background"].update({f"{name}_min_median_max": [float(np.min(v)), float(np.median(v)),
+                                                                    float(np.max(v))]
+                                         for name, v in (("background_per_re_dbm", background["per_re_dbm"]),
+                                                         ("noise_rise_db", background["noise_rise_db"]))})
+                del k["background"]["per_re_dbm"]
+        elif mode == "trp_ue":
+            r_sensed = rres[sensed & np.isfinite(rres)]
+            k.update({
+                "max_baseline_m": sensing.max_baseline_m,
+                "n_pairs": int(ue_pair_site.size),
+                "n_ues": len(sensing.ues),
+                "baseline_m_min_max": [float(ue_baselines.min()), float(ue_baselines.max())],
+                "mean_n_pairs_detecting_where_sensed": float(n_sensed.mean()) if n_sensed.size else 0.0,
+                "range_resolution_m_percentiles_where_sensed": (
+                    {str(p): float(np.percentile(r_sensed, p)) for p in (5, 50, 95)} if r_sensed.size else {}),
+                "pairs": "(TX site, RX UE) within max_baseline_m; best sector of the TX site",
+                "ue_noise_figure_db": nf_ue_db,
+                "noise_per_re_dbm": n_re_ue_dbm,
+                "ue_antenna": "omnidirectional, sensing.ues[].antenna_gain_dbi (default 0 dBi), at the UE's height_m",
+                "target_ue_segment": ("free space (LOS, no shadow fading), at least 1 m: TR 38.901 V19.4.0 Case 5 "
+                                      "(TR 38.858 A.3 UE-UE link) not implemented; optimistic where that segment "
+                                      "is obstructed"),
+                "self_interference": "none (TX and RX not co-located; direct TRP->UE signal assumed removed)",
+            })
+            if sensing.background != "none":
+                k["background"] = ("not modelled: the TRP-UE background (Table 7.9.3-3, Case 2 TRP-UE link) is not "
+                                   "built")
         else:
             r_sensed = rres[sensed & np.isfinite(rres)]
             k.update({
@@ -650,6 +980,9 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
                 "pairs": "ordered (TX site, RX site), different sites; best sector pair of each",
                 "self_interference": "none (TX and RX not co-located; direct TX->RX signal assumed removed)",
             })
+            if sensing.background != "none":
+                k["background"] = ("not modelled: the bistatic background is the TRP-TRP link (TR 38.901 V19.4.0 "
+                                   "Table 7.9.3-3, Case 1: TR 38.858 Clause A.3), not implemented here")
         maps[mode] = SensingMaps(mode=mode, sensing_snr_db=snr, detection_probability=pd, n_detecting=n,
                                  range_resolution_m=rres, kpis=k, tradeoff=tradeoff)
 
@@ -657,6 +990,9 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
         "mode": sensing.mode,
         "target": sensing.target,
         "rcs_dbsm": rcs_dbsm,
+        "rcs_random": sensing.rcs_random,
+        "target_heading_deg": sensing.target_heading_deg,
+        "rcs_per_pixel": _rcs_note(sensing, rcs_dbsm),
         "target_height_m": sensing.target_height_m,
         "detector": sensing.detector,
         "pfa": sensing.pfa,
@@ -689,9 +1025,11 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
                     if isinstance(v, (str, int, float, bool)) and k not in ("noise_per_re_dbm", "dl_load_factor")}},
     }
     return SenseRun(sensing=sensing, grid=grid, maps=maps, kpis=kpis, sectors=run.sectors, footprints=footprints,
-                    bistatic_pairs=(pair_tx, pair_rx, baselines) if want_bi else None)
+                    bistatic_pairs=(pair_tx, pair_rx, baselines) if want_bi else None,
+                    trp_ue_pairs=(ue_pair_site, ue_pair_ue, ue_baselines) if want_ue else None)
 
 
-__all__ = ["DETECTING_BAND", "SenseRun", "SensingMaps", "bistatic_echo_per_re_dbm", "bistatic_pairs",
+__all__ = ["DETECTING_BAND", "MIN_UE_TARGET_DISTANCE_M", "SenseRun", "SensingMaps", "bistatic_echo_per_re_dbm",
+           "bistatic_pairs", "monostatic_background", "trp_ue_pairs", "trp_ue_receive_db",
            "bistatic_range_resolution_m", "monostatic_echo_per_re_dbm", "processing_gain_db", "run_sense",
            "sensing_scenario", "sensing_symbols"]

@@ -14,6 +14,10 @@ Per unit u of site i(u), with RSRP_u the one-way RSRP (0 dBi receiver) and P_u i
   separates into max_a RSRP_a + max_b (RSRP_b - P_b) + k, k = 10 lg(4 pi / lambda^2) + RCS
   (summed in float64, rounded to float32 once, then compared).
 
+With a per-pixel RCS (``sensing.rcs_random: draw``, ``sensing.target_heading_deg``;
+:mod:`cellscape.sensing.rcs_maps`) a term per pixel is added to each site's echo (after the maximum
+over its units: the RCS depends on the site's position, not on the sector) and to each pair's sum.
+
 "Detecting" compares an echo with the echo a detection needs (the required SNR of
 :func:`cellscape.sensing.detection.required_snr_db` turned into dBm by the caller): Pd is monotone
 in the SNR, so echo >= required is Pd >= pd_required without a Pd per unit and pixel.
@@ -33,7 +37,9 @@ class TileReduction:
     ``mono_echo_dbm`` float32: best monostatic echo per RE over the sites; ``mono_n_detecting``
     float32: sites whose echo reaches ``mono_required_dbm``; ``bi_echo_dbm`` float32: best
     bistatic echo per RE over the pairs; ``bi_pair`` int32: index of that pair (-1: no pair);
-    ``bi_n_detecting`` float32: pairs whose echo reaches ``bi_required_dbm``.
+    ``bi_n_detecting`` float32: pairs whose echo reaches ``bi_required_dbm``. ``ue_*``: the same three
+    for TRP-UE pairs (filled by cellscape.pipeline.sense, which runs a second bistatic reduction with
+    the UEs as receivers; None otherwise).
     """
 
     mono_echo_dbm: np.ndarray | None
@@ -41,15 +47,21 @@ class TileReduction:
     bi_echo_dbm: np.ndarray | None
     bi_pair: np.ndarray | None
     bi_n_detecting: np.ndarray | None
+    ue_echo_dbm: np.ndarray | None = None
+    ue_pair: np.ndarray | None = None
+    ue_n_detecting: np.ndarray | None = None
 
 
 def reduce_tile_numpy(unit_rsrp_dbm, unit_site, unit_p_re_dbm, mono_offset_db, n_sites, *, mono: bool,
                       mono_required_dbm: float, pair_tx, pair_rx, bi_offset_db: float,
-                      bi_required_dbm: float) -> TileReduction:
+                      bi_required_dbm: float, mono_delta_db=None, bi_delta_db=None) -> TileReduction:
     """Reference implementation (numpy). ``unit_rsrp_dbm`` (n_units, rows, cols) float32, units grouped
     by site in site order; ``unit_site`` (n_units,) int; ``unit_p_re_dbm`` (n_units,) [dBm];
     ``mono_offset_db`` (n_units,) float32 [dB]; ``pair_tx``, ``pair_rx`` (n_pairs,) site indices
-    (empty: no bistatic maps)."""
+    (empty: no bistatic maps). Optional per-pixel terms (the per-pixel RCS,
+    :mod:`cellscape.sensing.rcs_maps`): ``mono_delta_db`` (n_sites, rows, cols) float32 added to each
+    site's echo (float32), ``bi_delta_db`` (n_pairs, rows, cols) float32 added to each pair's sum
+    (in float64, before the one rounding to float32); None: no term (the arithmetic of before)."""
     rsrp = np.asarray(unit_rsrp_dbm, dtype=np.float32)
     unit_site = np.asarray(unit_site, dtype=np.int64)
     start = np.searchsorted(unit_site, np.arange(n_sites))                    # (n_sites,) first unit of each site
@@ -59,6 +71,8 @@ def reduce_tile_numpy(unit_rsrp_dbm, unit_site, unit_p_re_dbm, mono_offset_db, n
         echo = rsrp * np.float32(2.0)                                        # (n_units, rows, cols) float32
         echo += np.asarray(mono_offset_db, dtype=np.float32)[:, None, None]
         site_echo = np.maximum.reduceat(echo, start, axis=0)                 # (n_sites, rows, cols)
+        if mono_delta_db is not None:
+            site_echo += np.asarray(mono_delta_db, dtype=np.float32)
         mono_echo = site_echo.max(axis=0)
         mono_n = np.count_nonzero(site_echo >= mono_required_dbm, axis=0).astype(np.float32)
         del echo, site_echo
@@ -72,7 +86,10 @@ def reduce_tile_numpy(unit_rsrp_dbm, unit_site, unit_p_re_dbm, mono_offset_db, n
         bi_n = np.zeros(shape, dtype=np.float32)
         req = np.float32(bi_required_dbm)
         for p, (a, b) in enumerate(zip(pair_tx, pair_rx)):
-            e = (tx[a] + rx[b] + bi_offset_db).astype(np.float32)              # (rows, cols), summed in float64
+            if bi_delta_db is None:
+                e = (tx[a] + rx[b] + bi_offset_db).astype(np.float32)          # (rows, cols), summed in float64
+            else:
+                e = (tx[a] + rx[b] + bi_offset_db + np.asarray(bi_delta_db[p], dtype=np.float64)).astype(np.float32)
             better = e > best
             best[better] = e[better]
             bi_pair[better] = p
@@ -82,11 +99,14 @@ def reduce_tile_numpy(unit_rsrp_dbm, unit_site, unit_p_re_dbm, mono_offset_db, n
 
 
 def _numba_kernel(parallel: bool):
+    """The fused reduction (:func:`reduce_tile_numpy` in one pass), with the optional per-pixel terms
+    (``mono_delta`` (n_sites, rows, cols), added to each site's echo; ``bi_delta`` (n_pairs, rows,
+    cols), added to each pair's float64 sum), each used where its flag says so."""
     import numba
 
     @numba.njit(parallel=parallel, cache=True, nogil=True)
     def kernel(rsrp, unit_site, unit_p_re, mono_off, n_sites, mono, mono_req, pair_tx, pair_rx, bi_off, bi_req,
-               out_mono, out_mono_n, out_bi, out_pair, out_bi_n):
+               out_mono, out_mono_n, out_bi, out_pair, out_bi_n, mono_delta, has_mono_delta, bi_delta, has_bi_delta):
         n_units, n_rows, n_cols = rsrp.shape
         n_pairs = pair_tx.size
         two = np.float32(2.0)
@@ -114,6 +134,9 @@ def _numba_kernel(parallel: bool):
                         if w > rx[i]:
                             rx[i] = w
                 if mono:
+                    if has_mono_delta:
+                        for i in range(n_sites):
+                            site_echo[i] = site_echo[i] + mono_delta[i, r, c]    # float32, as numpy
                     best = np.float32(-np.inf)
                     n = 0
                     for i in range(n_sites):
@@ -127,13 +150,22 @@ def _numba_kernel(parallel: bool):
                     best_b = np.float32(-np.inf)
                     bp = -1
                     n = 0
-                    for p in range(n_pairs):
-                        e = np.float32(tx[pair_tx[p]] + rx[pair_rx[p]] + bi_off)   # summed in float64, as numpy
-                        if e > best_b:
-                            best_b = e
-                            bp = p
-                        if e >= bi_req:
-                            n += 1
+                    if has_bi_delta:      # two loops, not a test per pair
+                        for p in range(n_pairs):
+                            e = np.float32(tx[pair_tx[p]] + rx[pair_rx[p]] + bi_off + np.float64(bi_delta[p, r, c]))
+                            if e > best_b:
+                                best_b = e
+                                bp = p
+                            if e >= bi_req:
+                                n += 1
+                    else:
+                        for p in range(n_pairs):
+                            e = np.float32(tx[pair_tx[p]] + rx[pair_rx[p]] + bi_off)   # summed in float64, as numpy
+                            if e > best_b:
+                                best_b = e
+                                bp = p
+                            if e >= bi_req:
+                                n += 1
                     out_bi[r, c] = best_b
                     out_pair[r, c] = bp
                     out_bi_n[r, c] = n
@@ -142,6 +174,11 @@ def _numba_kernel(parallel: bool):
 
 
 _KERNELS: dict = {}
+_NO_DELTA = np.zeros((1, 1, 1), dtype=np.float32)
+
+
+def _delta(delta_db):
+    return _NO_DELTA if delta_db is None else np.ascontiguousarray(delta_db, dtype=np.float32)
 
 PARALLEL_MIN_PIXELS = 65_536
 """Tiles smaller than this run the serial kernel: launching threads costs more than it saves there
@@ -150,7 +187,7 @@ PARALLEL_MIN_PIXELS = 65_536
 
 def reduce_tile_numba(unit_rsrp_dbm, unit_site, unit_p_re_dbm, mono_offset_db, n_sites, *, mono: bool,
                       mono_required_dbm: float, pair_tx, pair_rx, bi_offset_db: float,
-                      bi_required_dbm: float) -> TileReduction:
+                      bi_required_dbm: float, mono_delta_db=None, bi_delta_db=None) -> TileReduction:
     """:func:`reduce_tile_numpy` compiled with numba (same arguments, same results to float32)."""
     rsrp = np.ascontiguousarray(unit_rsrp_dbm, dtype=np.float32)
     shape = rsrp.shape[1:]
@@ -165,11 +202,12 @@ def reduce_tile_numba(unit_rsrp_dbm, unit_site, unit_p_re_dbm, mono_offset_db, n
     out_bi = np.empty(shape if bi else (1, 1), dtype=np.float32)
     out_pair = np.empty(shape if bi else (1, 1), dtype=np.int32)
     out_bi_n = np.empty(shape if bi else (1, 1), dtype=np.float32)
-    _KERNELS[parallel](rsrp, np.ascontiguousarray(unit_site, dtype=np.int64),
-            np.ascontiguousarray(unit_p_re_dbm, dtype=np.float64),
-            np.ascontiguousarray(mono_offset_db, dtype=np.float32), int(n_sites), bool(mono),
+    args = (rsrp, np.ascontiguousarray(unit_site, dtype=np.int64),
+            np.ascontiguousarray(unit_p_re_dbm, dtype=np.float64), np.ascontiguousarray(mono_offset_db, dtype=np.float32), int(n_sites), bool(mono),
             np.float32(mono_required_dbm), pair_tx, pair_rx, float(bi_offset_db), np.float32(bi_required_dbm),
-            out_mono, out_mono_n, out_bi, out_pair, out_bi_n)
+            out_mono, out_mono_n, out_bi, out_pair, out_bi_n,
+            _delta(mono_delta_db), mono_delta_db is not None, _delta(bi_delta_db), bi_delta_db is not None)
+    _KERNELS[parallel](*args)
     return TileReduction(out_mono if mono else None, out_mono_n if mono else None,
                          out_bi if bi else None, out_pair if bi else None,
                          out_bi_n if bi else None)

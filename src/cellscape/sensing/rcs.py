@@ -424,18 +424,19 @@ def rcs_pattern_db(target: RcsTarget, bisector_zenith_deg, bisector_azimuth_deg,
         return rcs_model_1_db(RCS_MODEL_1[target].rcs_mean_dbsm, beta)[None, ...]
     spec = RCS_MODEL_2[target]
 
-    def one(point: ScatteringPoint):
-        return rcs_model_2_db(theta, phi, beta, g_max_db=point.g_max_db, sigma_max_db=point.sigma_max_db,
+    def one(point: ScatteringPoint, th, ph, be):
+        return rcs_model_2_db(th, ph, be, g_max_db=point.g_max_db, sigma_max_db=point.sigma_max_db,
                               theta_center_deg=point.theta_center_deg, theta_3db_deg=point.theta_3db_deg,
                               phi_center_deg=point.phi_center_deg, phi_3db_deg=point.phi_3db_deg,
                               k1=spec.k1, k2=spec.k2)
 
     if not spec.single_point:
-        return np.stack([one(p) for p in spec.points])                # (n_points, ...)
+        return np.stack([one(p, theta, phi, beta) for p in spec.points])      # (n_points, ...)
     out = np.full(theta.shape, np.nan)
-    for point in spec.points:                                         # the rows tile the sphere
+    for point in spec.points:                # the rows tile the sphere: each evaluated where it applies
         mask = _in_ranges(point, theta, phi)
-        out = np.where(mask, one(point), out)
+        if np.any(mask):
+            out[mask] = one(point, theta[mask], phi[mask], beta[mask])
     return out[None, ...]
 
 
