@@ -282,5 +282,5 @@ def test_bound_mode_is_the_default_and_unchanged():
 def test_scenario_option():
     assert parse_scenario(_mapping()).interference_cutoff_mode == "bound"
     assert parse_scenario(_mapping(interference_cutoff_mode="expected")).interference_cutoff_mode == "expected"
-    with pytest.raises(ScenarioError, match=r"compute.interference_cutoff_mode: Input should be 'bound' or 'expected'"):
+    with pytest.raises(ScenarioError, match=r"compute.interference_cutoff_mode: Input should be 'bound', 'expected' or 'background'"):
         parse_scenario(_mapping(interference_cutoff_mode="mean"))

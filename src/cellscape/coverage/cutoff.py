@@ -182,6 +182,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from cellscape.coverage.backends._inputs import KernelStatic
+from cellscape.coverage.background import BackgroundModel
 
 SF_BOUND_SIGMA = 5.0
 """Most negative shadow fading the bound allows, in standard deviations (see the module docstring)."""
@@ -200,8 +201,8 @@ WIDEN_BLOCK_PX = 8
 
 _TREE_LEAF = 16
 
-CutoffMode = Literal["bound", "expected"]
-CUTOFF_MODES = ("bound", "expected")
+CutoffMode = Literal["bound", "expected", "background"]
+CUTOFF_MODES = ("bound", "expected", "background")
 """``compute.interference_cutoff_mode``: a per-pixel bound, or a bound in expectation (module docstring)."""
 
 _LOS_MODES = ("statistical", "geometric", "los", "nlos")
@@ -430,6 +431,7 @@ class CutoffIndex:
     far: FarField | None = None
     mode: str = "bound"
     site_sum_mw: np.ndarray | None = None    # (n_sites,) :func:`site_gain_sum_mw` of each site
+    background: "BackgroundModel | None" = None   # mode "background" (cellscape.coverage.background)
 
     @property
     def n_sites(self) -> int:
@@ -590,7 +592,7 @@ def build_index(static: KernelStatic, *, cutoff_db: float, site_group, shadow_fa
     dmax = 1.0
     if st.use_diffraction:
         dmax = max(1.0, float(np.max(st.diff_gain_lin)))
-    if mode == "expected":
+    if mode in ("expected", "background"):
         any_lin, nlos_lin = _expected_tables(st, first, shadow_fading=shadow_fading, los_mode=los_mode, dmax=dmax)
     else:
         sf_los = sf_nlos = 1.0
@@ -754,11 +756,22 @@ def _sectors_of(index: CutoffIndex, sites: np.ndarray) -> np.ndarray:
 def select(index: CutoffIndex, x_m, y_m, *, gain: float = 1.0) -> TileSelection:
     """The sites a tile of pixel centres ``x_m`` (n_cols,) x ``y_m`` (n_rows,) keeps [m], within
     ``gain`` x the budget (gain > 1 is valid where the kept interference allows it:
-    :func:`interference_gain`)."""
-    st = index.static
+    :func:`interference_gain`).
+
+    Mode "background" (cellscape.coverage.background): the candidates are the sites within
+    :func:`background_radius_m` and there is no far-field charge (the far sites, and the dropped
+    ones, enter as the expected background); ``far_single_mw`` is the far field's largest expected
+    single site at 2 r0."""
     x0, x1, y0, y1 = _extent(x_m, y_m)
     centre = ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
-    r, far_charge, far_single = far_radius(index, x_m, y_m, gain=gain)
+    if index.background is None:
+        r, far_charge, far_single = far_radius(index, x_m, y_m, gain=gain)
+        far_single = far_single if far_charge > 0.0 else 0.0
+    else:
+        ff = index.far
+        k = int(math.floor(math.sqrt(2.0 * index.background.r0_m) / ff.u_step)) - 1
+        r, far_charge = background_radius_m(index, x_m, y_m), 0.0
+        far_single = float(ff.envelope_mw[min(max(k, 0), ff.envelope_mw.size - 1)])
     cand = np.sort(np.asarray(index.tree.query_ball_point(centre, r * (1.0 + 1e-9) + 1e-6), dtype=np.int64))
     if cand.size == 0 and index.n_sites:
         # every site is far: keep the nearest one, so that the kernel has a best server to certify
@@ -773,7 +786,14 @@ def select(index: CutoffIndex, x_m, y_m, *, gain: float = 1.0) -> TileSelection:
     max_dropped = float(np.max(peak[order[:n_drop]])) if n_drop else 0.0
     return TileSelection(sites=kept, sectors=_sectors_of(index, kept), dropped_bound_mw=dropped_bound,
                          max_dropped_mw=max_dropped, n_sites_total=index.n_sites, candidates=cand,
-                         far_single_mw=far_single if far_charge > 0.0 else 0.0, radius_m=r)
+                         far_single_mw=far_single, radius_m=r)
+
+
+def background_radius_m(index: CutoffIndex, x_m, y_m) -> float:
+    """Mode "background": the candidates' radius from the tile's centre, 2 r0 + its half diagonal [m]
+    (every site whose taper w < 1 somewhere in the tile, cellscape.coverage.background)."""
+    x0, x1, y0, y1 = _extent(x_m, y_m)
+    return 2.0 * index.background.r0_m + math.hypot((x1 - x0) / 2.0, (y1 - y0) / 2.0)
 
 
 def widen(index: CutoffIndex, sel: TileSelection, x_m, y_m, best_rsrp_dbm: np.ndarray, unsure: np.ndarray, *,
@@ -874,6 +894,11 @@ def _certifying_pool(index: CutoffIndex, sel: TileSelection, x_m, y_m, floor_mw:
 RELATIVE_GAIN_DB = 40.0
 """First try of every tile: a budget this much larger than the noise's (module docstring,
 "Relative to the interference"); kept if the tile's kept interference allows it."""
+
+BACKGROUND_RELATIVE_GAIN_DB = 80.0
+"""Mode "background": the first try's budget multiplier (the dropped sites stay in as their expected
+power, so a tile may drop up to the cutoff's share of its own interference, however far that is
+above the noise; cellscape.coverage.background)."""
 
 GAIN_MARGIN = 1e-3
 """Relative margin on the gain read from the kernel's float32 dB outputs."""

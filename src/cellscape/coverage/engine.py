@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 
 from cellscape._validate import check_choice
-from cellscape.coverage import cutoff, tables
+from cellscape.coverage import background, cutoff, tables
 from cellscape.coverage.backends._inputs import KernelStatic, KernelTile
 from cellscape.coverage.result import CoverageResult, SectorTable
 from cellscape.errors import GeometryError
@@ -200,6 +200,7 @@ class NetworkContext:
     max_d2d_m: float
     sf_common_decorrelation_m: float | None
     far: cutoff.FarField | None = None
+    background: background.BackgroundRaster | None = None   # mode "background": the raster of the part's area
 
 
 def network_context(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, environments) -> NetworkContext:
@@ -444,9 +445,14 @@ def _tiling(scenario: Scenario, grid: RasterGrid, site_xy_m, *, footprints, terr
                             min(run.geometric.range_m, _max_link_distance_m(grid, site_xy[:, 0], site_xy[:, 1])),
                             h_bs_m=[s.height_m for s in scenario.sites], h_ut_m=scenario.receiver.height_m)
     index = cutoff_index(run, cutoff_db) if cutoff_db is not None else None
-    side = max(CUTOFF_BLOCK_MIN_PX, int(CUTOFF_BLOCK_SIDE_M / grid.resolution_m))
+    side_m = CUTOFF_BLOCK_SIDE_M
+    if index is not None and index.background is not None:      # blocks of about r0: the candidates stay local
+        side_m = min(side_m, index.background.r0_m)
+    side = max(CUTOFF_BLOCK_MIN_PX, int(side_m / grid.resolution_m))
     blocks = False
-    if index is not None and max(grid.n_rows, grid.n_cols) > side:
+    if index is not None and index.background is not None:
+        blocks = max(grid.n_rows, grid.n_cols) > side
+    elif index is not None and max(grid.n_rows, grid.n_cols) > side:
         half_m = side * grid.resolution_m / math.sqrt(2.0)
         blocks = cutoff.kept_fraction_estimate(index, grid.bounds_m, half_m) <= 1.0 - CUTOFF_BLOCKS_MIN_SAVING
     if run.geometric is not None or blocks:
@@ -651,10 +657,36 @@ def cutoff_index(run: PreparedRun, cutoff_db: float) -> cutoff.CutoffIndex:
     group = run.static.site_rows()          # the site kinds (prepare: one table row per kind)
     los_range = run.geometric.range_m if run.geometric is not None else math.inf
     network = getattr(run, "network", None)        # a subset of a larger network: its far field
-    return cutoff.build_index(run.static, cutoff_db=cutoff_db, site_group=group,
-                              shadow_fading=run.fields.sf_own is not None, los_mode=sc.los_mode,
-                              los_range_m=los_range, mode=sc.interference_cutoff_mode,
-                              far=None if network is None else network.far)
+    index = cutoff.build_index(run.static, cutoff_db=cutoff_db, site_group=group,
+                               shadow_fading=run.fields.sf_own is not None, los_mode=sc.los_mode,
+                               los_range_m=los_range, mode=sc.interference_cutoff_mode,
+                               far=None if network is None else network.far)
+    if sc.interference_cutoff_mode != "background":
+        return index
+    r0_m = sc.background_radius_m
+    if sc.background_radius_isd is not None:         # r0 from the run's density (national parts: set per block)
+        r0_m = background.adaptive_r0_m(background.network_isd_m(run.static.site_x_m, run.static.site_y_m),
+                                        sc.background_radius_isd, sc.background_radius_m)
+    model = background.background_model(run.static, r0_m=r0_m,
+                                        shadow_fading=run.fields.sf_own is not None, los_mode=sc.los_mode)
+    raster = None if network is None else network.background
+    if raster is None:      # the whole network is in the run: its raster over the map
+        st = run.static
+        kind, rep = background.sector_kinds(st)
+        raster = background.build_raster(model, st, rep, st.site_x_m[st.sector_site], st.site_y_m[st.sector_site],
+                                         kind, run.grid.bounds_m)
+    return replace(index, background=replace(model, raster=raster))
+
+
+def with_background(index: cutoff.CutoffIndex, run: PreparedRun, sel: cutoff.TileSelection, out, x: np.ndarray,
+                    y: np.ndarray, o2i_db: np.ndarray):
+    """Mode "background": the kernel output ``out`` of the kept sites ``sel`` with the expected
+    interference of every other site added to its SINR (cellscape.coverage.background)."""
+    dropped = np.setdiff1d(sel.candidates, sel.sites, assume_unique=True)
+    bg = background.tile_background_mw(index.background, run.static, sel.sectors,
+                                       cutoff._sectors_of(index, dropped), x, y)
+    return replace(out, sinr_db=background.add_background_sinr_db(out.rsrp_dbm, out.sinr_db, bg, o2i_db,
+                                                                  run.static.load_factor))
 
 
 def _kept_static(st: KernelStatic, sel: cutoff.TileSelection) -> KernelStatic:
@@ -704,6 +736,7 @@ class _CutoffStats:
             "far_field_cell_m": round(index.far.cell_m, 1),
             "tiles_widened": self.tiles_widened,
             "pixels_widened": self.pixels_widened,
+            **({"background_radius_m": index.background.r0_m} if index.background is not None else {}),
         }
 
 
@@ -729,7 +762,7 @@ def _first_gain(run: PreparedRun, index: cutoff.CutoffIndex, x: np.ndarray, y: n
     (outdoor: the gain is read before building entry loss anyway), GAIN_SAFETY x their smallest
     interference gain, within [1, 10^(RELATIVE_GAIN_DB/10)]. Geometric runs start at 1 (their links
     are marched per tile). A pure function of the tile: the same in any tiling order or process."""
-    top = 10.0 ** (cutoff.RELATIVE_GAIN_DB / 10.0)
+    top = 10.0 ** ((cutoff.RELATIVE_GAIN_DB if index.background is None else cutoff.BACKGROUND_RELATIVE_GAIN_DB) / 10.0)
     if run.geometric is not None:
         return 1.0
     sel = cutoff.select(index, x, y, gain=top)
@@ -767,6 +800,8 @@ def _cutoff_tile(run: PreparedRun, index: cutoff.CutoffIndex, window: Window, ke
         if sel.keeps_all:
             tile = tile_cache.get(run, window) if tile_cache is not None else tile_inputs(run, window)
             out = kernel(run.static, tile)
+            if index.background is not None:
+                out = with_background(index, run, sel, out, x, y, tile.o2i_db)
             return tile, out, out.best_sector
         if tile_cache is not None:
             full = full if full is not None else tile_cache.get(run, window)
@@ -774,6 +809,8 @@ def _cutoff_tile(run: PreparedRun, index: cutoff.CutoffIndex, window: Window, ke
         else:
             tile = tile_inputs(run, window, sel.sites)
         out = kernel(_kept_static(run.static, sel), tile)
+        if index.background is not None:
+            out = with_background(index, run, sel, out, x, y, tile.o2i_db)
         best = np.where(out.best_sector >= 0, sel.sectors[np.maximum(out.best_sector, 0)], -1).astype(np.int32)
         return tile, out, best
 

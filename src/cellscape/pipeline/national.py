@@ -37,7 +37,7 @@ import math
 import numpy as np
 from scipy.spatial import cKDTree
 
-from cellscape.coverage import cutoff, engine
+from cellscape.coverage import background, cutoff, engine
 from cellscape.coverage.engine import Backend, CoverageTile, CoverageTiles, NetworkContext
 from cellscape.errors import ScenarioError
 from cellscape.geo.grid import RasterGrid, Window, square_blocks
@@ -54,6 +54,17 @@ COMFORT_SITES = 5_000
 """A window whose far radius at the noise's budget holds at most this many sites gets them (and
 those within the default certification radius) up front, so that its tile seldom needs more; a
 denser one starts from the relative budget's first try."""
+
+BACKGROUND_CANDIDATES = 400
+"""Mode "background": where the network is sparse a window grows (from r0 up to the block, within
+``mem_limit_mb``) until its candidates, the sites within 2 r0 + its half diagonal, are about this
+many: fewer, larger tiles where a tile's fixed work would dominate."""
+
+BACKGROUND_CERTIFY_BELOW_DB = (40.0, 30.0, cutoff.CERTIFY_BELOW_BUDGET_DB)
+"""Mode "background": a part holds the sites that could be the best server at pixels down to the
+first of these [dB] under the cutoff's budget whose radius is finite and holds at most COMFORT_SITES
+(a tile certifies its best servers that deep, cutoff.widen: a part holding fewer sites computes the
+window twice). On the Henan window of the national benchmark: no window computed twice."""
 
 MAX_SITES_PER_BLOCK = 50_000
 """Most sites one block may carry: more means the cutoff leaves nothing out at that scale
@@ -81,24 +92,69 @@ def network_of(scenario: Scenario, grid: RasterGrid, columns: SiteColumns,
     kinds = engine.cutoff_index(run, scenario.interference_cutoff_db)
     env = np.asarray(columns.environment, dtype=str)
     kind = engine.site_kinds(np.where(env == "", scenario.environment, env), columns.height_m)
-    pattern, p_re = _sector_patterns(columns, idx, run, code)
-    sums = cutoff.site_gain_sum_mw(run.static.gain_lin, run.static.phi_step_deg, columns.sector_site, pattern, p_re,
-                                   90.0 - np.asarray(columns.azimuth_deg, dtype=float), columns.n_sites)
+    del env
+    pattern_of, p_of = _sector_tables(columns, idx, run, code)
+    sums = _site_gain_sums(run, columns, code, pattern_of, p_of)
+    del code
     bounds = cutoff.kind_bounds_mw(kinds, cutoff.group_max(kind, sums))
     far = cutoff.far_field(xy_m[:, 0], xy_m[:, 1], kind, bounds, run.static.u_step)
     return replace(network, far=far), run, replace(kinds, far=far)
 
 
 def _sector_keys(columns: SiteColumns) -> np.ndarray:
-    """(n_sectors,) a code per kind of sector (environment, height, antenna, power, tilts)."""
-    sec_site = np.asarray(columns.sector_site, dtype=np.int64)
+    """(n_sectors,) a code per kind of sector (environment, height, antenna, power, tilts).
+
+    Sectors share a code when every one of those values is equal (``==``, as
+    ``np.unique(axis=0)`` of their rows), numbered in sorted order of the values. Built one column
+    at a time on integer codes (site columns on sites, then sectors), in place and in blocks, never
+    a (n_sectors, 6) table: 13.2 M sectors need ~0.3 GB of transient memory instead of ~2.5 GB.
+    """
     _, env_code = np.unique(np.asarray(columns.environment, dtype=str), return_inverse=True)
-    antenna = np.zeros(columns.n_sectors) if columns.sector_antenna is None else columns.sector_antenna
-    key = np.column_stack([env_code[sec_site].astype(float), np.asarray(columns.height_m, dtype=float)[sec_site],
-                           np.asarray(antenna, dtype=float),
-                           np.asarray(columns.tx_power_dbm, dtype=float), np.asarray(columns.mech_tilt_deg, dtype=float),
-                           np.asarray(columns.elec_tilt_deg, dtype=float)])
-    return np.unique(key, axis=0, return_inverse=True)[1].ravel()
+    site_code = _combine(env_code.ravel().astype(np.int64), _factor(columns.height_m))        # (n_sites,)
+    code = np.repeat(site_code, np.diff(np.asarray(columns.sector_ptr, dtype=np.int64)))       # (n_sectors,)
+    del site_code
+    antenna = None if columns.sector_antenna is None else columns.sector_antenna
+    for values in (antenna, columns.tx_power_dbm, columns.mech_tilt_deg, columns.elec_tilt_deg):
+        if values is not None:
+            code = _combine(code, _factor(values))
+    return code
+
+
+_BLOCK = 1 << 20
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of ``values``, sorted (np.unique), found block by block (a few distinct
+    values among millions: no sorted copy of the whole array)."""
+    parts = [np.unique(values[start:start + _BLOCK]) for start in range(0, len(values), _BLOCK)]
+    return np.unique(np.concatenate(parts)) if parts else np.unique(values)
+
+
+def _factor(values) -> np.ndarray:
+    """(n,) int64 codes of ``values``: the rank of each value among the distinct ones (np.unique's
+    inverse; equal values, equal codes); a broadcast constant (stride 0: a column no sector gives)
+    codes to zeros without a look."""
+    a = np.asarray(values, dtype=float)
+    if a.ndim == 1 and a.size and a.strides[0] == 0:
+        return np.zeros(a.size, dtype=np.int64)
+    distinct = _distinct(a)
+    out = np.empty(a.size, dtype=np.int64)
+    for start in range(0, a.size, _BLOCK):
+        out[start:start + _BLOCK] = np.searchsorted(distinct, a[start:start + _BLOCK])
+    return out
+
+
+def _combine(code: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Codes of the pairs (``code``, ``other``), in lexicographic order of the pairs, from 0
+    (overwrites ``code``, an int64 array of codes from 0, and returns it)."""
+    if not other.size or not other.any():
+        return code
+    code *= int(other.max()) + 1                              # < n_sectors**2: no int64 overflow
+    code += other
+    distinct = _distinct(code)
+    for start in range(0, code.size, _BLOCK):
+        code[start:start + _BLOCK] = np.searchsorted(distinct, code[start:start + _BLOCK])
+    return code
 
 
 def _sector_patterns(columns: SiteColumns, idx: np.ndarray, run: engine.PreparedRun,
@@ -106,6 +162,14 @@ def _sector_patterns(columns: SiteColumns, idx: np.ndarray, run: engine.Prepared
     """Each network sector's antenna table and power per RE in ``run`` (prepared from the sites
     ``idx``, which hold every kind of sector; ``code``: :func:`_sector_keys`): (n_sectors,) pattern
     index and p_RE [mW]."""
+    pattern_of, p_of = _sector_tables(columns, idx, run, code)
+    return pattern_of[code], p_of[code]
+
+
+def _sector_tables(columns: SiteColumns, idx: np.ndarray, run: engine.PreparedRun,
+                   code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_sector_patterns` per kind of sector: (n_codes,) pattern index and p_RE [mW] of each
+    code of :func:`_sector_keys` (a sector's are ``table[code[sector]]``)."""
     ptr = np.asarray(columns.sector_ptr, dtype=np.int64)
     in_run = np.concatenate([np.arange(ptr[i], ptr[i + 1]) for i in np.asarray(idx, dtype=np.int64)])
     # the run numbers its sectors site by site in idx's order, each site's in column order: in_run's order
@@ -114,7 +178,70 @@ def _sector_patterns(columns: SiteColumns, idx: np.ndarray, run: engine.Prepared
     p_of = np.zeros(int(code.max()) + 1)
     pattern_of[code[in_run]] = st.sector_pattern
     p_of[code[in_run]] = st.sector_p_re_mw
-    return pattern_of[code], p_of[code]
+    return pattern_of, p_of
+
+
+SITE_GAIN_BLOCK_SITES = 1 << 19
+"""Sites per call of :func:`cellscape.coverage.cutoff.site_gain_sum_mw` on the driver (its working
+set is ~100 bytes per sector: the 13.2 M sectors of China at once would need ~1.3 GB)."""
+
+
+def _site_gain_sums(run: engine.PreparedRun, columns: SiteColumns, code: np.ndarray, pattern_of: np.ndarray,
+                    p_of: np.ndarray, *, block_sites: int = SITE_GAIN_BLOCK_SITES) -> np.ndarray:
+    """(n_sites,) :func:`cellscape.coverage.cutoff.site_gain_sum_mw` of the whole network, computed
+    block of sites by block of sites, the same bits.
+
+    A site's value depends on its own sectors only (its arrangement's bound and its sectors' peaks,
+    summed in sector order), except that beyond ``MAX_SITE_SIGNATURES`` distinct arrangements in the
+    network every site takes its sectors' peak sum: the distinct arrangements are therefore counted
+    over the whole network first (block by block, as the function codes them), and where they are
+    too many the function runs once on the whole network."""
+    st = run.static
+    ptr = np.asarray(columns.sector_ptr, dtype=np.int64)
+    n = columns.n_sites
+    az = columns.azimuth_deg
+
+    def block(a: int, b: int):
+        lo, hi = int(ptr[a]), int(ptr[b])
+        site = np.repeat(np.arange(b - a, dtype=np.int64), np.diff(ptr[a:b + 1]))
+        c = code[lo:hi]
+        return site, pattern_of[c], p_of[c], 90.0 - np.asarray(az[lo:hi], dtype=float)
+
+    starts = range(0, n, max(1, int(block_sites)))
+    if n <= block_sites or _signature_count(st.phi_step_deg, p_of, starts, n, block) > cutoff.MAX_SITE_SIGNATURES:
+        site, pattern, p_re, bearing = block(0, n)
+        return cutoff.site_gain_sum_mw(st.gain_lin, st.phi_step_deg, site, pattern, p_re, bearing, n)
+    out = np.empty(n)
+    for a in starts:
+        b = min(a + block_sites, n)
+        site, pattern, p_re, bearing = block(a, b)
+        out[a:b] = cutoff.site_gain_sum_mw(st.gain_lin, st.phi_step_deg, site, pattern, p_re, bearing, b - a)
+    return out
+
+
+def _signature_count(phi_step_deg: float, p_of: np.ndarray, starts, n: int, block) -> int:
+    """Distinct sector arrangements of the network's sites as :func:`cellscape.coverage.cutoff.site_gain_sum_mw`
+    codes them (pattern, power and bearing node relative to the site's first sector, per sector in
+    order), counted block by block; stops counting past ``MAX_SITE_SIGNATURES``."""
+    n_nodes = int(round(360.0 / phi_step_deg))
+    p_values = np.unique(p_of)
+    step = starts.step
+    seen: set[bytes] = set()
+    for a in starts:
+        b = min(a + step, n)
+        site, pattern, p_re, bearing = block(a, b)
+        node = np.floor(np.mod(bearing, 360.0) / phi_step_deg).astype(np.int64)
+        first = np.searchsorted(site, np.arange(b - a))
+        rank = np.arange(site.size) - first[site]
+        rel = np.mod(node - node[first[site]], n_nodes)
+        p_code = np.searchsorted(p_values, p_re)
+        sig = np.zeros((b - a, int(rank.max()) + 1), dtype=np.int64)
+        sig[site, rank] = (pattern * p_values.size + p_code) * n_nodes + rel + 1
+        for row in np.unique(sig, axis=0):
+            seen.add(np.trim_zeros(row, "b").tobytes())
+        if len(seen) > cutoff.MAX_SITE_SIGNATURES:
+            break
+    return len(seen)
 
 
 def _kinds(columns: SiteColumns, code: np.ndarray | None = None) -> np.ndarray:
@@ -122,8 +249,13 @@ def _kinds(columns: SiteColumns, code: np.ndarray | None = None) -> np.ndarray:
     sites whose far radii are the largest of the network's (cellscape.coverage.cutoff). ``code``:
     :func:`_sector_keys`, if already computed."""
     code = _sector_keys(columns) if code is None else code
-    _, first = np.unique(code, return_index=True)
-    return np.unique(np.asarray(columns.sector_site, dtype=np.int64)[first])
+    first = np.full(int(code.max()) + 1, code.size, dtype=np.int64)     # each code's first sector
+    for start in range(0, code.size, _BLOCK):
+        values, at = np.unique(code[start:start + _BLOCK], return_index=True)
+        first[values] = np.minimum(first[values], at + start)
+    first = first[first < code.size]
+    sector_site = np.searchsorted(np.asarray(columns.sector_ptr, dtype=np.int64), first, side="right") - 1
+    return np.unique(sector_site)
 
 
 @dataclass(frozen=True)
@@ -137,6 +269,8 @@ class Part:
     xy_m: np.ndarray
     sector_index: np.ndarray
     covered_m: tuple[float, ...]      # per window: the part holds every site within it of the window's centre
+    background: background.BackgroundRaster | None = None   # mode "background": the raster over its windows
+    r0_m: float | None = None         # mode "background": the block's r0 (compute.background_radius_isd)
 
 
 @dataclass(frozen=True)
@@ -157,8 +291,11 @@ def compute_part(job: PartJob, part: Part, records) -> list[tuple[Window, Covera
     radius) where the cutoff needs the sites within ``radius`` [m] of the window's centre, more than
     the part holds (:class:`~cellscape.coverage.engine.NeedsMoreSites`)."""
     sub = replace(job.scenario, sites=tuple(records), site_keys=tuple(int(i) for i in part.sites))
+    if part.r0_m is not None:             # the block's own r0, not the part's density
+        sub = replace(sub, background_radius_m=part.r0_m, background_radius_isd=None)
+    network = job.network if part.background is None else replace(job.network, background=part.background)
     tiles = CoverageTiles(sub, job.grid, part.xy_m, footprints=job.footprints, terrain=job.terrain,
-                          backend=job.backend, network=job.network)
+                          backend=job.backend, network=network)
     out = []
     for window, covered in zip(part.windows, part.covered_m):
         try:
@@ -193,24 +330,95 @@ class NationalTiles:
         self.cutoff_stats = engine._CutoffStats()
         self.far_radii_m: list[float] = []
         self.windows_recomputed = 0         # windows whose part held too few sites (finish)
+        self._background = self._background_setup()
         self._blocks = list(square_blocks(grid, max_pixels=int(block_px) ** 2))
-        self._windows, self._sites, self._covered = [], [], []
+        self._windows, self._sites, self._covered, self._r0 = [], [], [], []
+        self._window_r0: dict[Window, float] = {}
         for block in self._blocks:
-            strips = self._strips(block, self._ball(block)[1].size)
+            r0 = self._block_r0(block)
+            strips = self._strips(block, self._ball(block, r0_m=r0)[1].size, r0_m=r0)
             self._windows.append(strips)
-            sites, covered = self._sites_of(strips)
+            sites, covered = self._sites_of(strips, r0_m=r0)
             self._sites.append(sites)
             self._covered.append(covered)
+            self._r0.append(r0)
+            self._window_r0.update(dict.fromkeys(strips, r0))
         self.windows = [w for ws in self._windows for w in ws]
 
-    def _ball(self, window: Window, radius_m: float | None = None) -> tuple[float, np.ndarray]:
-        """A radius [m] (default: the far radius of ``window`` as one tile at the cutoff's first try)
-        and the sites within it of the window's centre."""
+    def _block_r0(self, block: Window) -> float | None:
+        """Mode "background": r0 of ``block`` [m]: ``background_radius_m``, or with
+        ``background_radius_isd`` that many local inter-site distances at the block's centre, at most
+        ``background_radius_m`` (cellscape.coverage.background.adaptive_r0_m); None in other modes."""
+        sc = self.scenario
+        if self._background is None:
+            return None
+        if sc.background_radius_isd is None:
+            return sc.background_radius_m
+        x = self.grid.x_centers_m(block.cols)
+        y = self.grid.y_centers_m(block.rows)
+        isd = background.local_isd_m(self.tree, 0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1]))
+        return background.adaptive_r0_m(isd, sc.background_radius_isd, sc.background_radius_m)
+
+    def _background_setup(self):
+        """Mode "background" (cellscape.coverage.background): the expected-power model of the kinds run,
+        each network sector's kind and each kind's representative sector in that run; None otherwise."""
+        sc = self.scenario
+        if sc.interference_cutoff_db is None or sc.interference_cutoff_mode != "background":
+            return None
+        st = self._kinds_run.static
+        model = background.background_model(st, r0_m=sc.background_radius_m, shadow_fading=sc.shadow_fading,
+                                            los_mode=sc.los_mode)
+        code = _sector_keys(self.columns)
+        ptr = np.asarray(self.columns.sector_ptr, dtype=np.int64)
+        in_run = np.concatenate([np.arange(ptr[i], ptr[i + 1]) for i in _kinds(self.columns, code)])
+        rep = np.zeros(int(code.max()) + 1, dtype=np.int64)
+        rep[code[in_run]] = np.arange(in_run.size)      # the kinds run numbers its sectors in in_run's order
+        return model, code, rep
+
+    def _background_raster(self, windows, r0_m: float | None) -> background.BackgroundRaster | None:
+        """The background raster (for r0 ``r0_m``) over ``windows`` from every network sector within reach of them."""
+        if self._background is None:
+            return None
+        model, code, rep = self._background
+        model = replace(model, r0_m=float(r0_m))
+        x0, y0, x1, y1 = math.inf, math.inf, -math.inf, -math.inf
+        for w in windows:
+            x = self.grid.x_centers_m(w.cols)
+            y = self.grid.y_centers_m(w.rows)
+            x0, x1 = min(x0, float(x.min())), max(x1, float(x.max()))
+            y0, y1 = min(y0, float(y.min())), max(y1, float(y.max()))
+        centre = (0.5 * (x0 + x1), 0.5 * (y0 + y1))
+        reach = background.REACH_R0 * model.r0_m + math.hypot(x1 - x0, y1 - y0) / 2.0
+        sites = np.asarray(self.tree.query_ball_point(centre, reach), dtype=np.int64)
+        sectors = self.columns.sectors_of(np.sort(sites)) if sites.size else np.zeros(0, dtype=np.int64)
+        sec_site = np.asarray(self.columns.sector_site, dtype=np.int64)[sectors]
+        return background.build_raster(model, self._kinds_run.static, rep, self.xy_m[sec_site, 0],
+                                       self.xy_m[sec_site, 1], code[sectors], (x0, y0, x1, y1))
+
+    def _ball(self, window: Window, radius_m: float | None = None, *, r0_m: float | None = None) -> tuple[float, np.ndarray]:
+        """A radius [m] (default: the far radius of ``window`` as one tile at the cutoff's first try;
+        mode "background": from r0 ``r0_m``) and the sites within it of the window's centre."""
         if self._kinds_index is None:
             return math.inf, np.arange(self.columns.n_sites, dtype=np.int64)
         x = self.grid.x_centers_m(window.cols)
         y = self.grid.y_centers_m(window.rows)
         centre = (0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1]))
+        if radius_m is None and self._background is not None:
+            # mode "background": every site within 2 r0 + the half diagonal (cutoff.background_radius_m),
+            # and where they are few those that could be a pixel's best server (certify_radius): the
+            # tile's best-server certification (cutoff.widen) looks that far, and a part holding fewer
+            # computes the window twice (finish). The sites held do not change the tile's bits.
+            radius_m = 2.0 * r0_m + math.hypot(x[-1] - x[0], y[-1] - y[0]) / 2.0
+            for below_db in BACKGROUND_CERTIFY_BELOW_DB:          # the deepest floor whose sites are few
+                certify = cutoff.certify_radius(self._kinds_index, x, y,
+                                                self._kinds_index.budget_mw * 10.0 ** (-below_db / 10.0))
+                if (math.isfinite(certify)
+                        and self.tree.query_ball_point(centre, certify, return_length=True) <= COMFORT_SITES):
+                    radius_m = max(radius_m, certify)
+                    break
+            else:       # dense: the nearest COMFORT_SITES (a city core's best servers are near)
+                d, _ = self.tree.query(centre, k=min(COMFORT_SITES, self.columns.n_sites))
+                radius_m = max(radius_m, float(np.atleast_1d(d)[-1]))
         if radius_m is None:
             # the noise's budget where its sites are few (no second try can need more), else the
             # cutoff's first try (RELATIVE_GAIN_DB) and more on demand
@@ -224,12 +432,13 @@ class NationalTiles:
             return r, np.arange(self.columns.n_sites, dtype=np.int64)
         return r, np.asarray(self.tree.query_ball_point(centre, r * (1.0 + 1e-9) + 1e-6), dtype=np.int64)
 
-    def _sites_of(self, strips: list[Window], radius_m: float | None = None) -> tuple[np.ndarray, list[float]]:
+    def _sites_of(self, strips: list[Window], radius_m: float | None = None, *,
+                  r0_m: float | None = None) -> tuple[np.ndarray, list[float]]:
         """Every site within the radius (default: each strip's far radius) of one of ``strips``
         (the tiles), ascending, and the radius each strip is covered to."""
         found, covered = [], []
         for w in strips:
-            r, near = self._ball(w, radius_m)
+            r, near = self._ball(w, radius_m, r0_m=r0_m)
             self.far_radii_m.append(r)
             covered.append(r)
             found.append(near)
@@ -238,8 +447,11 @@ class NationalTiles:
             sc = self.scenario
             if sc.interference_cutoff_db is None:
                 remedy = "set compute.interference_cutoff_db (e.g. 0.1) and compute.interference_cutoff_mode: expected"
-            elif sc.interference_cutoff_mode != "expected":
-                remedy = "set compute.interference_cutoff_mode: expected"
+            elif sc.interference_cutoff_mode == "bound":
+                remedy = "set compute.interference_cutoff_mode: background (or expected)"
+            elif sc.interference_cutoff_mode == "background":
+                remedy = (f"lower compute.background_radius_m (now {sc.background_radius_m:g} m), set "
+                          "compute.background_radius_isd (e.g. 3) or map a region with a regional site file")
             else:
                 remedy = ("raise compute.interference_cutoff_db (now "
                           f"{sc.interference_cutoff_db:g} dB) or map a region with a regional site file")
@@ -247,32 +459,56 @@ class NationalTiles:
                                 f"{max(covered) / 1e3:.0f} km); at most {MAX_SITES_PER_BLOCK:,}: {remedy}")
         return sites, covered
 
-    def _strips(self, block: Window, n_sites: int) -> list[Window]:
-        """``block`` cut into full-width strips whose working set fits ``mem_limit_mb`` with ``n_sites``."""
+    def _strips(self, block: Window, n_sites: int, *, r0_m: float | None = None) -> list[Window]:
+        """``block`` cut into full-width strips whose working set fits ``mem_limit_mb`` with ``n_sites``
+        (mode "background": squares of about r0 ``r0_m``)."""
+        if self._background is not None:      # windows of about r0: the candidates stay local (engine._tiling)
+            side = self._background_side_px(block, r0_m)
+            return [Window(r, min(r + side, block.row_stop), c, min(c + side, block.col_stop))
+                    for r in range(block.row_start, block.row_stop, side)
+                    for c in range(block.col_start, block.col_stop, side)]
         per_site = engine._BYTES_PER_PIXEL_SITE[self.backend]
         cols = block.col_stop - block.col_start
         rows = max(1, int(self.scenario.mem_limit_mb * 1e6 // max(1.0, per_site * cols * max(1, n_sites))))
         return [Window(r, min(r + rows, block.row_stop), block.col_start, block.col_stop)
                 for r in range(block.row_start, block.row_stop, rows)]
 
+    def _background_side_px(self, block: Window, r0: float) -> int:
+        """Mode "background": the window side [px] of ``block``: r0 [m], or more where the sites within
+        2 r0 + its half diagonal are sparse (:data:`BACKGROUND_CANDIDATES`)."""
+        res = self.grid.resolution_m
+        side = max(engine.CUTOFF_BLOCK_MIN_PX, int(r0 / res))
+        radius = 2.0 * r0 + math.hypot(*block.shape) * res / 2.0
+        x = self.grid.x_centers_m(block.cols)
+        y = self.grid.y_centers_m(block.rows)
+        n_sites = self.tree.query_ball_point((0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1])), radius, return_length=True)
+        density = max(n_sites, 1) / (math.pi * radius * radius)                 # sites per m^2 around the block
+        half_diag = math.sqrt(BACKGROUND_CANDIDATES / (math.pi * density)) - 2.0 * r0
+        per_site = engine._BYTES_PER_PIXEL_SITE[self.backend]
+        mem_px = math.sqrt(self.scenario.mem_limit_mb * 1e6 / (per_site * BACKGROUND_CANDIDATES))
+        grown = min(half_diag * math.sqrt(2.0) / res, mem_px, max(block.shape))
+        return max(side, int(grown))
+
     def parts(self, windows=None) -> Iterator[Part]:
         """The :class:`Part` of every block holding one of ``windows`` (default all), in block order,
         each with the windows of ``windows`` it holds."""
         wanted = None if windows is None else set(windows)
-        for ws, sites, covered in zip(self._windows, self._sites, self._covered):
+        for ws, sites, covered, r0 in zip(self._windows, self._sites, self._covered, self._r0):
             pick = [k for k, w in enumerate(ws) if wanted is None or w in wanted]
             if pick:
-                yield self._part(tuple(ws[k] for k in pick), sites, tuple(covered[k] for k in pick))
+                yield self._part(tuple(ws[k] for k in pick), sites, tuple(covered[k] for k in pick), r0)
 
-    def _part(self, windows, sites: np.ndarray, covered) -> Part:
-        return Part(tuple(windows), sites, self.xy_m[sites], self.columns.sectors_of(sites), tuple(covered))
+    def _part(self, windows, sites: np.ndarray, covered, r0_m: float | None) -> Part:
+        return Part(tuple(windows), sites, self.xy_m[sites], self.columns.sectors_of(sites), tuple(covered),
+                    background=self._background_raster(windows, r0_m), r0_m=r0_m)
 
     def retry_part(self, window: Window, radius_m: float) -> Part:
         """A part of one window holding the sites within ``radius_m`` of its centre (its part held
         too few: :func:`compute_part` asked for them)."""
         self.windows_recomputed += 1
-        sites, covered = self._sites_of([window], radius_m=radius_m)
-        return self._part([window], sites, covered)
+        r0 = self._window_r0.get(window)
+        sites, covered = self._sites_of([window], radius_m=radius_m, r0_m=r0)
+        return self._part([window], sites, covered, r0)
 
     def finish(self, results) -> Iterator[tuple[CoverageTile, object]]:
         """(tile, stats) of :func:`compute_part`'s results, computing here again, with the sites
@@ -317,6 +553,9 @@ class NationalTiles:
                 "windows_recomputed_with_more_sites": self.windows_recomputed,
                 "far_radius_m_max": round(max(self.far_radii_m), 1) if self.far_radii_m else None,
                 "far_radius_m_median": round(float(np.median(self.far_radii_m)), 1) if self.far_radii_m else None,
+                **({"background_r0_m_min_median_max": [round(float(v), 1) for v in
+                                                         np.percentile(np.array(self._r0, dtype=float), [0, 50, 100])]}
+                   if self._background is not None else {}),
                 "tiles_widened": self.cutoff_stats.tiles_widened,
                 "pixels_widened": self.cutoff_stats.pixels_widened,
             })
@@ -347,16 +586,30 @@ class _SiteOfSector:
     columns: SiteColumns
 
     def __getitem__(self, i: int):
-        return self.columns.site_id[int(self.columns.sector_site[i])]
+        # the site whose sector range holds i (no (n_sectors,) sector_site array per lookup)
+        i = int(i)
+        if not 0 <= i < self.columns.n_sectors:
+            i = range(self.columns.n_sectors)[i]             # negative from the end; IndexError beyond
+        site = int(np.searchsorted(self.columns.sector_ptr, i, side="right")) - 1
+        return self.columns.site_id[site]
 
 
-def network_key(columns: SiteColumns) -> str:
-    """A digest of everything a network's columns hold (a streamed run's journal is tied to it)."""
+def network_key(columns: SiteColumns, *, block: int = 1 << 20) -> str:
+    """A digest of everything a network's columns hold (a streamed run's journal is tied to it).
+
+    SHA-256 of the float columns' bytes, then of each text column's values joined by ``"\\x1f"``
+    (UTF-8), fed in blocks of ``block`` values: the digest of the whole byte string (a journal
+    written before keeps its key) without building it (13.2 M sector ids: ~1 GB as one string)."""
     import hashlib
 
     h = hashlib.sha256()
     for name in ("x", "y", "height_m", "sector_ptr", "azimuth_deg", "tx_power_dbm", "mech_tilt_deg", "elec_tilt_deg"):
-        h.update(np.ascontiguousarray(getattr(columns, name)).tobytes())
+        values = getattr(columns, name)
+        for start in range(0, len(values), block):
+            h.update(np.ascontiguousarray(values[start:start + block]).data)
     for name in ("site_id", "environment", "sector_id"):
-        h.update("\x1f".join(map(str, getattr(columns, name))).encode())
+        values = getattr(columns, name)
+        for start in range(0, len(values), block):
+            text = "\x1f".join(map(str, values[start:start + block].tolist()))
+            h.update((text if start == 0 else "\x1f" + text).encode())
     return h.hexdigest()

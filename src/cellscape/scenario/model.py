@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from cellscape.errors import ScenarioError
 from cellscape.scenario.records import (
     BUILT_IN_SOURCE_PREFIXES,
+    DEFAULT_BACKGROUND_RADIUS_M,
     DEFAULT_INTERFERENCE_CUTOFF_DB,
     PYROSM_PREFIX,
     SIONNA_PREFIX,
@@ -186,7 +187,17 @@ class ComputeSpec(_Spec):
         description="Largest SINR error the map engine may make by leaving out far sectors; null: none.")
     interference_cutoff_mode: InterferenceCutoffMode = Field(
         "bound", description="bound: the SINR error is within interference_cutoff_db at every pixel; "
-                             "expected: in expectation over LOS state and shadow fading (far fewer sites).")
+                             "expected: in expectation over LOS state and shadow fading (far fewer sites); "
+                             "background: as expected, plus the left-out sites' expected interference "
+                             "added to every pixel (dense national networks).")
+    background_radius_m: Float = Field(
+        DEFAULT_BACKGROUND_RADIUS_M, ge=100.0, le=50_000.0,
+        description="Mode background: sites beyond twice this distance enter a pixel only as the expected background [m].")
+    background_radius_isd: Float | None = Field(
+        None, ge=1.0, le=20.0,
+        description="Mode background: r0 follows the network's density, this many inter-site distances "
+                    "(estimated from the nearest 50 sites), at most background_radius_m; null: r0 = "
+                    "background_radius_m everywhere.")
 
 
 class ScenarioSpec(_Spec):
@@ -441,6 +452,13 @@ def _cross_field_issues(spec: ScenarioSpec) -> list[str]:
     if spec.los_mode == "geometric" and spec.buildings is None and spec.terrain is None:
         issues.append("los_mode: 'geometric' judges links against buildings or terrain; add a buildings: "
                       "or terrain: block, or use los_mode: statistical")
+    if (spec.compute is not None and spec.compute.background_radius_isd is not None
+            and spec.compute.interference_cutoff_mode != "background"):
+        issues.append("compute.background_radius_isd: goes with compute.interference_cutoff_mode: background, "
+                      f"got mode {spec.compute.interference_cutoff_mode!r}")
+    if (spec.compute or ComputeSpec()).interference_cutoff_mode == "background" and spec.los_mode == "geometric":
+        issues.append("compute.interference_cutoff_mode: 'background' needs a random LOS state (los_mode statistical, "
+                      "los or nlos), got los_mode: 'geometric'")
     if spec.terrain is not None and spec.los_mode != "geometric":
         issues.append(f"terrain: a terrain model is used by los_mode: geometric only, got los_mode: {spec.los_mode!r}")
     if spec.geometry is not None and spec.los_mode != "geometric":
@@ -570,4 +588,6 @@ def _to_records(spec: ScenarioSpec) -> Scenario:
         interference_cutoff_db=(None if compute.interference_cutoff_db is None
                                 else float(compute.interference_cutoff_db)),
         interference_cutoff_mode=compute.interference_cutoff_mode,
+        background_radius_m=float(compute.background_radius_m),
+        background_radius_isd=(None if compute.background_radius_isd is None else float(compute.background_radius_isd)),
     )

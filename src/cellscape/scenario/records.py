@@ -174,11 +174,17 @@ DEFAULT_INTERFERENCE_CUTOFF_DB = 0.1
 """Default ``compute.interference_cutoff_db``: the map engine may leave out, per tile, sectors whose
 interference together changes no pixel's SINR by more than this [dB] (cellscape.coverage.cutoff)."""
 
-InterferenceCutoffMode = Literal["bound", "expected"]
+InterferenceCutoffMode = Literal["bound", "expected", "background"]
 """``compute.interference_cutoff_mode``: "bound" (default) keeps the SINR error within
 ``interference_cutoff_db`` at every pixel (worst LOS state, 5-sigma shadow fading); "expected" only
 in expectation over the LOS draw and the shadow fading, and leaves out far more sites with
-statistical LOS or shadow fading (cellscape.coverage.cutoff, "The expected mode")."""
+statistical LOS or shadow fading (cellscape.coverage.cutoff, "The expected mode"); "background" selects
+as "expected" within ``background_radius_m`` and adds the left-out sites' expected interference to
+every pixel (cellscape.coverage.background): for dense national networks."""
+
+DEFAULT_BACKGROUND_RADIUS_M = 2000.0
+"""Default ``compute.background_radius_m``: r0 of mode "background" (sites beyond 2 r0 only as the
+expected background; cellscape.coverage.background)."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,8 @@ class Scenario:
     mem_limit_mb: float = 512.0
     interference_cutoff_db: float | None = DEFAULT_INTERFERENCE_CUTOFF_DB   # None: every sector at every pixel
     interference_cutoff_mode: InterferenceCutoffMode = "bound"   # "bound": per pixel; "expected": in expectation
+    background_radius_m: float = DEFAULT_BACKGROUND_RADIUS_M      # r0 of mode "background"
+    background_radius_isd: float | None = None   # r0 = min(background_radius_m, this x the local ISD)
     site_keys: tuple[int, ...] | None = None   # random stream of each site's fields (None: its index);
     # set by planning so that a site draws the same shadowing in every network it is part of
 
