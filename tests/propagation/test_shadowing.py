@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from cellscape.errors import OutOfValidityRangeError
-from cellscape.propagation.shadowing import exponential_field, site_fields
+from cellscape.propagation.shadowing import LOS_SITE, SF_SITE, exponential_field, field_rng, site_fields
 
 # A single realisation of a field with N features over a large area: its spatial marginal is a sum of
 # N cosines. With N = 256 over ~200 decorrelation lengths per side the KS distance to N(0,1) of the
@@ -82,3 +82,24 @@ def test_off_fields_are_none():
 def test_bad_decorrelation_distance_names_table():
     with pytest.raises(OutOfValidityRangeError, match=r"decorrelation_m=0 is outside .*Table 7\.5-6"):
         exponential_field(0.0, rng=np.random.default_rng(0))
+
+
+def test_site_fields_are_drawn_on_first_use_with_the_eager_values():
+    """Each site's field comes from its own stream (seed, purpose, key): drawing it on first use
+    gives the values of drawing every field up front, in any order of use."""
+    f = site_fields(7, [37.0, 50.0, 120.0], [50.0, 60.0, 50.0], shadow_fading=True, statistical_los=True,
+                    site_keys=[4, 9, 2])
+    assert len(f.sf_own) == 3 and len(f.los) == 3 and f.sf_own._drawn == {}
+    x, y = np.array([3.0e5, 3.0e5 + 30.0]), np.array([6.6e6])
+    for i in (2, 0, -2):                                  # any order; negative from the end
+        key, d = [4, 9, 2][i], [37.0, 50.0, 120.0][i]
+        eager = exponential_field(d, rng=field_rng(7, SF_SITE, key))
+        np.testing.assert_array_equal(f.sf_own[i].on_grid(x, y), eager.on_grid(x, y))
+        eager_los = exponential_field([50.0, 60.0, 50.0][i], rng=field_rng(7, LOS_SITE, key))
+        np.testing.assert_array_equal(f.los[i].phase_rad, eager_los.phase_rad)
+    assert sorted(f.sf_own._drawn) == [0, 1, 2] and f.sf_own[1] is f.sf_own[-2]
+    assert [g.decorrelation_m for g in f.sf_own[1:]] == [50.0, 120.0]
+    with pytest.raises(IndexError):
+        f.sf_own[3]
+    with pytest.raises(OutOfValidityRangeError, match="decorrelation_m"):
+        site_fields(7, [37.0, 2e4], [50.0, 50.0], shadow_fading=True, statistical_los=False)

@@ -46,6 +46,8 @@ Annex B are filled, once, here:
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -249,13 +251,26 @@ def antenna_key(antenna: AntennaSpec, mech_tilt_deg: float, elec_tilt_deg: float
 def gain_table_dbi(antenna: AntennaSpec, mech_tilt_deg: float, elec_tilt_deg: float, *,
                    theta_step_deg: float = THETA_STEP_DEG, phi_step_deg: float = PHI_STEP_DEG) -> np.ndarray:
     """Sector gain [dBi] on theta (zenith, 0..180) x phi relative to the bearing (-180..180),
-    shape (n_theta, n_phi), float32 (TR 38.901 Table 7.3-1 element, 7.1 rotation, 7.3 array)."""
+    shape (n_theta, n_phi), float32 (TR 38.901 Table 7.3-1 element, 7.1 rotation, 7.3 array).
+
+    Read-only and kept per process for each (antenna, tilts, steps): a national run prepares every
+    block with the same few kinds of antenna (~75 ms a table).
+    """
+    return _gain_table_dbi(antenna, float(mech_tilt_deg), float(elec_tilt_deg), float(theta_step_deg),
+                           float(phi_step_deg))
+
+
+@functools.lru_cache(maxsize=256)
+def _gain_table_dbi(antenna: AntennaSpec, mech_tilt_deg: float, elec_tilt_deg: float, theta_step_deg: float,
+                    phi_step_deg: float) -> np.ndarray:
     theta = np.arange(0.0, 180.0 + theta_step_deg / 2, theta_step_deg)
     phi = np.arange(-180.0, 180.0 + phi_step_deg / 2, phi_step_deg)
     # azimuth 90 deg clockwise from north = bearing 0 (east): phi relative to the bearing
     g = sector_gain_dbi(theta[:, None], phi[None, :], azimuth_deg=90.0, mech_tilt_deg=mech_tilt_deg,
                         elec_tilt_deg=elec_tilt_deg, antenna=antenna)
-    return np.asarray(np.broadcast_to(g, (theta.size, phi.size)), dtype=np.float32)
+    out = np.array(np.broadcast_to(g, (theta.size, phi.size)), dtype=np.float32)
+    out.flags.writeable = False
+    return out
 
 
 NU_STEP = 0.01

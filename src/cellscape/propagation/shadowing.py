@@ -32,6 +32,7 @@ z_site = sqrt(rho) z_common + sqrt(1 - rho) z_own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,6 +152,38 @@ def field_rng(seed: int, *key: int) -> np.random.Generator:
 SF_COMMON, SF_SITE, LOS_SITE = 1, 2, 3
 
 
+class SiteFieldSequence(Sequence):
+    """One field per site, each drawn on first use from its own stream (``field_rng(seed, purpose,
+    key)``) and kept: the same values as drawing them all up front, without the cost for the sites a
+    run never evaluates (a national part holds thousands of sites, its tiles keep tens)."""
+
+    def __init__(self, seed: int, purpose: int, keys, decorrelation_m, n_features: int):
+        self._seed, self._purpose, self._n = int(seed), int(purpose), int(n_features)
+        self._keys = [int(k) for k in keys]
+        self._d = [float(d) for d in decorrelation_m]
+        self._drawn: dict[int, ExponentialField] = {}
+        if self._d:                           # exponential_field's checks, up front
+            d = np.asarray(self._d)
+            check_range("decorrelation_m", float(d[np.argmax((d < 0.1) | (d > 1e4))]), 0.1, 1e4,
+                        source="TR 38.901 Table 7.5-6")
+        if self._n < 1:
+            raise ValueError(f"n_features must be >= 1, got {n_features}")
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(self[k] for k in range(*i.indices(len(self))))
+        i = range(len(self))[int(i)]          # negative from the end; IndexError beyond
+        f = self._drawn.get(i)
+        if f is None:
+            f = exponential_field(self._d[i], rng=field_rng(self._seed, self._purpose, self._keys[i]),
+                                  n_features=self._n)
+            self._drawn[i] = f
+        return f
+
+
 @dataclass(frozen=True)
 class SiteFields:
     """The random fields of a coverage run: shadow fading per site and LOS state per site.
@@ -162,8 +195,8 @@ class SiteFields:
 
     inter_site_correlation: float
     sf_common: ExponentialField | None
-    sf_own: tuple[ExponentialField, ...] | None
-    los: tuple[ExponentialField, ...] | None
+    sf_own: Sequence[ExponentialField] | None
+    los: Sequence[ExponentialField] | None
 
     def shadow_unit_on_grid(self, x_m, y_m) -> np.ndarray | None:
         """Unit-variance shadow-fading fields, shape (n_sites, n_rows, n_cols) float32 (None if off)."""
@@ -218,9 +251,7 @@ def site_fields(seed: int, sf_decorrelation_m, los_decorrelation_m, *, shadow_fa
     if shadow_fading and sf_d:
         d_common = max(sf_d) if common_sf_decorrelation_m is None else float(common_sf_decorrelation_m)
         common = exponential_field(d_common, rng=field_rng(seed, SF_COMMON), n_features=n_features)
-        own = tuple(exponential_field(d, rng=field_rng(seed, SF_SITE, keys[i]), n_features=n_features)
-                    for i, d in enumerate(sf_d))
+        own = SiteFieldSequence(seed, SF_SITE, keys, sf_d, n_features)
     if statistical_los and los_d:
-        los = tuple(exponential_field(d, rng=field_rng(seed, LOS_SITE, keys[i]), n_features=n_features)
-                    for i, d in enumerate(los_d))
+        los = SiteFieldSequence(seed, LOS_SITE, keys, los_d, n_features)
     return SiteFields(float(inter_site_correlation), common, own, los)
