@@ -28,6 +28,7 @@ otherwise silently drop a value); pass ``ignore_columns`` for columns you keep f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 import csv
 from dataclasses import dataclass
 import io
@@ -500,8 +501,10 @@ LARGE_SITE_FILE_ROWS = 20_000
 
 
 ROW_BYTES_COLUMNS = 150.0
-"""Peak memory of :func:`read_site_columns` per sector row [bytes] (CN, 13.2 M rows from Parquet:
-1.85 GiB peak RSS, docs/national.md), for the estimate a refusal states."""
+"""Peak memory of :func:`read_site_columns` per sector row [bytes], rounded up (CN, 13.2 M rows from
+Parquet, read and checked by ``load_scenario_columns``: 1.37 GiB peak RSS, ~111 B per row, of which
+the columns kept are ~40 B; 1.82 GiB before text was held as bytes: benchmarks/national_memory.py),
+for the estimate a refusal states."""
 
 ROW_SECONDS_RECORDS = 0.5e-3
 ROW_BYTES_RECORDS = 10e3
@@ -628,10 +631,32 @@ def read_site_columns(path: str | os.PathLike, *, ignore_columns: Iterable[str] 
     (['A', 'B'], [0, 2, 3], [0.0, 120.0, 0.0], 'row 4')
     """
     path = Path(path)
-    ignore = {c.strip().casefold() for c in ignore_columns}
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".csv", ".txt", ".tsv"):
         limits.check_regular_file(path, what="site file", name="max_site_file_bytes")
+        with _system_memory_pool():
+            return _read_columns(path, suffix, ignore_columns)
+    return _columns_of_sites_table(read_sites_table(path, ignore_columns=ignore_columns))
+
+
+@contextmanager
+def _system_memory_pool():
+    """Within, Arrow allocates from the C library's allocator: Arrow's default pool (mimalloc) keeps
+    the pages a 13 M-row read frees resident (~0.4 GB of the CN network's RSS after the read,
+    benchmarks/national_memory.py). Buffers keep the pool they came from, so the columns outlive it."""
+    import pyarrow as pa
+
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
+def _read_columns(path: Path, suffix: str, ignore_columns: Iterable[str]) -> RawSiteColumns:
+    """:func:`read_site_columns` of a Parquet or CSV file."""
+    ignore = {c.strip().casefold() for c in ignore_columns}
     if suffix == ".parquet":
         import pyarrow.parquet as pq   # lazy: only Parquet site files need it
 
@@ -729,14 +754,21 @@ def _columns_of_table(path: Path, names: list[str], column_cells, n_rows: int, c
         if name is not None:
             named[name] = column
     # cells -> typed values; the first bad cell in row order (then column order) is reported
+    import pyarrow.compute as pc
+
     values: dict[str, Any] = {}
     problems: list[tuple[int, int, str]] = []
-    for position, name in enumerate(list(named)):
+    # site_id first (its grouping is the read's largest transient: best with no other column held)
+    for position, name in sorted(enumerate(named), key=lambda item: item[1] != "site_id"):
         column = named[name]
         cells = column_cells(column)
         cells = cells.combine_chunks() if hasattr(cells, "combine_chunks") else cells
         parsed, problem = (_float_cells if name in NUMERIC_COLUMNS else _text_cells)(column, name, cells)
         del cells
+        if name == "site_id" and problem is None:
+            # grouped now, while no other column is held (the 13 M-row hash's peak), and held as
+            # codes and the distinct ids from here on (_group_columns)
+            parsed = pc.dictionary_encode(parsed)
         _release_arrow_memory()
         values[name] = parsed
         if problem is not None:
@@ -851,14 +883,17 @@ def _text_cells(column: str, name: str, cells):
 
 
 def _strings(cells, fill: str = "", *, block: int = 1 << 20):
-    """A pyarrow string array as a numpy str array (fixed width), nulls as ``fill``.
+    """A pyarrow string array as a :class:`~cellscape.scenario.columns.TextColumn`, nulls as ``fill``.
 
-    ASCII text is copied from Arrow's buffers without a Python object per value (4.4 M site ids:
-    0.1 s, no transient objects); other text goes through Python strings.
+    ASCII text is copied from Arrow's buffers as fixed-width bytes (numpy ``S``, one byte per
+    character) without a Python object per value (4.4 M site ids: 0.1 s, no transient objects);
+    other text goes through Python strings (numpy ``U``).
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    from cellscape.scenario.columns import TextColumn
 
     cells = pc.fill_null(cells, fill)
     if isinstance(cells, pa.ChunkedArray):
@@ -870,15 +905,12 @@ def _strings(cells, fill: str = "", *, block: int = 1 << 20):
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     data = data[offsets[0]: offsets[-1]] if n else data[:0]
     if n == 0 or (data.size and data.max() >= 128):
-        return np.asarray(cells.to_numpy(zero_copy_only=False), dtype=str)
+        return TextColumn(np.asarray(cells.to_numpy(zero_copy_only=False), dtype=str))
     lengths = np.diff(offsets)                                               # (n,)
     width = max(int(lengths.max()), 1)
-    out = np.empty(n, dtype=f"U{width}")
     if np.all(lengths == width):                                             # e.g. synthetic ids
-        for start in range(0, n, block):
-            stop = min(start + block, n)
-            out[start:stop] = data[start * width: stop * width].view(f"S{width}")
-        return out
+        return TextColumn(data.view(f"S{width}").copy())                   # not a view of Arrow's buffer
+    out = np.empty(n, dtype=f"S{width}")
     column = np.arange(width)                                                # (width,)
     for start in range(0, n, block):
         stop = min(start + block, n)
@@ -886,7 +918,7 @@ def _strings(cells, fill: str = "", *, block: int = 1 << 20):
         inside = column < lengths[start:stop, None]                          # (block, width)
         padded = np.where(inside, data[np.where(inside, index, 0)] if data.size else 0, 0).astype(np.uint8)
         out[start:stop] = padded.view(f"S{width}").reshape(-1)
-    return out
+    return TextColumn(out)
 
 
 def _group_columns(path: Path, crs: str | None, label, values: dict[str, Any], n_rows: int) -> RawSiteColumns:
@@ -895,7 +927,10 @@ def _group_columns(path: Path, crs: str | None, label, values: dict[str, Any], n
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    encoded = pc.dictionary_encode(values["site_id"])
+    from cellscape.scenario.columns import TextColumn
+
+    encoded = values["site_id"]
+    encoded = encoded if pa.types.is_dictionary(encoded.type) else pc.dictionary_encode(encoded)
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)   # (n_rows,) int32
     values.pop("site_id")
     site_ids = encoded.dictionary
@@ -970,7 +1005,8 @@ def _group_columns(path: Path, crs: str | None, label, values: dict[str, Any], n
         environment = np.full(n_sites, "", dtype="U1")
     else:
         first_env = env_codes[first_rows]                                   # (n_sites,)
-        environment = np.where(first_env >= 0, _strings(env_enc.dictionary)[np.maximum(first_env, 0)], "")
+        names = _strings(env_enc.dictionary).values                        # S (ASCII) or U
+        environment = TextColumn(np.where(first_env >= 0, names[np.maximum(first_env, 0)], names.dtype.type()))
     env = env_enc = env_codes = None                                          # free them before the release
     sector_id = values.get("sector_id")
     if sector_id is not None:
