@@ -16,7 +16,8 @@ overviews, KPIs), every run in its own process so that its peak RSS is its own:
   speed-up (target >= 1.8x).
 
 Usage: python benchmarks/national_bench.py [--parts scaling,china,dask] [--scaling-px 4e6,64e6,256e6]
-       [--china-window Shanghai] [--china-cutoff-db 0.1]
+       [--china-window Shanghai] [--china-cutoff-db 0.1] [--china-mode expected|background] [--china-r0 2000] [--china-isd 3]
+       [--china-marginal]
 Results: benchmarks/RESULTS.md, "National scale".
 """
 
@@ -119,6 +120,7 @@ def _run(scenario, columns, out: Path, *, workers: int | None = None) -> dict:
             "kept_sites_per_pixel": round(links / run.grid.n_pixels, 2),
             "far_radius_m_median": cut.get("far_radius_m_median"),
             "windows_recomputed": cut.get("windows_recomputed_with_more_sites"),
+            "background_r0_m_min_median_max": cut.get("background_r0_m_min_median_max"),
             "sites_per_block_mean": subsets["sites_per_block_mean"], "sites_per_block_max": subsets["sites_per_block_max"],
             "output_mb": round(size / 1e6, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0),
             "sinr_p50_db": run.kpis["sinr_db_percentiles"].get("50")}
@@ -135,21 +137,18 @@ def child(args) -> dict:
         if spec["part"] == "china":
             cols = china_columns(args.tmp)
             lon, lat, side_km = spec["window"]
-            dlat = side_km / 111.32
-            dlon = dlat / math.cos(math.radians(lat))
-            bounds = (lon - dlon / 2, lat - dlat / 2, lon + dlon / 2, lat + dlat / 2)
-            sc = replace(base_scenario(bounds, "EPSG:4326", 30.0), interference_cutoff_db=spec.get("cutoff_db", 0.1))
-            near = np.nonzero((np.abs(cols.x - lon) < dlon / 2 + 1.0) & (np.abs(cols.y - lat) < dlat / 2 + 1.0))[0]
-            local = cols.take(near)
-            from cellscape.errors import ScenarioError
-
-            try:
-                out = _run(sc, local, Path(tmp))
-            except ScenarioError as e:          # a block needs more sites than MAX_SITES_PER_BLOCK
-                return {"refused": str(e), "cutoff_db": sc.interference_cutoff_db}
-            out["cutoff_db"] = sc.interference_cutoff_db
-            out["sites_in_window"] = int(np.count_nonzero((np.abs(local.x - lon) < dlon / 2) & (np.abs(local.y - lat) < dlat / 2)))
-            return out
+            if spec.get("marginal"):
+                # the same window and twice its side: (t2 - t1) / (px2 - px1) leaves out what a run
+                # costs whatever its size (set-up, the background raster, KPIs, COG overviews)
+                one = _china_window(spec, cols, lon, lat, side_km, Path(tmp) / "a")
+                two = _china_window(spec, cols, lon, lat, 2.0 * side_km, Path(tmp) / "b")
+                if "refused" in one or "refused" in two:
+                    return one if "refused" in one else two
+                one["double_side"] = two
+                one["marginal_us_per_pixel"] = round(1e6 * (two["seconds"] - one["seconds"])
+                                                     / (two["pixels"] - one["pixels"]), 3)
+                return one
+            return _china_window(spec, cols, lon, lat, side_km, Path(tmp))
         if spec["part"] == "dask":
             res = SCALING_SIDE_M / math.sqrt(spec["pixels"])
             sc = base_scenario((X0, Y0, X0 + SCALING_SIDE_M, Y0 + SCALING_SIDE_M), "EPSG:32650", res,
@@ -166,6 +165,31 @@ def child(args) -> dict:
             out["maps_sha256"] = digest.hexdigest()[:16]
             return out
     raise ValueError(spec)
+
+
+def _china_window(spec: dict, cols, lon: float, lat: float, side_km: float, out: Path) -> dict:
+    """One window of the synthetic China network (the sites within 1 degree of it) mapped at 30 m."""
+    from cellscape.errors import ScenarioError
+
+    out.mkdir(parents=True, exist_ok=True)
+    dlat = side_km / 111.32
+    dlon = dlat / math.cos(math.radians(lat))
+    bounds = (lon - dlon / 2, lat - dlat / 2, lon + dlon / 2, lat + dlat / 2)
+    sc = replace(base_scenario(bounds, "EPSG:4326", 30.0), interference_cutoff_db=spec.get("cutoff_db", 0.1),
+                 interference_cutoff_mode=spec.get("mode", "expected"), background_radius_m=spec.get("r0_m", 2000.0),
+                 background_radius_isd=spec.get("r0_isd"))
+    near = np.nonzero((np.abs(cols.x - lon) < dlon / 2 + 1.0) & (np.abs(cols.y - lat) < dlat / 2 + 1.0))[0]
+    local = cols.take(near)
+    try:
+        res = _run(sc, local, out)
+    except ScenarioError as e:          # a block needs more sites than MAX_SITES_PER_BLOCK
+        return {"refused": str(e), "cutoff_db": sc.interference_cutoff_db}
+    res["cutoff_db"] = sc.interference_cutoff_db
+    res["mode"] = sc.interference_cutoff_mode
+    if sc.interference_cutoff_mode == "background":
+        res["background_radius_m"] = sc.background_radius_m
+    res["sites_in_window"] = int(np.count_nonzero((np.abs(local.x - lon) < dlon / 2) & (np.abs(local.y - lat) < dlat / 2)))
+    return res
 
 
 _CHINA = None
@@ -213,6 +237,13 @@ def main() -> None:
     ap.add_argument("--dask-px", type=float, default=4e6)
     ap.add_argument("--china-window", default="", help="china: only the windows whose name contains this")
     ap.add_argument("--china-cutoff-db", type=float, default=0.1, help="china: the cutoff tried first [dB]")
+    ap.add_argument("--china-mode", default="expected", choices=("expected", "background"),
+                    help="china: compute.interference_cutoff_mode")
+    ap.add_argument("--china-r0", type=float, default=2000.0, help="china, mode background: background_radius_m")
+    ap.add_argument("--china-isd", type=float, default=None,
+                    help="china, mode background: background_radius_isd (r0 = this x the local ISD, at most --china-r0)")
+    ap.add_argument("--china-marginal", action="store_true",
+                    help="china: also map each window at twice its side and project with the marginal time per pixel")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -236,10 +267,13 @@ def main() -> None:
         for name, window in CN_WINDOWS.items():
             if args.china_window not in name:
                 continue
-            r = in_child({"part": "china", "window": window, "cutoff_db": args.china_cutoff_db}, tmp)
+            spec = {"part": "china", "window": window, "mode": args.china_mode, "r0_m": args.china_r0,
+                    "r0_isd": args.china_isd,
+                    "marginal": args.china_marginal}
+            r = in_child({**spec, "cutoff_db": args.china_cutoff_db}, tmp)
             if "refused" in r:              # dense windows: the 0.1 dB cutoff needs too many sites; 1 dB runs
                 print(name, json.dumps(r), flush=True)
-                r = {**in_child({"part": "china", "window": window, "cutoff_db": 1.0}, tmp), "refused_at_0.1_db": r["refused"]}
+                r = {**in_child({**spec, "cutoff_db": 1.0}, tmp), "refused_at_0.1_db": r["refused"]}
             rows[name] = r
             print(name, json.dumps(r), flush=True)
         if set(rows) != set(CN_WINDOWS):
@@ -249,7 +283,8 @@ def main() -> None:
         tier_of = {"urban": "urban-core (Shanghai)", "suburban": "suburban (Hefei ring)",
                    "rural": "rural (Henan plain)", "remote": "remote (Qinghai)"}
         px_30m = {t: a * 1e6 / 900.0 for t, a in areas.items()}
-        seconds = {t: px_30m[t] * rows[tier_of[t]]["us_per_pixel"] / 1e6 for t in px_30m if t in tier_of}
+        rate = "marginal_us_per_pixel" if args.china_marginal else "us_per_pixel"
+        seconds = {t: px_30m[t] * max(rows[tier_of[t]][rate], 0.0) / 1e6 for t in px_30m if t in tier_of}
         populated = [t for t in ("urban", "suburban", "rural") if t in seconds]
         report["china"] = {
             "windows": rows, "tier_area_km2": {t: round(a) for t, a in areas.items()},
@@ -258,6 +293,7 @@ def main() -> None:
             "populated_pixels": float(f"{sum(px_30m[t] for t in populated):.3g}"),
             "populated_hours_one_machine": round(sum(seconds[t] for t in populated) / 3600, 2),
             "populated_hours_64_workers": round(sum(seconds[t] for t in populated) / 3600 / 64 * 2, 3),
+            "rate": rate,
             "note": "64 workers of one core each: one 2-core machine's time x 2 / 64, linear scaling assumed; "
                     "each window at the cutoff_db it ran with (1 dB where 0.1 dB was refused)",
         }
