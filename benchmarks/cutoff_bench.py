@@ -27,8 +27,9 @@ Cases (synthetic UMa macro networks of benchmarks/coverage_bench.py: 3 sectors, 
 - ``mixed-background``: a city core and its outskirts, 12 km x 12 km at 40 m: 400 sites in the
   central 4 km x 4 km (ISD ~215 m) and 100 around it (ISD ~1.2 km), statistical LOS + shadow fading,
   mode ``background`` through the national path (cellscape.pipeline.national, blocks of 64 px =
-  2.56 km) three times: r0 = 2 km and 4 km everywhere, and ``background_radius_isd`` 3 (r0 = 3
-  local ISDs per block, at most 4 km). The error is reported in the core and outside it.
+  2.56 km): r0 = 2 km and 4 km everywhere, and ``background_radius_isd`` 3 (r0 = 3 local ISDs per
+  block, at most 4 km), with and without ``background_certify_exceedance`` 0.01. The error is
+  reported in the core and outside it.
 
 Also reported: the SINR error where the best server agrees (mean, 99th percentile, largest) and the
 share of pixels whose best server differs (mode ``expected`` certifies neither).
@@ -108,10 +109,13 @@ def run_mixed(cutoff_db: float) -> dict:
     out = {"map": "300 x 300 px of 40 m (12 km square), 400 sites in the central 4 km square, 100 outside, "
                   "statistical LOS + shadow fading; national path, blocks of 64 px",
            "full_s": round(t_full, 3)}
-    for label, r0_max, isd in (("r0 2 km", 2000.0, None), ("r0 4 km", 4000.0, None),
-                               (f"r0 {MIXED_ISD:g} ISD (<= 4 km)", 4000.0, MIXED_ISD)):
+    for label, r0_max, isd, cert in (("r0 2 km", 2000.0, None, None), ("r0 2 km, certify 1 %", 2000.0, None, 0.01),
+                                     ("r0 4 km", 4000.0, None, None),
+                                     (f"r0 {MIXED_ISD:g} ISD (<= 4 km)", 4000.0, MIXED_ISD, None),
+                                     (f"r0 {MIXED_ISD:g} ISD (<= 4 km), certify 1 %", 4000.0, MIXED_ISD, 0.01)):
         run = dataclasses.replace(sc, interference_cutoff_db=cutoff_db, interference_cutoff_mode="background",
-                                  background_radius_m=r0_max, background_radius_isd=isd)
+                                  background_radius_m=r0_max, background_radius_isd=isd,
+                                  background_certify_exceedance=cert)
         t = time.perf_counter()
         tiles = NationalTiles(run, grid, cols, backend="numba", block_px=64)
         sinr = np.full(grid.shape, np.nan, dtype=np.float32)

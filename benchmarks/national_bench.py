@@ -16,7 +16,7 @@ overviews, KPIs), every run in its own process so that its peak RSS is its own:
   speed-up (target >= 1.8x).
 
 Usage: python benchmarks/national_bench.py [--parts scaling,china,dask] [--scaling-px 4e6,64e6,256e6]
-       [--china-window Shanghai] [--china-cutoff-db 0.1] [--china-mode expected|background] [--china-r0 2000] [--china-isd 3]
+       [--china-window Shanghai] [--china-cutoff-db 0.1] [--china-mode expected|background] [--china-r0 2000] [--china-isd 3] [--china-certify 0.01]
        [--china-marginal]
 Results: benchmarks/RESULTS.md, "National scale".
 """
@@ -177,7 +177,8 @@ def _china_window(spec: dict, cols, lon: float, lat: float, side_km: float, out:
     bounds = (lon - dlon / 2, lat - dlat / 2, lon + dlon / 2, lat + dlat / 2)
     sc = replace(base_scenario(bounds, "EPSG:4326", 30.0), interference_cutoff_db=spec.get("cutoff_db", 0.1),
                  interference_cutoff_mode=spec.get("mode", "expected"), background_radius_m=spec.get("r0_m", 2000.0),
-                 background_radius_isd=spec.get("r0_isd"))
+                 background_radius_isd=spec.get("r0_isd"),
+                 background_certify_exceedance=spec.get("certify"))
     near = np.nonzero((np.abs(cols.x - lon) < dlon / 2 + 1.0) & (np.abs(cols.y - lat) < dlat / 2 + 1.0))[0]
     local = cols.take(near)
     try:
@@ -242,6 +243,8 @@ def main() -> None:
     ap.add_argument("--china-r0", type=float, default=2000.0, help="china, mode background: background_radius_m")
     ap.add_argument("--china-isd", type=float, default=None,
                     help="china, mode background: background_radius_isd (r0 = this x the local ISD, at most --china-r0)")
+    ap.add_argument("--china-certify", type=float, default=None,
+                    help="china, mode background: background_certify_exceedance (e.g. 0.01)")
     ap.add_argument("--china-marginal", action="store_true",
                     help="china: also map each window at twice its side and project with the marginal time per pixel")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -268,7 +271,7 @@ def main() -> None:
             if args.china_window not in name:
                 continue
             spec = {"part": "china", "window": window, "mode": args.china_mode, "r0_m": args.china_r0,
-                    "r0_isd": args.china_isd,
+                    "r0_isd": args.china_isd, "certify": args.china_certify,
                     "marginal": args.china_marginal}
             r = in_child({**spec, "cutoff_db": args.china_cutoff_db}, tmp)
             if "refused" in r:              # dense windows: the 0.1 dB cutoff needs too many sites; 1 dB runs

@@ -171,6 +171,10 @@ def test_scenario_option_and_geometric_refused():
         parse_scenario(_mapping(interference_cutoff_mode="expected", background_radius_isd=3))
     with pytest.raises(ScenarioError, match=r"compute.background_radius_isd: Input should be greater than or equal to 1"):
         parse_scenario(_mapping(interference_cutoff_mode="background", background_radius_isd=0.5))
+    assert parse_scenario(_mapping(interference_cutoff_mode="background", background_certify_exceedance=0.01)
+                          ).background_certify_exceedance == 0.01
+    with pytest.raises(ScenarioError, match=r"^compute.background_certify_exceedance: goes with"):
+        parse_scenario(_mapping(interference_cutoff_mode="bound", background_certify_exceedance=0.01))
 
 
 def test_local_isd_follows_the_density_and_r0_stays_within_its_limits():
@@ -228,3 +232,58 @@ def test_select_background_keeps_candidates_within_two_r0():
     within = [i for i in range(len(XS)) if np.hypot(XS[i] - (-25.0), YS[i] - (-25.0)) <= r]
     assert sel.candidates.tolist() == within and set(sel.sites) <= set(within)
 
+
+
+def test_exceedance_tables_are_the_lognormal_quantiles():
+    """cutoff._exceedance_tables: the gain a link exceeds with probability eps: NLOS alone
+    N + sigma Q^-1(eps) dB; LOS with probability p: p Q((x - L)/s_L) + (1 - p) Q((x - N)/s_N) = eps."""
+    from scipy.special import ndtr, ndtri
+
+    st = _example_static()
+    g = st.gain_nlos_lin.astype(float)
+    n_u = g.shape[1]
+    sig = np.full(g.shape, 6.0, np.float32)
+    p = np.clip(18.0 / np.maximum((np.arange(n_u) * st.u_step) ** 2, 18.0), 0, 1)[None, :].astype(np.float32)
+    st6 = replace(st, sf_std_nlos_db=sig, sf_std_los_db=np.full(g.shape, 4.0, np.float32),
+                  gain_los_lin=(g * 1000.0).astype(np.float32), p_los=p)
+    rows = np.zeros(1, np.int64)
+    eps = 1e-2
+    q = cutoff._exceedance_tables(st6, rows, shadow_fading=True, los_mode="nlos", eps=eps)
+    want = cutoff._tail_max(cutoff._pair_max(g) * 10.0 ** (6.0 * -ndtri(eps) / 10.0))
+    np.testing.assert_allclose(q, want, rtol=1e-9)
+    assert np.allclose(cutoff._exceedance_tables(st6, rows, shadow_fading=False, los_mode="nlos", eps=eps),
+                       cutoff._tail_max(cutoff._pair_max(g)), rtol=1e-9)
+    qs = cutoff._exceedance_tables(st6, rows, shadow_fading=True, los_mode="statistical", eps=eps)
+    k = 400
+    x = 10.0 * np.log10(qs[0, k])
+    pk = max(p[0, k], p[0, k + 1])
+    l_db = 10.0 * np.log10(max(st6.gain_los_lin[0, k], st6.gain_los_lin[0, k + 1]))
+    n_db = 10.0 * np.log10(max(g[0, k], g[0, k + 1]))
+    exceed = pk * ndtr(-(x - l_db) / 4.0) + (1 - pk) * ndtr(-(x - n_db) / 6.0)
+    assert exceed <= eps * (1 + 1e-9) and qs[0, k] >= want[0, k]        # LOS can only raise the quantile
+    assert np.all(np.diff(qs[0]) <= 0)                                   # tail maximum: non-increasing
+
+
+@needs_numba
+def test_certification_with_the_draws_finds_far_best_servers_the_means_miss():
+    """A sparse network around a dense core: with the left-out sites' expected power only, a far LOS
+    site can be the full sum's best server; certified with their 1 % draws (cutoff.certify_index),
+    fewer pixels differ."""
+    rng = np.random.default_rng(2)
+    core = rng.uniform(3000.0, 5000.0, (60, 2))
+    outer = rng.uniform(0.0, 8000.0, (200, 2))
+    outer = outer[(np.abs(outer - 4000.0) > 1000.0).any(axis=1)][:20]
+    base = _tn.network(n_sites=80, width_m=8000.0, height_m=8000.0, resolution_m=80.0, interference_cutoff_db=1.0,
+                       interference_cutoff_mode="background", background_radius_m=1000.0, mem_limit_mb=64.0,
+                       background_certify_exceedance=0.01)
+    sites = tuple(replace(s, x=_tn.X0 + float(x), y=_tn.Y0 + float(y)) for s, (x, y) in zip(base.sites, np.vstack([core, outer])))
+    sc = replace(base, sites=sites)
+    grid, xy = localize(sc)
+    full = compute_coverage(replace(sc, interference_cutoff_db=None), grid, xy)
+    certified = compute_coverage(sc, grid, xy)
+    assert CoverageTiles(sc, grid, xy).index.certify.mode == "certify"
+    by_means_map = compute_coverage(replace(sc, background_certify_exceedance=None), grid, xy)   # the default
+    assert CoverageTiles(replace(sc, background_certify_exceedance=None), grid, xy).index.certify is None
+    by_means = np.mean(by_means_map.best_sector != full.best_sector)
+    by_draws = np.mean(certified.best_sector != full.best_sector)
+    assert by_draws < by_means and by_means > 0

@@ -31,12 +31,15 @@ site with w < 1 somewhere in the tile is one), and the kept ones those the budge
 a coarse grid of the tile (every :data:`COARSE_STEP_PX` pixels), interpolated bilinearly, clipped
 at 0, times each pixel's building entry loss and the load factor, and added to the kernel's
 interference: SINR = S / (L (I_K + a_p BG) + N). The best server and RSRP are those of the kept sites,
-certified as in mode "expected" (module cellscape.coverage.cutoff): against each left-out site's
-EXPECTED power, not its draw. So where sites are sparse relative to r0 a site beyond 2 r0 that
-draws LOS can be the full sum's best server (UMa p_LOS ~ 18 / d stays > 0.4 % at 4 km): outside a
-city core with ISD ~1.2 km, r0 = 2 km gave another best server on 1.4 % of the pixels (RSRP there up
-to ~18 dB low), r0 = 4 km on 0.03 % (benchmarks/cutoff_bench.py, case ``mixed-background``). Keep
-r0 at 3 or more ISDs (``compute.background_radius_isd``).
+certified as in mode "expected" against each left-out site's expected power, or, with
+``compute.background_certify_exceedance`` p, against the gain it exceeds with probability p over its
+LOS state and shadow fading (:func:`cellscape.coverage.cutoff.certify_index`). A site beyond 2 r0
+that draws LOS can be the full sum's best server (UMa p_LOS ~ 18 / d stays > 0.4 % at 4 km):
+outside a city core with ISD ~1.2 km at r0 = 2 km that happened on 1.4 % of the pixels against the
+means (RSRP there up to ~18 dB low), 0.5 % with p = 1 %; at r0 of 3 ISDs on 0.11 % and 0.09 %
+(benchmarks/cutoff_bench.py, case ``mixed-background``). p = 1 % costs 2.3x on the China windows
+(benchmarks/RESULTS.md): keep r0 at 3 or more ISDs (``compute.background_radius_isd``) first.
+Neither is a bound: a rarer draw can still win.
 
 The raster: the sector sites counted per sector kind (distance-table row, antenna pattern, p_RE) on
 a square grid of cell ``r0_m / 4`` over the map (or block) and :data:`REACH_R0` x r0 around it, convolved

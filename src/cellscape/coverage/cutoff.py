@@ -432,6 +432,7 @@ class CutoffIndex:
     mode: str = "bound"
     site_sum_mw: np.ndarray | None = None    # (n_sites,) :func:`site_gain_sum_mw` of each site
     background: "BackgroundModel | None" = None   # mode "background" (cellscape.coverage.background)
+    certify: "CutoffIndex | None" = None   # mode "background": the index the best server is certified with
 
     @property
     def n_sites(self) -> int:
@@ -537,6 +538,80 @@ def _expected_tables(st: KernelStatic, rows: np.ndarray, *, shadow_fading: bool,
         any_lin = _tail_max(np.maximum(g_los * dmax * m_los, marched * m_nlos))
         nlos_lin = _tail_max(nlos)
     return any_lin, nlos_lin
+
+
+CERTIFY_EXCEEDANCE = 1e-2
+"""Default ``eps`` of :func:`certify_index` (mode "background" with
+``compute.background_certify_exceedance``, the value the docs measure): a left-out site is taken as a
+possible best server at a pixel when its link gain there exceeds what the pixel's best kept RSRP
+needs with a probability above it (one link, over its LOS draw and shadow fading)."""
+
+
+def _normal_tail(z: np.ndarray) -> np.ndarray:
+    """P(Z > z), Z ~ N(0, 1) (z may be +-inf)."""
+    from scipy.special import ndtr
+
+    return ndtr(-z)
+
+
+def _exceedance_tables(st: KernelStatic, rows: np.ndarray, *, shadow_fading: bool, los_mode: str,
+                       eps: float) -> np.ndarray:
+    """(n_groups, n_u): per distance interval [k, k + 1] of the rows ``rows``, a gain that a link
+    exceeds with probability at most ``eps`` (LOS with p_LOS, else NLOS, each with its lognormal shadow
+    fading; p, gains and spreads each at their interval's larger node, which can only raise the
+    probability), then the tail maximum over distance. Solved by bisection in dB (60 halvings of a
+    span < 400 dB: to 1e-15 dB)."""
+    g_los = _pair_max(st.gain_los_lin[rows].astype(float))                        # (n_groups, n_u)
+    g_nlos = _pair_max(st.gain_nlos_lin[rows].astype(float))
+    s_los = _pair_max(st.sf_std_los_db[rows].astype(float)) if shadow_fading else np.zeros_like(g_los)
+    s_nlos = _pair_max(st.sf_std_nlos_db[rows].astype(float)) if shadow_fading else np.zeros_like(g_nlos)
+    if los_mode == "statistical":
+        p = _pair_max(np.clip(st.p_los[rows].astype(float), 0.0, 1.0))
+    elif los_mode == "los":
+        p = np.ones_like(g_los)
+    elif los_mode == "nlos":
+        p = np.zeros_like(g_los)
+    else:
+        raise ValueError(f"los_mode={los_mode!r}: the exceedance tables need a random or fixed LOS state")
+    tiny = 1e-300
+    l_db = 10.0 * np.log10(np.maximum(g_los, tiny))
+    n_db = 10.0 * np.log10(np.maximum(g_nlos, tiny))
+
+    def tail(x_db, mean_db, sigma_db):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(sigma_db > 0.0, (x_db - mean_db) / np.where(sigma_db > 0.0, sigma_db, 1.0),
+                         np.where(x_db < mean_db, -np.inf, np.inf))
+        return _normal_tail(z)
+
+    lo = np.minimum(l_db, n_db) - 60.0
+    hi = np.maximum(l_db + 12.0 * s_los, n_db + 12.0 * s_nlos) + 1.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        exceed = p * tail(mid, l_db, s_los) + (1.0 - p) * tail(mid, n_db, s_nlos)
+        above = exceed > eps
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    return _tail_max(10.0 ** (hi / 10.0))
+
+
+def certify_index(index: CutoffIndex, *, shadow_fading: bool, los_mode: str, eps: float = CERTIFY_EXCEEDANCE,
+                  far: FarField | None = None) -> CutoffIndex:
+    """The index mode "background" certifies its best servers with: ``index`` with each group's
+    path gain replaced by the gain a link exceeds with probability at most ``eps``
+    (:func:`_exceedance_tables`) instead of its expectation, and the far field of those (``far``:
+    the whole network's, for a subset of it). :func:`widen`, :func:`certify_radius` and the
+    selection's ``max_dropped_mw`` / ``far_single_mw`` read it: a left-out site that could draw a
+    LOS link or a strong shadow fading at a pixel (probability > eps) is looked at, one that only
+    its expectation would rule out is not missed."""
+    st = index.static
+    rows = np.zeros(int(index.site_group.max()) + 1 if index.site_group.size else 0, dtype=np.int64)
+    rows[index.site_group] = st.site_rows()
+    q = _exceedance_tables(st, rows, shadow_fading=shadow_fading, los_mode=los_mode, eps=eps)
+    cert = replace(index, path_any_lin=q, path_nlos_lin=q, mode="certify", background=None, certify=None, far=None)
+    if far is None:
+        far = far_field(st.site_x_m, st.site_y_m, index.site_group,
+                        kind_bounds_mw(cert, group_max(index.site_group, index.site_sum_mw)), st.u_step)
+    return replace(cert, far=far)
 
 
 def build_index(static: KernelStatic, *, cutoff_db: float, site_group, shadow_fading: bool,
@@ -768,7 +843,7 @@ def select(index: CutoffIndex, x_m, y_m, *, gain: float = 1.0) -> TileSelection:
         r, far_charge, far_single = far_radius(index, x_m, y_m, gain=gain)
         far_single = far_single if far_charge > 0.0 else 0.0
     else:
-        ff = index.far
+        ff = (index.certify or index).far
         k = int(math.floor(math.sqrt(2.0 * index.background.r0_m) / ff.u_step)) - 1
         r, far_charge = background_radius_m(index, x_m, y_m), 0.0
         far_single = float(ff.envelope_mw[min(max(k, 0), ff.envelope_mw.size - 1)])
@@ -784,6 +859,8 @@ def select(index: CutoffIndex, x_m, y_m, *, gain: float = 1.0) -> TileSelection:
     kept = np.sort(cand[order[n_drop:]])
     dropped_bound = far_charge + (float(cum[n_drop - 1]) if n_drop else 0.0)
     max_dropped = float(np.max(peak[order[:n_drop]])) if n_drop else 0.0
+    if n_drop and index.certify is not None:      # mode background: the dropped sites' draws, not means
+        max_dropped = float(np.max(site_bounds_mw(index.certify, cand[order[:n_drop]], x_m, y_m)[1]))
     return TileSelection(sites=kept, sectors=_sectors_of(index, kept), dropped_bound_mw=dropped_bound,
                          max_dropped_mw=max_dropped, n_sites_total=index.n_sites, candidates=cand,
                          far_single_mw=far_single, radius_m=r)

@@ -201,6 +201,7 @@ class NetworkContext:
     sf_common_decorrelation_m: float | None
     far: cutoff.FarField | None = None
     background: background.BackgroundRaster | None = None   # mode "background": the raster of the part's area
+    far_certify: cutoff.FarField | None = None   # mode "background": the far field of cutoff.certify_index
 
 
 def network_context(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, environments) -> NetworkContext:
@@ -675,7 +676,13 @@ def cutoff_index(run: PreparedRun, cutoff_db: float) -> cutoff.CutoffIndex:
         kind, rep = background.sector_kinds(st)
         raster = background.build_raster(model, st, rep, st.site_x_m[st.sector_site], st.site_y_m[st.sector_site],
                                          kind, run.grid.bounds_m)
-    return replace(index, background=replace(model, raster=raster))
+    index = replace(index, background=replace(model, raster=raster))
+    if sc.background_certify_exceedance is None:
+        return index
+    cert = cutoff.certify_index(index, shadow_fading=run.fields.sf_own is not None, los_mode=sc.los_mode,
+                                eps=sc.background_certify_exceedance,
+                                far=None if network is None else network.far_certify)
+    return replace(index, certify=cert)
 
 
 def with_background(index: cutoff.CutoffIndex, run: PreparedRun, sel: cutoff.TileSelection, out, x: np.ndarray,
@@ -832,8 +839,9 @@ def _cutoff_tile(run: PreparedRun, index: cutoff.CutoffIndex, window: Window, ke
         del tile, out
     unsure = cutoff.uncertain_pixels(out.rsrp_dbm, sel)
     if unsure.any():
-        needs(cutoff.widen_radius_m(index, sel, x, y, out.rsrp_dbm, unsure))
-        wider = cutoff.widen(index, sel, x, y, out.rsrp_dbm, unsure)
+        cert = index.certify or index          # mode background: the left-out sites' draws, not their means
+        needs(cutoff.widen_radius_m(cert, sel, x, y, out.rsrp_dbm, unsure))
+        wider = cutoff.widen(cert, sel, x, y, out.rsrp_dbm, unsure)
         if wider.sites.size > sel.sites.size:     # else nothing could be stronger there: certified as it is
             stats.tiles_widened += 1
             stats.pixels_widened += int(unsure.sum())

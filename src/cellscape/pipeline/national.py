@@ -98,7 +98,13 @@ def network_of(scenario: Scenario, grid: RasterGrid, columns: SiteColumns,
     del code
     bounds = cutoff.kind_bounds_mw(kinds, cutoff.group_max(kind, sums))
     far = cutoff.far_field(xy_m[:, 0], xy_m[:, 1], kind, bounds, run.static.u_step)
-    return replace(network, far=far), run, replace(kinds, far=far)
+    if kinds.certify is None:
+        return replace(network, far=far), run, replace(kinds, far=far)
+    # mode background: the far field the best servers are certified with (cutoff.certify_index)
+    cert_bounds = cutoff.kind_bounds_mw(kinds.certify, cutoff.group_max(kind, sums))
+    far_c = cutoff.far_field(xy_m[:, 0], xy_m[:, 1], kind, cert_bounds, run.static.u_step)
+    return (replace(network, far=far, far_certify=far_c), run,
+            replace(kinds, far=far, certify=replace(kinds.certify, far=far_c)))
 
 
 def _sector_keys(columns: SiteColumns) -> np.ndarray:
@@ -410,8 +416,8 @@ class NationalTiles:
             # computes the window twice (finish). The sites held do not change the tile's bits.
             radius_m = 2.0 * r0_m + math.hypot(x[-1] - x[0], y[-1] - y[0]) / 2.0
             for below_db in BACKGROUND_CERTIFY_BELOW_DB:          # the deepest floor whose sites are few
-                certify = cutoff.certify_radius(self._kinds_index, x, y,
-                                                self._kinds_index.budget_mw * 10.0 ** (-below_db / 10.0))
+                cert = self._kinds_index.certify or self._kinds_index
+                certify = cutoff.certify_radius(cert, x, y, cert.budget_mw * 10.0 ** (-below_db / 10.0))
                 if (math.isfinite(certify)
                         and self.tree.query_ball_point(centre, certify, return_length=True) <= COMFORT_SITES):
                     radius_m = max(radius_m, certify)

@@ -198,6 +198,11 @@ class ComputeSpec(_Spec):
         description="Mode background: r0 follows the network's density, this many inter-site distances "
                     "(estimated from the nearest 50 sites), at most background_radius_m; null: r0 = "
                     "background_radius_m everywhere.")
+    background_certify_exceedance: Float | None = Field(
+        None, gt=0.0, le=0.5,
+        description="Mode background: the best server is checked against the gain each left-out site "
+                    "exceeds with this probability (its LOS draw and shadow fading); null: against its "
+                    "expected power (faster; a far site that draws LOS may be missed).")
 
 
 class ScenarioSpec(_Spec):
@@ -452,10 +457,11 @@ def _cross_field_issues(spec: ScenarioSpec) -> list[str]:
     if spec.los_mode == "geometric" and spec.buildings is None and spec.terrain is None:
         issues.append("los_mode: 'geometric' judges links against buildings or terrain; add a buildings: "
                       "or terrain: block, or use los_mode: statistical")
-    if (spec.compute is not None and spec.compute.background_radius_isd is not None
-            and spec.compute.interference_cutoff_mode != "background"):
-        issues.append("compute.background_radius_isd: goes with compute.interference_cutoff_mode: background, "
-                      f"got mode {spec.compute.interference_cutoff_mode!r}")
+    for name in ("background_radius_isd", "background_certify_exceedance"):
+        if (spec.compute is not None and getattr(spec.compute, name) is not None
+                and spec.compute.interference_cutoff_mode != "background"):
+            issues.append(f"compute.{name}: goes with compute.interference_cutoff_mode: background, "
+                          f"got mode {spec.compute.interference_cutoff_mode!r}")
     if (spec.compute or ComputeSpec()).interference_cutoff_mode == "background" and spec.los_mode == "geometric":
         issues.append("compute.interference_cutoff_mode: 'background' needs a random LOS state (los_mode statistical, "
                       "los or nlos), got los_mode: 'geometric'")
@@ -590,4 +596,6 @@ def _to_records(spec: ScenarioSpec) -> Scenario:
         interference_cutoff_mode=compute.interference_cutoff_mode,
         background_radius_m=float(compute.background_radius_m),
         background_radius_isd=(None if compute.background_radius_isd is None else float(compute.background_radius_isd)),
+        background_certify_exceedance=(None if compute.background_certify_exceedance is None
+                                       else float(compute.background_certify_exceedance)),
     )

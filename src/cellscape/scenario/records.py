@@ -211,6 +211,7 @@ class Scenario:
     interference_cutoff_mode: InterferenceCutoffMode = "bound"   # "bound": per pixel; "expected": in expectation
     background_radius_m: float = DEFAULT_BACKGROUND_RADIUS_M      # r0 of mode "background"
     background_radius_isd: float | None = None   # r0 = min(background_radius_m, this x the local ISD)
+    background_certify_exceedance: float | None = None   # best server checked against left-out draws (None: means)
     site_keys: tuple[int, ...] | None = None   # random stream of each site's fields (None: its index);
     # set by planning so that a site draws the same shadowing in every network it is part of
 
