@@ -23,7 +23,10 @@ from cellscape.scenario.sensing import DEFAULT_MAX_BASELINE_M
 from cellscape.sensing._reduce import reduce_tile_numba, reduce_tile_numpy
 from cellscape.sensing.detection import detection_probability
 from cellscape.sensing.radar import echo_power_dbm, target_coupling_loss_db
-from cellscape.sensing.rcs import RCS_MODEL_1
+from cellscape.pipeline.coverage import localize
+from cellscape.pipeline.sense import sensing_scenario
+from cellscape.sensing.rcs import RCS_MODEL_1, rcs_model_1_db
+from cellscape.sensing.rcs_maps import bistatic_angle_at_deg
 
 from .test_sense_pipeline import X0, Y0, maps_of, scenario_dict, sensing_of
 
@@ -94,14 +97,17 @@ def mid_run():
 def test_hand_worked_pixel_on_the_baseline_midpoint(mid_run):
     """Row 20, column 30: 150 m from both sites. Echo of A -> B from the engine's two one-way maps,
     SNR, Pd, both ordered pairs detecting or none, and the range resolution of the 3-D triangle:
-    beta/2 is the angle between each leg and the vertical, cos(beta/2) = (25 - 1.5) / sqrt(150^2 + 23.5^2)."""
+    beta/2 is the angle between each leg and the vertical, cos(beta/2) = (25 - 1.5) / sqrt(150^2 + 23.5^2);
+    the human (RCS model 1) echoes with -3 sin(beta/2) dB, sin(beta/2) = 150 / sqrt(150^2 + 23.5^2)
+    (TR 38.901 eq. 7.9.2-2: -2.964 dB here)."""
     b = mid_run.maps["bistatic"]
     m = maps_of(mid_run, backend="numpy")
     row, col = 20, 30
     p_re = 46.0 - 10 * math.log10(3276)
     r_a, r_b = float(m.rsrp_dbm[0, row, col]), float(m.rsrp_dbm[1, row, col])
     assert r_a == pytest.approx(r_b, abs=1e-4)                    # equidistant, identical sites
-    echo = r_a + (r_b - p_re) + APERTURE_DB + HUMAN
+    beta_db = -3.0 * 150.0 / math.hypot(150.0, 23.5)
+    echo = r_a + (r_b - p_re) + APERTURE_DB + HUMAN + beta_db
     snr = echo + GAIN_DB - NOISE_DBM
     assert float(b.sensing_snr_db[row, col]) == pytest.approx(snr, abs=1e-3)
     assert float(b.detection_probability[row, col]) == pytest.approx(float(detection_probability(snr, 1e-6)),
@@ -145,7 +151,8 @@ def test_brute_force_over_sector_pairs(power_dbm):
     """The tiny scenario (site A: 3 sectors, site B: 1, statistical LOS and shadow fading; with 40 dBm
     one of A's sectors has its own power, so the per-sector path runs): the best bistatic SNR equals
     the maximum over all 6 ordered sector pairs of the TR 38.901 two-segment echo, from the engine's
-    sector maps; mode both gives the monostatic maps unchanged."""
+    sector maps, with the human's (RCS model 1) -3 sin(beta/2) at each pixel's bistatic angle; mode
+    both gives the monostatic maps unchanged."""
     d_both = scenario_dict(sensing={"target": "human", "mode": "both"})
     d_mono = scenario_dict()
     for d in (d_both, d_mono):
@@ -158,12 +165,17 @@ def test_brute_force_over_sector_pairs(power_dbm):
     m = maps_of(both)
     p = m.tx_power_per_re_dbm.astype(float)
     site = m.sector_site
+    _, xy = localize(sensing_scenario(both.sensing))
+    gx, gy = np.meshgrid(m.grid.x_centers_m(), m.grid.y_centers_m())
+    target = np.stack([gx, gy, np.full(gx.shape, both.sensing.target_height_m)], axis=-1)
+    antenna = [[*xy[i], 25.0] for i in range(2)]
     best = np.full(m.grid.shape, -np.inf)
     for a in range(m.n_sectors):
         for b in range(m.n_sectors):
             if site[a] != site[b]:
                 loss = target_coupling_loss_db(p[a] - m.rsrp_dbm[a], p[b] - m.rsrp_dbm[b], HUMAN, 3.5)
-                best = np.maximum(best, echo_power_dbm(p[a], 0.0, 0.0, loss))
+                beta_db = rcs_model_1_db(0.0, bistatic_angle_at_deg(target, antenna[site[a]], antenna[site[b]]))
+                best = np.maximum(best, echo_power_dbm(p[a], 0.0, 0.0, loss) + beta_db)
     np.testing.assert_allclose(both.maps["bistatic"].sensing_snr_db, best + GAIN_DB - NOISE_DBM, atol=2e-4)
 
 

@@ -142,6 +142,19 @@ def test_pixel_rcs_pairs_symmetric_and_bounded():
     assert mono.max() <= rcs.max_delta_db and not np.array_equal(mono[0], mono[1])
 
 
+def test_pixel_rcs_model_1_bistatic_angle_term():
+    """Model 1 (eq. 7.9.2-2): -3 sin(beta/2) for TX != RX, 0 for a monostatic link; beta from the
+    pixel's own geometry (a target 100 m off the middle of a 200 m baseline, all at 1.5 m: 90 deg)."""
+    rcs = PixelRcs(target="human", base_rcs_dbsm=sensing_target_rcs_dbsm("human"), heading_deg=None, draw=False,
+                   sigma_s_std_db=3.94, seed=1, site_xyz_m=np.array([[-100.0, 0.0, 1.5], [100.0, 0.0, 1.5]]),
+                   target_height_m=1.5, model_1_beta=True)
+    x, y = np.array([0.0, 100.0]), np.array([100.0, 0.0])      # (0, 100): beta 90; (100, 0): on RX (beta 0 / 180)
+    ab = rcs.pair_db([0], [1], slice(0, 2), slice(0, 2), x, y)
+    assert ab.shape == (1, 2, 2) and ab[0, 0, 0] == pytest.approx(-3.0 * math.sin(math.radians(45.0)), abs=1e-6)
+    assert ab.max() <= rcs.max_delta_db == 0.0 and ab.min() >= -3.0
+    np.testing.assert_array_equal(rcs.mono_db([0, 1], slice(0, 2), slice(0, 2), x, y), 0.0)
+
+
 # --------------------------------------------------------------------------------------------
 # kernels
 

@@ -92,12 +92,15 @@ def one_ue():
 
 def test_pixel_by_hand(one_ue):
     """Pixel (row 20, col 30), 150 m from both sites and 150 m from U1 (all at 1.5 m): the best of
-    A -> U1 and B -> U1, RSRP from the engine's one-way map, free space to the UE, UE noise 9 dB."""
+    A -> U1 and B -> U1, RSRP from the engine's one-way map, free space to the UE, UE noise 9 dB.
+    The rays target -> site (150 m along x, 23.5 m up) and target -> U1 (150 m along -y) are
+    perpendicular: beta = 90 deg, and the human (RCS model 1) echoes -3 sin(45 deg) = -2.121 dB
+    (eq. 7.9.2-2)."""
     t = one_ue.maps["trp_ue"]
     m = maps_of(one_ue, backend="numpy")
     row, col = 20, 30
     rsrp = max(float(m.rsrp_dbm[0, row, col]), float(m.rsrp_dbm[1, row, col]))
-    echo = rsrp - fspl(150.0) + APERTURE_DB + HUMAN
+    echo = rsrp - fspl(150.0) + APERTURE_DB + HUMAN - 3.0 * math.sin(math.radians(45.0))
     snr = echo + GAIN_DB - UE_NOISE_DBM
     assert float(t.sensing_snr_db[row, col]) == pytest.approx(snr, abs=2e-3)
     assert float(t.detection_probability[row, col]) == pytest.approx(float(detection_probability(snr, 1e-6)), abs=1e-5)

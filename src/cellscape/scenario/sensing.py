@@ -134,9 +134,18 @@ class Sensing:
     ues: tuple[SensingUe, ...] = ()
 
     @property
+    def model_1_bistatic(self) -> bool:
+        """True when the target has RCS model 1 and the block asks for bistatic or TRP-UE maps: those
+        echoes carry the bistatic-angle term -3 sin(beta/2) of eq. 7.9.2-2 at each pixel."""
+        from cellscape.sensing.rcs import RCS_MODEL_1, SENSING_TARGETS    # lazy: the scenario layer stays light
+
+        return SENSING_TARGETS[self.target] in RCS_MODEL_1 and any(m != "monostatic" for m in self.modes)
+
+    @property
     def per_pixel_rcs(self) -> bool:
-        """True when the echoes carry a per-pixel RCS term (a sigma_S draw or a fixed heading)."""
-        return self.rcs_random == "draw" or self.target_heading_deg is not None
+        """True when the echoes carry a per-pixel RCS term (a sigma_S draw, a fixed heading, or model
+        1's bistatic angle)."""
+        return self.rcs_random == "draw" or self.target_heading_deg is not None or self.model_1_bistatic
 
     @property
     def modes(self) -> tuple[str, ...]:

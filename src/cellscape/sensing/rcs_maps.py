@@ -32,6 +32,7 @@ from cellscape.sensing.rcs import (
     SENSING_TARGETS,
     SPEC,
     bistatic_geometry,
+    rcs_model_1_db,
     rcs_pattern_db,
     sigma_s_mean_db,
 )
@@ -203,6 +204,23 @@ def heading_rcs_max_dbsm(target: str) -> float:
     return float(max(p.g_max_db for p in RCS_MODEL_2[SENSING_TARGETS[target]].points))
 
 
+def bistatic_angle_at_deg(target_xyz_m, tx_xyz_m, rx_xyz_m) -> np.ndarray:
+    """The bistatic angle beta at the target between the rays target -> TX and target -> RX, in
+    [0, 180] (0: monostatic) [deg]; ``target_xyz_m`` (..., 3), ``tx_xyz_m`` / ``rx_xyz_m`` (3,) or
+    broadcast with it.
+
+    >>> float(bistatic_angle_at_deg([0.0, 100.0, 1.5], [-100.0, 0.0, 1.5], [100.0, 0.0, 1.5]))
+    90.0
+    """
+    t = np.asarray(target_xyz_m, dtype=float)
+    u_i = np.asarray(tx_xyz_m, dtype=float) - t
+    u_s = np.asarray(rx_xyz_m, dtype=float) - t
+    norm = np.linalg.norm(u_i, axis=-1) * np.linalg.norm(u_s, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos_beta = np.where(norm > 0.0, np.sum(u_i * u_s, axis=-1) / np.where(norm > 0.0, norm, 1.0), 1.0)
+    return np.degrees(np.arccos(np.clip(cos_beta, -1.0, 1.0)))
+
+
 @dataclass(frozen=True)
 class PixelRcs:
     """The per-pixel RCS terms of one sensing run: what the maps add, in dB, to each echo whose
@@ -211,7 +229,9 @@ class PixelRcs:
     ``heading_deg``: None (no angular term) or the target's heading (model-2 targets only);
     ``draw``: add one sigma_S draw per pixel and TRP (pair) of ``sigma_s_std_db``;
     ``site_xyz_m`` (n_sites, 3): TRP antenna positions (x, y, height above local ground);
-    ``target_height_m``: the targets' height above local ground.
+    ``target_height_m``: the targets' height above local ground;
+    ``model_1_beta``: a model-1 target: add -3 sin(beta/2) of eq. 7.9.2-2 to every link whose TX and
+    RX differ (beta the bistatic angle at the pixel; 0 for a monostatic link).
     """
 
     target: str
@@ -222,6 +242,7 @@ class PixelRcs:
     seed: int
     site_xyz_m: np.ndarray
     target_height_m: float
+    model_1_beta: bool = False
 
     @property
     def max_delta_db(self) -> float:
@@ -254,6 +275,11 @@ class PixelRcs:
             t = self._target_xyz(x_m, y_m)
             for k in range(tx.shape[0]):
                 out[k] = heading_rcs_dbsm(self.target, self.heading_deg, t, tx[k], rx[k]) - self.base_rcs_dbsm
+        elif self.model_1_beta:
+            t = self._target_xyz(x_m, y_m)
+            for k in range(tx.shape[0]):
+                if not np.array_equal(tx[k], rx[k]):
+                    out[k] = rcs_model_1_db(0.0, bistatic_angle_at_deg(t, tx[k], rx[k]))
         if self.draw:
             out += sigma_s_field_db(self.seed, list(keys), rows.start, rows.stop, cols.start, cols.stop,
                                     self.sigma_s_std_db)
@@ -282,7 +308,7 @@ class PixelRcs:
         return self.links_db(keys, self.site_xyz_m[a], np.asarray(ue_xyz_m, dtype=float)[u], rows, cols, x_m, y_m)
 
 
-__all__ = ["HEADING_TARGETS", "PixelRcs", "RCS_CHUNK_PX", "RCS_RANDOM_CHOICES", "RCS_SIGMA_S_MONO",
+__all__ = ["HEADING_TARGETS", "PixelRcs", "bistatic_angle_at_deg", "RCS_CHUNK_PX", "RCS_RANDOM_CHOICES", "RCS_SIGMA_S_MONO",
            "RCS_SIGMA_S_PAIR", "RCS_SIGMA_S_TRP_UE", "heading_rcs_dbsm", "heading_rcs_max_dbsm", "sigma_s_field_db",
            "sigma_s_max_db",
            "sigma_s_std_db"]
