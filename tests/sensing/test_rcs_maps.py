@@ -155,6 +155,26 @@ def test_pixel_rcs_model_1_bistatic_angle_term():
     np.testing.assert_array_equal(rcs.mono_db([0, 1], slice(0, 2), slice(0, 2), x, y), 0.0)
 
 
+def test_model_1_bistatic_kernel_equals_numpy_and_the_angle():
+    """The numba kernel of the model-1 term equals its numpy twin and -3 sin(beta/2) of
+    bistatic_angle_at_deg (float32), on random links and a grid that passes through antennas."""
+    from cellscape.sensing.rcs import rcs_model_1_db
+    from cellscape.sensing.rcs_maps import _model_1_bistatic_db_numpy, bistatic_angle_at_deg, model_1_bistatic_db
+
+    rng = np.random.default_rng(8)
+    tx = np.column_stack([rng.uniform(-300, 300, (6, 2)), rng.uniform(1.5, 40, 6)])
+    rx = np.column_stack([rng.uniform(-300, 300, (6, 2)), rng.uniform(1.5, 40, 6)])
+    rx[2] = tx[2]                                                     # a monostatic link: 0
+    x, y = np.linspace(-400, 400, 33), np.linspace(350, -350, 29)
+    got = model_1_bistatic_db(x, y, 1.5, tx, rx)
+    np.testing.assert_allclose(got, _model_1_bistatic_db_numpy(x, y, 1.5, tx, rx), atol=1e-5)
+    assert np.all(got[2] == 0.0) and got.min() >= -3.0 and got.max() <= 0.0
+    gx, gy = np.meshgrid(x, y)
+    t = np.stack([gx, gy, np.full(gx.shape, 1.5)], axis=-1)
+    for k in (0, 4):
+        np.testing.assert_allclose(got[k], rcs_model_1_db(0.0, bistatic_angle_at_deg(t, tx[k], rx[k])), atol=1e-5)
+
+
 # --------------------------------------------------------------------------------------------
 # kernels
 

@@ -32,7 +32,6 @@ from cellscape.sensing.rcs import (
     SENSING_TARGETS,
     SPEC,
     bistatic_geometry,
-    rcs_model_1_db,
     rcs_pattern_db,
     sigma_s_mean_db,
 )
@@ -221,6 +220,73 @@ def bistatic_angle_at_deg(target_xyz_m, tx_xyz_m, rx_xyz_m) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(cos_beta, -1.0, 1.0)))
 
 
+def model_1_bistatic_db(x_m, y_m, target_height_m: float, tx_xyz_m, rx_xyz_m) -> np.ndarray:
+    """-3 sin(beta/2) of RCS model 1 (eq. 7.9.2-2) for each link TX -> target -> RX at each pixel of
+    the grid x_m (n_cols,) x y_m (n_rows,) with the target at ``target_height_m``: shape (n_links,
+    n_rows, n_cols) float32 [dB]; 0 for a monostatic link (TX = RX). All links at once, with
+    sin(beta/2) = sqrt((1 - cos beta) / 2) (the same values as :func:`cellscape.sensing.rcs.rcs_model_1_db`
+    of :func:`bistatic_angle_at_deg`, within float rounding).
+
+    >>> float(model_1_bistatic_db([0.0], [100.0], 1.5, [[-100.0, 0.0, 1.5]], [[100.0, 0.0, 1.5]])[0, 0, 0])
+    -2.1213202476501465
+    """
+    tx = np.ascontiguousarray(np.asarray(tx_xyz_m, dtype=float).reshape(-1, 3))
+    rx = np.ascontiguousarray(np.asarray(rx_xyz_m, dtype=float).reshape(-1, 3))
+    x = np.ascontiguousarray(np.asarray(x_m, dtype=float).reshape(-1))
+    y = np.ascontiguousarray(np.asarray(y_m, dtype=float).reshape(-1))
+    out = np.empty((tx.shape[0], y.size, x.size), dtype=np.float32)
+    if out.size:
+        _beta_kernel()(x, y, float(target_height_m), tx, rx, out)
+    return out
+
+
+_BETA_KERNEL = []
+
+
+def _beta_kernel():
+    """The numba kernel of :func:`model_1_bistatic_db` (compiled once, parallel over links)."""
+    if not _BETA_KERNEL:
+        import numba
+
+        @numba.njit(parallel=True, cache=True, nogil=True)
+        def kernel(x, y, h, tx, rx, out):
+            for k in numba.prange(tx.shape[0]):
+                if tx[k, 0] == rx[k, 0] and tx[k, 1] == rx[k, 1] and tx[k, 2] == rx[k, 2]:
+                    out[k] = 0.0
+                    continue
+                iz, sz = tx[k, 2] - h, rx[k, 2] - h
+                for r in range(y.size):
+                    iy, sy = tx[k, 1] - y[r], rx[k, 1] - y[r]
+                    for c in range(x.size):
+                        ix, sx = tx[k, 0] - x[c], rx[k, 0] - x[c]
+                        norm = np.sqrt((ix * ix + iy * iy + iz * iz) * (sx * sx + sy * sy + sz * sz))
+                        cos_beta = (ix * sx + iy * sy + iz * sz) / norm if norm > 0.0 else 1.0
+                        half = 0.5 * (1.0 - cos_beta)
+                        half = min(max(half, 0.0), 1.0)
+                        out[k, r, c] = -3.0 * np.sqrt(half)
+
+        _BETA_KERNEL.append(kernel)
+    return _BETA_KERNEL[0]
+
+
+def _model_1_bistatic_db_numpy(x_m, y_m, target_height_m: float, tx_xyz_m, rx_xyz_m) -> np.ndarray:
+    """:func:`model_1_bistatic_db` in numpy (the test's reference)."""
+    tx = np.asarray(tx_xyz_m, dtype=float).reshape(-1, 3)[:, :, None, None]     # (n, 3, 1, 1)
+    rx = np.asarray(rx_xyz_m, dtype=float).reshape(-1, 3)[:, :, None, None]
+    x = np.asarray(x_m, dtype=float)[None, None, :]                                # (1, 1, n_cols)
+    y = np.asarray(y_m, dtype=float)[None, :, None]                                # (1, n_rows, 1)
+    h = float(target_height_m)
+    ix, iy, iz = tx[:, 0] - x, tx[:, 1] - y, tx[:, 2] - h                         # target -> TX, (n, rows, cols)
+    sx, sy, sz = rx[:, 0] - x, rx[:, 1] - y, rx[:, 2] - h                         # target -> RX
+    dot = ix * sx + iy * sy + iz * sz
+    norm = np.sqrt((ix * ix + iy * iy + iz * iz) * (sx * sx + sy * sy + sz * sz))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos_beta = np.where(norm > 0.0, dot / np.where(norm > 0.0, norm, 1.0), 1.0)
+    out = (-3.0 * np.sqrt(np.clip(0.5 * (1.0 - cos_beta), 0.0, 1.0))).astype(np.float32)
+    out[np.all(tx == rx, axis=(1, 2, 3))] = 0.0
+    return out
+
+
 @dataclass(frozen=True)
 class PixelRcs:
     """The per-pixel RCS terms of one sensing run: what the maps add, in dB, to each echo whose
@@ -276,10 +342,7 @@ class PixelRcs:
             for k in range(tx.shape[0]):
                 out[k] = heading_rcs_dbsm(self.target, self.heading_deg, t, tx[k], rx[k]) - self.base_rcs_dbsm
         elif self.model_1_beta:
-            t = self._target_xyz(x_m, y_m)
-            for k in range(tx.shape[0]):
-                if not np.array_equal(tx[k], rx[k]):
-                    out[k] = rcs_model_1_db(0.0, bistatic_angle_at_deg(t, tx[k], rx[k]))
+            out[:] = model_1_bistatic_db(x_m, y_m, self.target_height_m, tx, rx)
         if self.draw:
             out += sigma_s_field_db(self.seed, list(keys), rows.start, rows.stop, cols.start, cols.stop,
                                     self.sigma_s_std_db)
@@ -308,7 +371,7 @@ class PixelRcs:
         return self.links_db(keys, self.site_xyz_m[a], np.asarray(ue_xyz_m, dtype=float)[u], rows, cols, x_m, y_m)
 
 
-__all__ = ["HEADING_TARGETS", "PixelRcs", "bistatic_angle_at_deg", "RCS_CHUNK_PX", "RCS_RANDOM_CHOICES", "RCS_SIGMA_S_MONO",
+__all__ = ["HEADING_TARGETS", "PixelRcs", "bistatic_angle_at_deg", "model_1_bistatic_db", "RCS_CHUNK_PX", "RCS_RANDOM_CHOICES", "RCS_SIGMA_S_MONO",
            "RCS_SIGMA_S_PAIR", "RCS_SIGMA_S_TRP_UE", "heading_rcs_dbsm", "heading_rcs_max_dbsm", "sigma_s_field_db",
            "sigma_s_max_db",
            "sigma_s_std_db"]
