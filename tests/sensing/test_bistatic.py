@@ -22,11 +22,10 @@ from cellscape.radio.link_budget import noise_per_re_dbm
 from cellscape.scenario.sensing import DEFAULT_MAX_BASELINE_M
 from cellscape.sensing._reduce import reduce_tile_numba, reduce_tile_numpy
 from cellscape.sensing.detection import detection_probability
-from cellscape.sensing.radar import echo_power_dbm, target_coupling_loss_db
+from cellscape.sensing.radar import bistatic_angle_deg, echo_power_dbm, target_coupling_loss_db
 from cellscape.pipeline.coverage import localize
 from cellscape.pipeline.sense import sensing_scenario
 from cellscape.sensing.rcs import RCS_MODEL_1, rcs_model_1_db
-from cellscape.sensing.rcs_maps import bistatic_angle_at_deg
 
 from .test_sense_pipeline import X0, Y0, maps_of, scenario_dict, sensing_of
 
@@ -168,13 +167,16 @@ def test_brute_force_over_sector_pairs(power_dbm):
     _, xy = localize(sensing_scenario(both.sensing))
     gx, gy = np.meshgrid(m.grid.x_centers_m(), m.grid.y_centers_m())
     target = np.stack([gx, gy, np.full(gx.shape, both.sensing.target_height_m)], axis=-1)
-    antenna = [[*xy[i], 25.0] for i in range(2)]
+    antenna = np.array([[*xy[i], 25.0] for i in range(2)])
     best = np.full(m.grid.shape, -np.inf)
     for a in range(m.n_sectors):
         for b in range(m.n_sectors):
             if site[a] != site[b]:
                 loss = target_coupling_loss_db(p[a] - m.rsrp_dbm[a], p[b] - m.rsrp_dbm[b], HUMAN, 3.5)
-                beta_db = rcs_model_1_db(0.0, bistatic_angle_at_deg(target, antenna[site[a]], antenna[site[b]]))
+                ta, tb = antenna[site[a]], antenna[site[b]]
+                beta = bistatic_angle_deg(np.linalg.norm(target - ta, axis=-1), np.linalg.norm(target - tb, axis=-1),
+                                          np.linalg.norm(ta - tb))
+                beta_db = rcs_model_1_db(0.0, beta)
                 best = np.maximum(best, echo_power_dbm(p[a], 0.0, 0.0, loss) + beta_db)
     np.testing.assert_allclose(both.maps["bistatic"].sensing_snr_db, best + GAIN_DB - NOISE_DBM, atol=2e-4)
 

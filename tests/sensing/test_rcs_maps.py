@@ -156,10 +156,11 @@ def test_pixel_rcs_model_1_bistatic_angle_term():
 
 
 def test_model_1_bistatic_kernel_equals_numpy_and_the_angle():
-    """The numba kernel of the model-1 term equals its numpy twin and -3 sin(beta/2) of
-    bistatic_angle_at_deg (float32), on random links and a grid that passes through antennas."""
+    """The numba kernel of the model-1 term equals its numpy twin and -3 sin(beta/2) of the
+    triangle's bistatic angle (radar.bistatic_angle_deg), on random links."""
+    from cellscape.sensing.radar import bistatic_angle_deg
     from cellscape.sensing.rcs import rcs_model_1_db
-    from cellscape.sensing.rcs_maps import _model_1_bistatic_db_numpy, bistatic_angle_at_deg, model_1_bistatic_db
+    from cellscape.sensing.rcs_maps import _model_1_bistatic_db_numpy, model_1_bistatic_db
 
     rng = np.random.default_rng(8)
     tx = np.column_stack([rng.uniform(-300, 300, (6, 2)), rng.uniform(1.5, 40, 6)])
@@ -172,7 +173,9 @@ def test_model_1_bistatic_kernel_equals_numpy_and_the_angle():
     gx, gy = np.meshgrid(x, y)
     t = np.stack([gx, gy, np.full(gx.shape, 1.5)], axis=-1)
     for k in (0, 4):
-        np.testing.assert_allclose(got[k], rcs_model_1_db(0.0, bistatic_angle_at_deg(t, tx[k], rx[k])), atol=1e-5)
+        beta = bistatic_angle_deg(np.linalg.norm(t - tx[k], axis=-1), np.linalg.norm(t - rx[k], axis=-1),
+                                  np.linalg.norm(tx[k] - rx[k]))
+        np.testing.assert_allclose(got[k], rcs_model_1_db(0.0, beta), atol=1e-5)
 
 
 # --------------------------------------------------------------------------------------------

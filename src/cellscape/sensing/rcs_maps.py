@@ -203,29 +203,13 @@ def heading_rcs_max_dbsm(target: str) -> float:
     return float(max(p.g_max_db for p in RCS_MODEL_2[SENSING_TARGETS[target]].points))
 
 
-def bistatic_angle_at_deg(target_xyz_m, tx_xyz_m, rx_xyz_m) -> np.ndarray:
-    """The bistatic angle beta at the target between the rays target -> TX and target -> RX, in
-    [0, 180] (0: monostatic) [deg]; ``target_xyz_m`` (..., 3), ``tx_xyz_m`` / ``rx_xyz_m`` (3,) or
-    broadcast with it.
-
-    >>> float(bistatic_angle_at_deg([0.0, 100.0, 1.5], [-100.0, 0.0, 1.5], [100.0, 0.0, 1.5]))
-    90.0
-    """
-    t = np.asarray(target_xyz_m, dtype=float)
-    u_i = np.asarray(tx_xyz_m, dtype=float) - t
-    u_s = np.asarray(rx_xyz_m, dtype=float) - t
-    norm = np.linalg.norm(u_i, axis=-1) * np.linalg.norm(u_s, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos_beta = np.where(norm > 0.0, np.sum(u_i * u_s, axis=-1) / np.where(norm > 0.0, norm, 1.0), 1.0)
-    return np.degrees(np.arccos(np.clip(cos_beta, -1.0, 1.0)))
-
-
 def model_1_bistatic_db(x_m, y_m, target_height_m: float, tx_xyz_m, rx_xyz_m) -> np.ndarray:
     """-3 sin(beta/2) of RCS model 1 (eq. 7.9.2-2) for each link TX -> target -> RX at each pixel of
     the grid x_m (n_cols,) x y_m (n_rows,) with the target at ``target_height_m``: shape (n_links,
-    n_rows, n_cols) float32 [dB]; 0 for a monostatic link (TX = RX). All links at once, with
-    sin(beta/2) = sqrt((1 - cos beta) / 2) (the same values as :func:`cellscape.sensing.rcs.rcs_model_1_db`
-    of :func:`bistatic_angle_at_deg`, within float rounding).
+    n_rows, n_cols) float32 [dB]; 0 for a monostatic link (TX = RX). All links at once in one numba
+    pass, with cos beta from the rays target -> TX and target -> RX and sin(beta/2) = sqrt((1 - cos
+    beta) / 2): :func:`cellscape.sensing.rcs.rcs_model_1_db` of
+    :func:`cellscape.sensing.radar.bistatic_angle_deg`, within float rounding (tested).
 
     >>> float(model_1_bistatic_db([0.0], [100.0], 1.5, [[-100.0, 0.0, 1.5]], [[100.0, 0.0, 1.5]])[0, 0, 0])
     -2.1213202476501465
@@ -371,7 +355,7 @@ class PixelRcs:
         return self.links_db(keys, self.site_xyz_m[a], np.asarray(ue_xyz_m, dtype=float)[u], rows, cols, x_m, y_m)
 
 
-__all__ = ["HEADING_TARGETS", "PixelRcs", "bistatic_angle_at_deg", "model_1_bistatic_db", "RCS_CHUNK_PX", "RCS_RANDOM_CHOICES", "RCS_SIGMA_S_MONO",
+__all__ = ["HEADING_TARGETS", "PixelRcs", "model_1_bistatic_db", "RCS_CHUNK_PX", "RCS_RANDOM_CHOICES", "RCS_SIGMA_S_MONO",
            "RCS_SIGMA_S_PAIR", "RCS_SIGMA_S_TRP_UE", "heading_rcs_dbsm", "heading_rcs_max_dbsm", "sigma_s_field_db",
            "sigma_s_max_db",
            "sigma_s_std_db"]
