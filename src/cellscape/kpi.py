@@ -397,7 +397,7 @@ class BinnedQuantity:
             self.edges = lo + step * np.arange(n + 1)
         self.lo, self.hi = float(self.edges[0]), float(self.edges[-1])
         self.n_bins = n + 2                                        # + underflow, overflow
-        self._per_unit = float(bins_per_decade) if self.log else 1.0 / float(step)
+        self._per_unit = None if self.log else 1.0 / float(step)       # linear bins: bins per unit
         # bin g holds [_bounds[g], _bounds[g + 1]): -inf, the edges, +inf
         self._bounds = np.concatenate([[-np.inf], self.edges, [np.inf]])
 
