@@ -297,6 +297,9 @@ def test_draw_spreads_the_snr_and_keeps_the_share_monotone():
 
 def test_heading_targets_match():
     assert SCENARIO_HEADING_TARGETS == HEADING_TARGETS == ("uav_large", "vehicle", "agv")
+    from cellscape.sensing.rcs import RCS_MODEL_1, SENSING_TARGETS
+    # every other target is RCS model 1 (Sensing.model_1_bistatic relies on it)
+    assert {n for n, k in SENSING_TARGETS.items() if k in RCS_MODEL_1} == set(SENSING_TARGETS) - set(HEADING_TARGETS)
     assert all(k in RCS_MODEL_2 for k in ("uav_large", "vehicle_single", "agv_single"))
 
 

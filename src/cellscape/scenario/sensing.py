@@ -135,11 +135,10 @@ class Sensing:
 
     @property
     def model_1_bistatic(self) -> bool:
-        """True when the target has RCS model 1 and the block asks for bistatic or TRP-UE maps: those
-        echoes carry the bistatic-angle term -3 sin(beta/2) of eq. 7.9.2-2 at each pixel."""
-        from cellscape.sensing.rcs import RCS_MODEL_1, SENSING_TARGETS    # lazy: the scenario layer stays light
-
-        return SENSING_TARGETS[self.target] in RCS_MODEL_1 and any(m != "monostatic" for m in self.modes)
+        """True when the target has RCS model 1 (every target but the model-2 ``HEADING_TARGETS``) and
+        the block asks for bistatic or TRP-UE maps: those echoes carry the bistatic-angle term
+        -3 sin(beta/2) of eq. 7.9.2-2 at each pixel."""
+        return self.target not in HEADING_TARGETS and any(m != "monostatic" for m in self.modes)
 
     @property
     def per_pixel_rcs(self) -> bool:
