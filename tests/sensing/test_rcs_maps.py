@@ -155,6 +155,28 @@ def test_pixel_rcs_model_1_bistatic_angle_term():
     np.testing.assert_array_equal(rcs.mono_db([0, 1], slice(0, 2), slice(0, 2), x, y), 0.0)
 
 
+@pytest.mark.parametrize("name", ["vehicle", "agv", "uav_large"])
+def test_heading_averaged_bistatic_term(name):
+    """Model 2 without a heading: the heading average of eq. 7.9.2-3 at beta (bisector horizontal)
+    minus the monostatic one; 0 at beta = 0, never positive, non-increasing in beta, and at a pixel of
+    known beta (90 deg) the pair term is the table's value there."""
+    from cellscape.sensing.rcs import SENSING_TARGETS, orientation_averaged_rcs_dbsm
+    from cellscape.sensing.rcs_maps import heading_averaged_beta_db
+
+    beta, term = heading_averaged_beta_db(name)
+    assert beta[0] == 0.0 and beta[-1] == 180.0 and term[0] == 0.0 and np.all(term <= 0.0)
+    assert np.all(np.diff(term) <= 1e-9)
+    key = SENSING_TARGETS[name]
+    want = orientation_averaged_rcs_dbsm(key, 90.0, 720, bistatic_angle_deg=90.0) - orientation_averaged_rcs_dbsm(key, 90.0, 720)
+    assert float(np.interp(90.0, beta, term)) == pytest.approx(want, abs=1e-9)
+    rcs = PixelRcs(target=name, base_rcs_dbsm=sensing_target_rcs_dbsm(name), heading_deg=None, draw=False,
+                   sigma_s_std_db=2.5, seed=1, site_xyz_m=np.array([[-100.0, 0.0, 1.5], [100.0, 0.0, 1.5]]),
+                   target_height_m=1.5, model_2_beta=True)
+    ab = rcs.pair_db([0], [1], slice(0, 1), slice(0, 1), np.array([0.0]), np.array([100.0]))
+    assert float(ab[0, 0, 0]) == pytest.approx(want, abs=1e-5)
+    np.testing.assert_array_equal(rcs.mono_db([0], slice(0, 1), slice(0, 1), np.array([0.0]), np.array([100.0])), 0.0)
+
+
 def test_model_1_bistatic_kernel_equals_numpy_and_the_angle():
     """The numba kernel of the model-1 term equals its numpy twin and -3 sin(beta/2) of the
     triangle's bistatic angle (radar.bistatic_angle_deg), on random links."""

@@ -16,8 +16,9 @@ terrestrial UT range (UMa/UMi 22.5 m, RMa 10 m; up to 300 m) take the aerial mod
 Annex B in the engine's tables (cellscape.coverage.tables).
 
 The RCS is one constant per run (``sensing_target_rcs_dbsm``) unless ``sensing.rcs_random: draw``,
-``sensing.target_heading_deg`` or a model-1 target's bistatic angle (-3 sin(beta/2), eq. 7.9.2-2, in
-bistatic and TRP-UE maps) add a per-pixel term per site / pair (:mod:`cellscape.sensing.rcs_maps`;
+``sensing.target_heading_deg`` or the bistatic angle of bistatic and TRP-UE maps (model 1: -3 sin(beta/2),
+eq. 7.9.2-2; model 2 without a heading: the heading-averaged pattern at beta, eq. 7.9.2-3) add a
+per-pixel term per site / pair (:mod:`cellscape.sensing.rcs_maps`;
 the pruning's bounds then grow by that term's upper bound, so the maps stay exact).
 """
 
@@ -705,12 +706,13 @@ def monostatic_background(sensing: Sensing, tx_power_per_re_dbm, noise_per_re_db
 
 
 def _model_1_label(mode: str, with_beta: bool) -> str:
-    """How a model-1 target's RCS enters the per-target KPIs of ``mode``'s maps."""
+    """How a model-1 target's RCS enters the per-target KPIs of ``mode``'s maps (``with_beta``: the
+    run's echoes carry model 1's bistatic term)."""
     if mode == "monostatic":
         return "model 1, mean"
     if with_beta:
         return "model 1, mean - 3 sin(beta/2) at each pixel's bistatic angle (eq. 7.9.2-2)"
-    return "model 1, mean, without the bistatic-angle term (a constant shift of this run's model-2 maps)"
+    return "model 1, mean"
 
 
 def _rcs_note(sensing: Sensing, rcs_dbsm: float) -> str:
@@ -724,7 +726,9 @@ def _rcs_note(sensing: Sensing, rcs_dbsm: float) -> str:
             "; bistatic and TRP-UE echoes - 3 sin(beta/2) at each pixel's bistatic angle beta (eq. 7.9.2-2)"
             if sensing.model_1_bistatic else ""))
     else:
-        angular = f"{rcs_dbsm:.2f} dBsm: monostatic pattern averaged over headings, zenith 90 deg, every pixel and pair"
+        angular = f"{rcs_dbsm:.2f} dBsm: monostatic pattern averaged over headings, zenith 90 deg" + (
+            "; bistatic and TRP-UE echoes + the heading-averaged bistatic pattern at each pixel's bistatic angle, "
+            "relative to it (eq. 7.9.2-3, bisector horizontal)" if sensing.model_2_bistatic else ", every pixel and pair")
     random = ("sigma_S at its mean E[sigma_S] = 1 (eq. 7.9.2-1)" if sensing.rcs_random == "expected" else
               "one clipped log-normal sigma_S per pixel and TRP / unordered pair (eq. 7.9.2-1, 7.9.4-1), "
               f"std {sigma_s_std_db(sensing.target):g} dB, from the scenario seed")
@@ -853,7 +857,7 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
     pixel_rcs = (PixelRcs(target=sensing.target, base_rcs_dbsm=rcs_dbsm, heading_deg=sensing.target_heading_deg,
                           draw=sensing.rcs_random == "draw", sigma_s_std_db=sigma_s_std_db(sensing.target),
                           seed=int(sc.seed), site_xyz_m=site_xyz, target_height_m=sensing.target_height_m,
-                          model_1_beta=sensing.model_1_bistatic)
+                          model_1_beta=sensing.model_1_bistatic, model_2_beta=sensing.model_2_bistatic)
                  if sensing.per_pixel_rcs else None)
     trp_ue = (_TrpUe(ue_xyz, np.array([u.antenna_gain_dbi for u in sensing.ues], dtype=float), ue_pair_site,
                      ue_pair_ue, echo_required_dbm(sensing.sensing_share, n_re_ue_dbm), fc_ghz,
@@ -922,7 +926,8 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
         per_target = {}
         for name, key in SENSING_TARGETS.items():   # same height: the echo shifts by the RCS difference
             beta_only = sensing.rcs_random != "draw" and sensing.target_heading_deg is None
-            shift_ok = beta_only and (mode == "monostatic" or key in RCS_MODEL_1)   # model 1's beta: 0 or shared
+            # monostatic: beta = 0, a constant shift; bistatic: model 1's term is shared by the model-1 targets
+            shift_ok = beta_only and (mode == "monostatic" or (key in RCS_MODEL_1 and sensing.model_1_bistatic))
             if sensing.per_pixel_rcs and name != sensing.target and not shift_ok:
                 continue     # another target's per-pixel RCS is not a constant shift of this run's
             target_rcs = sensing_target_rcs_dbsm(name)
@@ -931,7 +936,9 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
             per_target[name] = {"rcs_dbsm": target_rcs, "target_height_m": sensing.target_height_m,
                                 "sensed_area_km2": km2, "sensed_area_fraction": frac(km2),
                                 "rcs": (_model_1_label(mode, sensing.model_1_bistatic) if key in RCS_MODEL_1 else
-                                        "model 2, monostatic, averaged over headings (linear power), zenith 90 deg"),
+                                        "model 2, monostatic, averaged over headings (linear power), zenith 90 deg"
+                                        + (", + its bistatic term at each pixel's beta"
+                                           if mode != "monostatic" and sensing.model_2_bistatic else "")),
                                 "source": params.source}
         sweep_km2 = np.array([sensed_km2(echo, s, 0.0, noise_mode_dbm) for s in shares])
         tradeoff = {

@@ -141,10 +141,19 @@ class Sensing:
         return self.target not in HEADING_TARGETS and any(m != "monostatic" for m in self.modes)
 
     @property
+    def model_2_bistatic(self) -> bool:
+        """True when the target has RCS model 2 (``HEADING_TARGETS``), no fixed heading, and the block
+        asks for bistatic or TRP-UE maps: those echoes carry the heading-averaged bistatic term at each
+        pixel's bistatic angle (cellscape.sensing.rcs_maps.heading_averaged_beta_db)."""
+        return (self.target in HEADING_TARGETS and self.target_heading_deg is None
+                and any(m != "monostatic" for m in self.modes))
+
+    @property
     def per_pixel_rcs(self) -> bool:
-        """True when the echoes carry a per-pixel RCS term (a sigma_S draw, a fixed heading, or model
-        1's bistatic angle)."""
-        return self.rcs_random == "draw" or self.target_heading_deg is not None or self.model_1_bistatic
+        """True when the echoes carry a per-pixel RCS term (a sigma_S draw, a fixed heading, or the
+        bistatic angle of a bistatic or TRP-UE map)."""
+        return (self.rcs_random == "draw" or self.target_heading_deg is not None or self.model_1_bistatic
+                or self.model_2_bistatic)
 
     @property
     def modes(self) -> tuple[str, ...]:

@@ -460,9 +460,10 @@ AVERAGE_HEADING_STEPS = 3600
 """Headings of the orientation average: uniform on [0, 360) in steps of 0.1 deg (bin centres)."""
 
 
-def orientation_averaged_rcs_dbsm(target: str, zenith_deg: float = 90.0, n_headings: int = AVERAGE_HEADING_STEPS):
+def orientation_averaged_rcs_dbsm(target: str, zenith_deg: float = 90.0, n_headings: int = AVERAGE_HEADING_STEPS,
+                                  bistatic_angle_deg: float = 0.0):
     r"""
-    Monostatic RCS of a target averaged over its heading, in linear power: 10 lg(mean(sigma_M sigma_D)).
+    RCS of a target averaged over its heading, in linear power: 10 lg(mean(sigma_M sigma_D)).
 
     Parameters
     ----------
@@ -473,6 +474,9 @@ def orientation_averaged_rcs_dbsm(target: str, zenith_deg: float = 90.0, n_headi
         incidence, the default). [deg]
     n_headings : int
         Headings psi_k = (k + 1/2) 360 / n, k = 0..n-1, uniform on [0, 360).
+    bistatic_angle_deg : float
+        beta in [0, 180] (0: monostatic); the bisector then takes ``zenith_deg`` and the averaged
+        azimuths. Model 1: 10 lg(sigma_M) - 3 sin(beta/2) (eq. 7.9.2-2). [deg]
 
     Returns
     -------
@@ -511,10 +515,11 @@ def orientation_averaged_rcs_dbsm(target: str, zenith_deg: float = 90.0, n_headi
     check_choice("target", target, RCS_TARGETS)
     check_range("zenith_deg", zenith_deg, 0.0, 180.0, source=_RCS2)
     check_range("n_headings", n_headings, 1, np.inf, source=_RCS2)
+    beta = float(check_range("bistatic_angle_deg", bistatic_angle_deg, 0.0, 180.0, source=_RCS2))
     if target in RCS_MODEL_1:
-        return float(RCS_MODEL_1[target].rcs_mean_dbsm)
+        return float(rcs_model_1_db(RCS_MODEL_1[target].rcs_mean_dbsm, beta))
     headings = (np.arange(int(n_headings)) + 0.5) * 360.0 / int(n_headings)
-    pattern_db = rcs_pattern_db(target, float(zenith_deg), np.mod(-headings, 360.0), 0.0)  # (n_points, n)
+    pattern_db = rcs_pattern_db(target, float(zenith_deg), np.mod(-headings, 360.0), beta)  # (n_points, n)
     return float(10.0 * np.log10(np.mean(np.sum(10.0 ** (pattern_db / 10.0), axis=0))))
 
 

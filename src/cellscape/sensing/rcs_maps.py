@@ -21,6 +21,7 @@ never on the tiles or blocks the map is computed in, nor on which other sites a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import functools
 
 import numpy as np
 
@@ -220,8 +221,54 @@ def model_1_bistatic_db(x_m, y_m, target_height_m: float, tx_xyz_m, rx_xyz_m) ->
     y = np.ascontiguousarray(np.asarray(y_m, dtype=float).reshape(-1))
     out = np.empty((tx.shape[0], y.size, x.size), dtype=np.float32)
     if out.size:
-        _beta_kernel()(x, y, float(target_height_m), tx, rx, out)
+        _beta_kernel()(x, y, float(target_height_m), tx, rx, out, 0)
     return out
+
+
+def bistatic_angle_grid_deg(x_m, y_m, target_height_m: float, tx_xyz_m, rx_xyz_m) -> np.ndarray:
+    """The bistatic angle beta [deg] of each link TX -> target -> RX at each pixel of the grid x_m
+    (n_cols,) x y_m (n_rows,), the target at ``target_height_m``: shape (n_links, n_rows, n_cols)
+    float32 (0 for a monostatic link; the kernel of :func:`model_1_bistatic_db`).
+
+    >>> round(float(bistatic_angle_grid_deg([0.0], [100.0], 1.5, [[-100.0, 0.0, 1.5]], [[100.0, 0.0, 1.5]])[0, 0, 0]), 4)
+    90.0
+    """
+    tx = np.ascontiguousarray(np.asarray(tx_xyz_m, dtype=float).reshape(-1, 3))
+    rx = np.ascontiguousarray(np.asarray(rx_xyz_m, dtype=float).reshape(-1, 3))
+    x = np.ascontiguousarray(np.asarray(x_m, dtype=float).reshape(-1))
+    y = np.ascontiguousarray(np.asarray(y_m, dtype=float).reshape(-1))
+    out = np.empty((tx.shape[0], y.size, x.size), dtype=np.float32)
+    if out.size:
+        _beta_kernel()(x, y, float(target_height_m), tx, rx, out, 1)
+    return out
+
+
+BETA_TABLE_STEP_DEG = 0.5
+"""Step of :func:`heading_averaged_beta_db`'s table in beta [deg]."""
+
+
+@functools.lru_cache(maxsize=16)
+def heading_averaged_beta_db(target: str) -> tuple[np.ndarray, np.ndarray]:
+    """(beta_deg, term_db): a model-2 ``sensing.target`` without a heading, the bistatic RCS averaged
+    over its heading (linear power, bisector horizontal, :func:`cellscape.sensing.rcs.orientation_averaged_rcs_dbsm`
+    with ``bistatic_angle_deg``) minus its monostatic average (the run's constant RCS), on beta = 0,
+    0.5, ..., 180 deg; 0 at beta = 0 and never positive (eq. 7.9.2-3's -k1 sin(k2 beta/2) +
+    5 lg cos(beta/2) only lowers the lobes). Read by linear interpolation (``np.interp``).
+
+    >>> beta, term = heading_averaged_beta_db("vehicle")
+    >>> float(term[0]), round(float(np.interp(60.0, beta, term)), 2)
+    (0.0, -3.82)
+    """
+    check_choice("target", target, HEADING_TARGETS)
+    from cellscape.sensing.rcs import orientation_averaged_rcs_dbsm
+
+    key = SENSING_TARGETS[target]
+    beta = np.arange(0.0, 180.0 + BETA_TABLE_STEP_DEG / 2, BETA_TABLE_STEP_DEG)
+    avg = np.array([orientation_averaged_rcs_dbsm(key, 90.0, 720, bistatic_angle_deg=float(b)) for b in beta])
+    term = np.minimum(avg - avg[0], 0.0)
+    beta.flags.writeable = False
+    term.flags.writeable = False
+    return beta, term
 
 
 _BETA_KERNEL = []
@@ -233,7 +280,8 @@ def _beta_kernel():
         import numba
 
         @numba.njit(parallel=True, cache=True, nogil=True)
-        def kernel(x, y, h, tx, rx, out):
+        def kernel(x, y, h, tx, rx, out, want_angle):
+            # want_angle 0: model 1's -3 sin(beta/2) [dB]; 1: beta [deg]
             for k in numba.prange(tx.shape[0]):
                 if tx[k, 0] == rx[k, 0] and tx[k, 1] == rx[k, 1] and tx[k, 2] == rx[k, 2]:
                     out[k] = 0.0
@@ -245,9 +293,12 @@ def _beta_kernel():
                         ix, sx = tx[k, 0] - x[c], rx[k, 0] - x[c]
                         norm = np.sqrt((ix * ix + iy * iy + iz * iz) * (sx * sx + sy * sy + sz * sz))
                         cos_beta = (ix * sx + iy * sy + iz * sz) / norm if norm > 0.0 else 1.0
-                        half = 0.5 * (1.0 - cos_beta)
-                        half = min(max(half, 0.0), 1.0)
-                        out[k, r, c] = -3.0 * np.sqrt(half)
+                        if want_angle == 1:
+                            out[k, r, c] = np.degrees(np.arccos(min(max(cos_beta, -1.0), 1.0)))
+                        else:
+                            half = 0.5 * (1.0 - cos_beta)
+                            half = min(max(half, 0.0), 1.0)
+                            out[k, r, c] = -3.0 * np.sqrt(half)
 
         _BETA_KERNEL.append(kernel)
     return _BETA_KERNEL[0]
@@ -281,7 +332,9 @@ class PixelRcs:
     ``site_xyz_m`` (n_sites, 3): TRP antenna positions (x, y, height above local ground);
     ``target_height_m``: the targets' height above local ground;
     ``model_1_beta``: a model-1 target: add -3 sin(beta/2) of eq. 7.9.2-2 to every link whose TX and
-    RX differ (beta the bistatic angle at the pixel; 0 for a monostatic link).
+    RX differ (beta the bistatic angle at the pixel; 0 for a monostatic link);
+    ``model_2_beta``: a model-2 target without a heading: add :func:`heading_averaged_beta_db` at the
+    pixel's beta to every link whose TX and RX differ.
     """
 
     target: str
@@ -293,6 +346,7 @@ class PixelRcs:
     site_xyz_m: np.ndarray
     target_height_m: float
     model_1_beta: bool = False
+    model_2_beta: bool = False
 
     @property
     def max_delta_db(self) -> float:
@@ -327,6 +381,10 @@ class PixelRcs:
                 out[k] = heading_rcs_dbsm(self.target, self.heading_deg, t, tx[k], rx[k]) - self.base_rcs_dbsm
         elif self.model_1_beta:
             out[:] = model_1_bistatic_db(x_m, y_m, self.target_height_m, tx, rx)
+        elif self.model_2_beta:
+            beta_deg, term_db = heading_averaged_beta_db(self.target)
+            beta = bistatic_angle_grid_deg(x_m, y_m, self.target_height_m, tx, rx)
+            out[:] = np.interp(beta.ravel(), beta_deg, term_db).reshape(beta.shape)
         if self.draw:
             out += sigma_s_field_db(self.seed, list(keys), rows.start, rows.stop, cols.start, cols.stop,
                                     self.sigma_s_std_db)
@@ -355,7 +413,7 @@ class PixelRcs:
         return self.links_db(keys, self.site_xyz_m[a], np.asarray(ue_xyz_m, dtype=float)[u], rows, cols, x_m, y_m)
 
 
-__all__ = ["HEADING_TARGETS", "PixelRcs", "model_1_bistatic_db", "RCS_CHUNK_PX", "RCS_RANDOM_CHOICES", "RCS_SIGMA_S_MONO",
+__all__ = ["HEADING_TARGETS", "PixelRcs", "bistatic_angle_grid_deg", "heading_averaged_beta_db", "model_1_bistatic_db", "RCS_CHUNK_PX", "RCS_RANDOM_CHOICES", "RCS_SIGMA_S_MONO",
            "RCS_SIGMA_S_PAIR", "RCS_SIGMA_S_TRP_UE", "heading_rcs_dbsm", "heading_rcs_max_dbsm", "sigma_s_field_db",
            "sigma_s_max_db",
            "sigma_s_std_db"]
