@@ -65,6 +65,7 @@ import math
 
 import numpy as np
 from scipy.signal import fftconvolve
+from scipy.spatial import cKDTree
 
 from cellscape.coverage.backends._inputs import KernelStatic
 
@@ -236,17 +237,17 @@ def local_isd_m(tree, x_m: float, y_m: float, *, k: int = ISD_NEIGHBOURS) -> flo
         return math.inf
     k = min(int(k), n)
     d, _ = tree.query((float(x_m), float(y_m)), k=k)
-    d_k = float(np.atleast_1d(d)[-1])
-    if not d_k > 0.0:
-        return 0.0
-    rho = k / (math.pi * d_k * d_k)
-    return math.sqrt(2.0 / (math.sqrt(3.0) * rho))
+    return float(_hexagonal_isd_m(float(np.atleast_1d(d)[-1]), k))
+
+
+def _hexagonal_isd_m(d_k_m, k: int):
+    """ISD of the hexagonal layout whose density puts ``k`` sites within ``d_k_m``: rho = k / (pi d^2),
+    D = sqrt(2 / (sqrt(3) rho)) [m] (0 where d = 0)."""
+    return np.sqrt(2.0 * math.pi * np.square(d_k_m) / (math.sqrt(3.0) * k))
 
 
 def network_isd_m(site_x_m, site_y_m, *, k: int = ISD_NEIGHBOURS) -> float:
     """The median over the sites of :func:`local_isd_m` at each site [m] (one r0 for a whole map)."""
-    from scipy.spatial import cKDTree
-
     xy = np.column_stack([np.asarray(site_x_m, dtype=float), np.asarray(site_y_m, dtype=float)])
     if len(xy) < 2:
         return math.inf
@@ -254,9 +255,7 @@ def network_isd_m(site_x_m, site_y_m, *, k: int = ISD_NEIGHBOURS) -> float:
     k = min(int(k), len(xy))
     d, _ = tree.query(xy, k=k)
     d_k = np.asarray(d).reshape(len(xy), -1)[:, -1]                      # (n_sites,)
-    with np.errstate(divide="ignore"):
-        isd = np.sqrt(2.0 * math.pi * d_k * d_k / (math.sqrt(3.0) * k))
-    return float(np.median(isd))
+    return float(np.median(_hexagonal_isd_m(d_k, k)))
 
 
 def adaptive_r0_m(isd_m: float, per_isd: float, r0_max_m: float) -> float:

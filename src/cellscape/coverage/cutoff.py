@@ -180,6 +180,7 @@ from typing import Literal
 
 import numpy as np
 from scipy.spatial import cKDTree
+from scipy.special import ndtr
 
 from cellscape.coverage.backends._inputs import KernelStatic
 from cellscape.coverage.background import BackgroundModel
@@ -549,8 +550,6 @@ needs with a probability above it (one link, over its LOS draw and shadow fading
 
 def _normal_tail(z: np.ndarray) -> np.ndarray:
     """P(Z > z), Z ~ N(0, 1) (z may be +-inf)."""
-    from scipy.special import ndtr
-
     return ndtr(-z)
 
 

@@ -342,7 +342,9 @@ class NationalTiles:
         self._window_r0: dict[Window, float] = {}
         for block in self._blocks:
             r0 = self._block_r0(block)
-            strips = self._strips(block, self._ball(block, r0_m=r0)[1].size, r0_m=r0)
+            # mode background cuts the block by r0 and its own count of candidates: no ball of the block
+            n_sites = 0 if self._background is not None else self._ball(block)[1].size
+            strips = self._strips(block, n_sites, r0_m=r0)
             self._windows.append(strips)
             sites, covered = self._sites_of(strips, r0_m=r0)
             self._sites.append(sites)
@@ -467,7 +469,7 @@ class NationalTiles:
 
     def _strips(self, block: Window, n_sites: int, *, r0_m: float | None = None) -> list[Window]:
         """``block`` cut into full-width strips whose working set fits ``mem_limit_mb`` with ``n_sites``
-        (mode "background": squares of about r0 ``r0_m``)."""
+        (mode "background": squares of about r0 ``r0_m``, ``n_sites`` unused)."""
         if self._background is not None:      # windows of about r0: the candidates stay local (engine._tiling)
             side = self._background_side_px(block, r0_m)
             return [Window(r, min(r + side, block.row_stop), c, min(c + side, block.col_stop))

@@ -33,6 +33,7 @@ from cellscape.sensing.rcs import (
     SENSING_TARGETS,
     SPEC,
     bistatic_geometry,
+    orientation_averaged_rcs_dbsm,
     rcs_pattern_db,
     sigma_s_mean_db,
 )
@@ -215,14 +216,7 @@ def model_1_bistatic_db(x_m, y_m, target_height_m: float, tx_xyz_m, rx_xyz_m) ->
     >>> float(model_1_bistatic_db([0.0], [100.0], 1.5, [[-100.0, 0.0, 1.5]], [[100.0, 0.0, 1.5]])[0, 0, 0])
     -2.1213202476501465
     """
-    tx = np.ascontiguousarray(np.asarray(tx_xyz_m, dtype=float).reshape(-1, 3))
-    rx = np.ascontiguousarray(np.asarray(rx_xyz_m, dtype=float).reshape(-1, 3))
-    x = np.ascontiguousarray(np.asarray(x_m, dtype=float).reshape(-1))
-    y = np.ascontiguousarray(np.asarray(y_m, dtype=float).reshape(-1))
-    out = np.empty((tx.shape[0], y.size, x.size), dtype=np.float32)
-    if out.size:
-        _beta_kernel()(x, y, float(target_height_m), tx, rx, out, 0)
-    return out
+    return _links_on_grid(x_m, y_m, target_height_m, tx_xyz_m, rx_xyz_m, want_angle=False)
 
 
 def bistatic_angle_grid_deg(x_m, y_m, target_height_m: float, tx_xyz_m, rx_xyz_m) -> np.ndarray:
@@ -233,18 +227,28 @@ def bistatic_angle_grid_deg(x_m, y_m, target_height_m: float, tx_xyz_m, rx_xyz_m
     >>> round(float(bistatic_angle_grid_deg([0.0], [100.0], 1.5, [[-100.0, 0.0, 1.5]], [[100.0, 0.0, 1.5]])[0, 0, 0]), 4)
     90.0
     """
+    return _links_on_grid(x_m, y_m, target_height_m, tx_xyz_m, rx_xyz_m, want_angle=True)
+
+
+def _links_on_grid(x_m, y_m, target_height_m: float, tx_xyz_m, rx_xyz_m, *, want_angle: bool) -> np.ndarray:
+    """(n_links, n_rows, n_cols) float32 of :func:`_beta_kernel`: beta [deg] or model 1's term [dB]."""
     tx = np.ascontiguousarray(np.asarray(tx_xyz_m, dtype=float).reshape(-1, 3))
     rx = np.ascontiguousarray(np.asarray(rx_xyz_m, dtype=float).reshape(-1, 3))
     x = np.ascontiguousarray(np.asarray(x_m, dtype=float).reshape(-1))
     y = np.ascontiguousarray(np.asarray(y_m, dtype=float).reshape(-1))
     out = np.empty((tx.shape[0], y.size, x.size), dtype=np.float32)
     if out.size:
-        _beta_kernel()(x, y, float(target_height_m), tx, rx, out, 1)
+        _beta_kernel()(x, y, float(target_height_m), tx, rx, out, 1 if want_angle else 0)
     return out
 
 
 BETA_TABLE_STEP_DEG = 0.5
 """Step of :func:`heading_averaged_beta_db`'s table in beta [deg]."""
+
+BETA_TABLE_HEADINGS = 720
+"""Headings (0.5 deg apart) of each average in :func:`heading_averaged_beta_db`: its table differs by
+at most 0.0005 dB from one with the monostatic constant's 3,600 and is built in 0.12 s instead of
+0.28 s (vehicle, agv, uav_large; measured 2026-12-07)."""
 
 
 @functools.lru_cache(maxsize=16)
@@ -260,11 +264,10 @@ def heading_averaged_beta_db(target: str) -> tuple[np.ndarray, np.ndarray]:
     (0.0, -3.82)
     """
     check_choice("target", target, HEADING_TARGETS)
-    from cellscape.sensing.rcs import orientation_averaged_rcs_dbsm
-
     key = SENSING_TARGETS[target]
     beta = np.arange(0.0, 180.0 + BETA_TABLE_STEP_DEG / 2, BETA_TABLE_STEP_DEG)
-    avg = np.array([orientation_averaged_rcs_dbsm(key, 90.0, 720, bistatic_angle_deg=float(b)) for b in beta])
+    avg = np.array([orientation_averaged_rcs_dbsm(key, 90.0, BETA_TABLE_HEADINGS, bistatic_angle_deg=float(b))
+                    for b in beta])
     term = np.minimum(avg - avg[0], 0.0)
     beta.flags.writeable = False
     term.flags.writeable = False
@@ -302,24 +305,6 @@ def _beta_kernel():
 
         _BETA_KERNEL.append(kernel)
     return _BETA_KERNEL[0]
-
-
-def _model_1_bistatic_db_numpy(x_m, y_m, target_height_m: float, tx_xyz_m, rx_xyz_m) -> np.ndarray:
-    """:func:`model_1_bistatic_db` in numpy (the test's reference)."""
-    tx = np.asarray(tx_xyz_m, dtype=float).reshape(-1, 3)[:, :, None, None]     # (n, 3, 1, 1)
-    rx = np.asarray(rx_xyz_m, dtype=float).reshape(-1, 3)[:, :, None, None]
-    x = np.asarray(x_m, dtype=float)[None, None, :]                                # (1, 1, n_cols)
-    y = np.asarray(y_m, dtype=float)[None, :, None]                                # (1, n_rows, 1)
-    h = float(target_height_m)
-    ix, iy, iz = tx[:, 0] - x, tx[:, 1] - y, tx[:, 2] - h                         # target -> TX, (n, rows, cols)
-    sx, sy, sz = rx[:, 0] - x, rx[:, 1] - y, rx[:, 2] - h                         # target -> RX
-    dot = ix * sx + iy * sy + iz * sz
-    norm = np.sqrt((ix * ix + iy * iy + iz * iz) * (sx * sx + sy * sy + sz * sz))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos_beta = np.where(norm > 0.0, dot / np.where(norm > 0.0, norm, 1.0), 1.0)
-    out = (-3.0 * np.sqrt(np.clip(0.5 * (1.0 - cos_beta), 0.0, 1.0))).astype(np.float32)
-    out[np.all(tx == rx, axis=(1, 2, 3))] = 0.0
-    return out
 
 
 @dataclass(frozen=True)
