@@ -127,3 +127,16 @@ def test_expected_mode_blocks_match_the_whole_network_with_shadowing():
     sizes = np.array([s.size for s in tiles._sites])
     assert sizes.min() < 40
     assert_whole_network_tiles(sc, tiles, rsrp, sinr, best)
+
+
+@pytest.mark.parametrize("start, stop, side", [(0, 400, 133), (1024, 2048, 133), (5, 6, 32), (0, 64, 64),
+                                               (0, 65, 64), (7, 1000, 1)])
+def test_even_cuts_cover_the_span_in_the_fewest_near_equal_pieces(start, stop, side):
+    """Mode background's windows: no sliver (400 px at side 133 were 3 x 133 + a 1-px strip, whose
+    tiles cost every kept site's field set-up for one pixel row)."""
+    cuts = national._even_cuts(start, stop, side)
+    assert cuts[0][0] == start and cuts[-1][1] == stop
+    assert all(a[1] == b[0] for a, b in zip(cuts, cuts[1:]))
+    lengths = [b - a for a, b in cuts]
+    assert len(cuts) == -(-(stop - start) // side) and max(lengths) <= side
+    assert max(lengths) - min(lengths) <= 1 and lengths == sorted(lengths, reverse=True)

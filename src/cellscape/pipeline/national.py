@@ -315,6 +315,20 @@ def compute_part(job: PartJob, part: Part, records) -> list[tuple[Window, Covera
     return out
 
 
+def _even_cuts(start: int, stop: int, side: int) -> list[tuple[int, int]]:
+    """[start, stop) cut into the fewest pieces of at most ``side`` (>= 1), as equal as integers allow
+    (lengths differ by at most one, longer first): no sliver a pixel or two wide at the end, whose
+    tiles would cost each kept site's field set-up for a few pixels."""
+    n = max(1, -(-(stop - start) // side))
+    q, r = divmod(stop - start, n)
+    cuts, a = [], start
+    for k in range(n):
+        b = a + q + (1 if k < r else 0)
+        cuts.append((a, b))
+        a = b
+    return cuts
+
+
 class NationalTiles:
     """The tiles of a network given column-wise, block by block from the sites within reach.
 
@@ -472,9 +486,8 @@ class NationalTiles:
         (mode "background": squares of about r0 ``r0_m``, ``n_sites`` unused)."""
         if self._background is not None:      # windows of about r0: the candidates stay local (engine._tiling)
             side = self._background_side_px(block, r0_m)
-            return [Window(r, min(r + side, block.row_stop), c, min(c + side, block.col_stop))
-                    for r in range(block.row_start, block.row_stop, side)
-                    for c in range(block.col_start, block.col_stop, side)]
+            return [Window(r0, r1, c0, c1) for r0, r1 in _even_cuts(block.row_start, block.row_stop, side)
+                    for c0, c1 in _even_cuts(block.col_start, block.col_stop, side)]
         per_site = engine._BYTES_PER_PIXEL_SITE[self.backend]
         cols = block.col_stop - block.col_start
         rows = max(1, int(self.scenario.mem_limit_mb * 1e6 // max(1.0, per_site * cols * max(1, n_sites))))
