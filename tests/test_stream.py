@@ -265,3 +265,81 @@ def test_a_run_slower_than_estimated_stops_on_its_measured_rate_and_resumes(tmp_
     run, _ = run_coverage_streamed(sc, tmp_path, tile_rows=20, backend=BACKEND, resume=True)
     assert run.tiles_computed == run.tiles_total - 1
     assert_same_bits(tmp_path, res)
+
+
+def test_journal_saves_when_due_or_forced(tmp_path, monkeypatch):
+    """Journal (stream_writer): the first record saves; the next only once 1/JOURNAL_SHARE times the
+    last save's duration has passed, or when forced; nothing new (same finished tiles) never saves."""
+    from cellscape.io import stream_writer
+
+    clock = iter([0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 200.0, 201.0])
+    monkeypatch.setattr(stream_writer.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(stream_writer, "JOURNAL_SHARE", 0.01)
+    j = stream_writer.Journal(tmp_path / "j.npz")
+    counts = {"served": np.arange(3)}
+
+    def saved():
+        with np.load(tmp_path / "j.npz") as z:
+            return len(z["done"])
+
+    tiles = [(0, 1, 0, 1)] * 5
+    j.record("f", tiles[:1], counts)                  # t 0 -> 1: saved; next due at 1 + 1 / 0.01
+    assert saved() == 1
+    j.record("f", tiles[:2], counts)                  # t 1.5: not due
+    assert saved() == 1
+    j.record("f", tiles[:2], counts, force=True)      # t 2 -> 2.5: forced; next due at 2.5 + 50
+    assert saved() == 2
+    j.record("f", tiles[:2], counts, force=True)      # nothing new: no save (and no clock read)
+    j.record("f", tiles[:3], counts)                  # t 3: not due
+    assert saved() == 2
+    j.record("f", tiles[:5], counts)                  # t 200 -> 201: due
+    assert saved() == 5
+
+
+@needs_numba
+def test_a_journal_behind_the_written_tiles_resumes_to_the_same_bits(tmp_path, reference, monkeypatch):
+    """Tiles written after the last save of the journal (not due) are computed again on resume: the
+    same bits. A run stopped by an exception between tiles saves its journal first (checkpoint)."""
+    from cellscape.io import stream_writer
+
+    sc, res = reference
+    monkeypatch.setattr(stream_writer, "JOURNAL_SHARE", 1e-12)       # after the first tile: never due
+
+    class KillAfter(stream_writer.CoverageStreamWriter):
+        def write_tile(self, tile, counts):
+            if len(self._done) == 4:
+                raise Interrupt("killed inside the sink, no checkpoint")
+            super().write_tile(tile, counts)
+
+    with pytest.raises(Interrupt):
+        stream_writer.stream_coverage(sc, KillAfter(tmp_path), tile_rows=9, backend=BACKEND)
+    with np.load(tmp_path / PARTIAL_DIR / "journal.npz") as j:
+        assert j["done"].shape == (1, 4)                  # four tiles written, one recorded
+    with pytest.raises(Interrupt):                            # stopped between tiles: checkpointed
+        run_coverage_streamed(sc, tmp_path, tile_rows=9, backend=BACKEND, resume=True, progress=stop_after(6))
+    with np.load(tmp_path / PARTIAL_DIR / "journal.npz") as j:
+        assert j["done"].shape == (6, 4)
+    run, _ = run_coverage_streamed(sc, tmp_path, tile_rows=9, backend=BACKEND, resume=True)
+    assert (run.tiles_total, run.tiles_computed) == (9, 3)
+    assert_same_bits(tmp_path, res)
+    whole, _ = run_coverage_streamed(sc, tmp_path / "whole", tile_rows=9, backend=BACKEND)
+    assert run.kpis["coverage"] == whole.kpis["coverage"] and run.kpis["sectors"] == whole.kpis["sectors"]
+
+
+def test_served_counts_touch_the_tile_sectors_only():
+    """StreamCounts.add: the pixels each sector serves, the same as a bincount over every sector."""
+    from cellscape.coverage.engine import CoverageTile
+    from cellscape.geo.grid import Window
+    from cellscape.pipeline.stream import StreamCounts
+
+    sc = strip_scenario()
+    counts = StreamCounts(sc, n_sectors=1_000)
+    rng = np.random.default_rng(2)
+    want = np.zeros(1_001, dtype=np.int64)
+    for _ in range(3):
+        best = rng.integers(-1, 1_000, (7, 9)).astype(np.int32)
+        f = np.zeros((7, 9), np.float32)
+        counts.add(CoverageTile(window=Window(0, 7, 0, 9), rsrp_dbm=f - 80, sinr_db=f, best_sector=best,
+                                indoor=np.zeros((7, 9), bool), throughput_bps=f))
+        want += np.bincount(best.ravel() + 1, minlength=1_001)
+    np.testing.assert_array_equal(counts.served, want)

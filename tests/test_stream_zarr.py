@@ -4,6 +4,7 @@ for xarray, byte-identical stores on 2 Dask workers and after an interruption an
 ``coverage.zarr`` after a killed run, and the tee's resume when one sink is a tile behind."""
 
 import importlib.util
+import math
 from pathlib import Path
 import shutil
 
@@ -106,6 +107,7 @@ def test_killed_run_leaves_no_store_and_resumes_to_the_same_bytes(tmp_path, both
     """Killed after the 5th tile's chunks were written but before its journal entry: no store,
     and the resumed run writes that tile again, to the same bytes."""
     real, calls = stream_writer.write_atomic, []   # the journal's writer (stream_writer.save_journal)
+    monkeypatch.setattr(stream_writer, "JOURNAL_SHARE", math.inf)      # saved after every tile
 
     def journal_then_kill(path, write):
         calls.append(path)
@@ -157,7 +159,7 @@ def test_resume_refuses_another_scenario(tmp_path):
     assert not (tmp_path / STORE_NAME).exists()
 
 
-def test_tee_resumes_from_the_sink_that_is_behind(tmp_path, both):
+def test_tee_resumes_from_the_sink_that_is_behind(tmp_path, both, monkeypatch):
     """Killed after the COG recorded a tile the Zarr had not: the tee resumes from the Zarr's journal."""
 
     class KillInZarr(zarr_sink.ZarrStreamSink):
@@ -166,6 +168,7 @@ def test_tee_resumes_from_the_sink_that_is_behind(tmp_path, both):
                 raise Interrupt("killed between the COG's and the Zarr's write")
             super().write_tile(tile, counts)
 
+    monkeypatch.setattr(stream_writer, "JOURNAL_SHARE", math.inf)      # each journal saved after every tile
     sink = TeeSink(stream_writer.CoverageStreamWriter(tmp_path),
                    KillInZarr(tmp_path, write_run_files=False))
     with pytest.raises(Interrupt):

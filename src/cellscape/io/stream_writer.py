@@ -3,11 +3,13 @@ finished tiles so an interrupted run resumes, and at the end Cloud-Optimized Geo
 whole or not at all.
 
 While the run goes, everything lives in the hidden folder ``OUT/.coverage.partial/``:
-``coverage.tif`` and ``best_sector.tif`` (tiled 512 x 512, deflate level 1, ``BIGTIFF=IF_SAFER``), each
-tile written into its window and the files closed (flushed) before the tile is recorded, and
-``journal.npz`` (replaced atomically after each tile: the scenario's fingerprint, the finished
-windows and the KPI counts so far). A tile written but not yet recorded is computed and written
-again on resume (the same bits). At the end each file is copied by GDAL's COG driver (internal
+``coverage.tif`` and ``best_sector.tif`` (tiled 512 x 512, deflate level 1, ``BIGTIFF=IF_SAFER``),
+kept open while tiles are written into their windows, and ``journal.npz`` (replaced atomically: the
+scenario's fingerprint, the finished windows and the KPI counts so far), saved after a tile whenever
+that costs at most JOURNAL_SHARE of the run (:class:`Journal`) and always when the run stops on an
+error or an interrupt; the files are closed (flushed) before each save, so every tile the journal
+records is on disk. A tile written but not yet recorded is computed and written again on resume
+(the same bits). At the end each file is copied by GDAL's COG driver (internal
 overviews, 512 x 512 tiles) to a temporary name and renamed onto ``OUT/coverage.tif`` /
 ``OUT/best_sector.tif`` (:mod:`cellscape.io.atomic`), then ``kpis.json`` and ``scenario.json`` are
 written and the folder is removed. A killed run leaves the hidden folder and no ``coverage.tif``.
@@ -15,12 +17,15 @@ written and the folder is removed. A killed run leaves the hidden folder and no 
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 import shutil
+import time
 
 import numpy as np
 import rasterio
+import rasterio.io
 from rasterio.crs import CRS
 from rasterio.transform import Affine
 from rasterio.windows import Window as RioWindow
@@ -43,10 +48,12 @@ from cellscape.units import unit_of
 
 PARTIAL_DIR = ".coverage.partial"
 BLOCK_PX = 512
-GDAL_CACHE_MB = 512
+GDAL_CACHE_MB = 256
 """GDAL's block cache while tiles are written and the COGs copied [MB]. Its default (5 % of the
 machine's memory) lets the COG copy of a large map hold over a GB of blocks: peak memory grew with
-the map (377 MB at 4 M pixels, 1.3 GB at 64 M, benchmarks/national_bench.py) until it was capped."""
+the map (377 MB at 4 M pixels, 1.3 GB at 64 M, benchmarks/national_bench.py) until it was capped
+(128 and 512 MB: the same time there). The work files stay open between journal saves, so their
+unwritten blocks live in this cache: 256 MB keeps a national driver (~1.5 GiB) under 2 GiB."""
 GDAL_THREADS = "ALL_CPUS"
 """Threads GDAL compresses blocks with (the files are byte-identical whatever the count). On 2 cores
 the COG copy of a 4 M-pixel map took 12.5 s with one thread, 5.7 s with both (measured here)."""
@@ -54,6 +61,38 @@ PARTIAL_DEFLATE_LEVEL = 1
 """Deflate level of the work files (read once, by the COG copy): level 1 rather than GDAL's 6 costs
 ~3 % in size and writes each tile faster; the final COGs keep level 6."""
 _COVERAGE_BANDS = ("rsrp_dbm", "sinr_db", "throughput_mbps")
+JOURNAL_SHARE = 0.01
+"""A streamed run saves its journal after a tile when the time since the last save is at least
+1 / JOURNAL_SHARE times what that save took: the journal then costs at most ~1 % of the run. A
+city's counts save in about a millisecond (every tile, as before); a national network's carry the
+pixels each of its sectors serves (13.2 M sectors of the China network: 105 MB, ~230 ms a save
+here), which saved after every tile of ~16,000 pixels cost more than computing the tile."""
+
+
+class Journal:
+    """The journal of a streamed run at ``path`` (:func:`save_journal`), saved when due
+    (:data:`JOURNAL_SHARE`) or when asked (``force``: a run that stops keeps every finished tile)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._next = -math.inf                # monotonic time of the next due save
+        self._saved = -1                      # finished tiles in the last save
+
+    def record(self, fingerprint: str, done: list, counts: dict[str, np.ndarray], *, force: bool = False,
+               before=None) -> None:
+        """Save ``done`` and ``counts`` (consistent: every tile of ``done`` counted) if due or ``force``,
+        calling ``before()`` first (the sink flushes the tiles to disk; its time counts as the save's)."""
+        if len(done) == self._saved:
+            return
+        start = time.monotonic()
+        if not force and start < self._next:
+            return
+        if before is not None:
+            before()
+        save_journal(self.path, fingerprint, done, counts)
+        end = time.monotonic()
+        self._next = end + (end - start) / JOURNAL_SHARE
+        self._saved = len(done)
 
 
 class CoverageStreamWriter:
@@ -64,11 +103,14 @@ class CoverageStreamWriter:
         self.resume = resume
         self.work = self.out / PARTIAL_DIR
         self.journal = self.work / "journal.npz"
+        self._journal = Journal(self.journal)
         self._done: list[tuple[int, int, int, int]] = []
         self._fingerprint = ""
+        self._open: dict[str, rasterio.io.DatasetWriter] = {}       # work file name -> open dataset
 
     # -- TileSink ---------------------------------------------------------------------------
     def start(self, grid: RasterGrid, *, fingerprint: str):
+        self._close()
         self.out.mkdir(parents=True, exist_ok=True)
         self._fingerprint = fingerprint
         if self.resume and self.journal.is_file():
@@ -86,18 +128,34 @@ class CoverageStreamWriter:
         w = tile.window
         win = RioWindow(w.col_start, w.row_start, w.col_stop - w.col_start, w.row_stop - w.row_start)
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
-            with rasterio.open(self.work / "coverage.tif", "r+", NUM_THREADS=GDAL_THREADS) as dst:
-                dst.write(np.stack([tile.rsrp_dbm, tile.sinr_db, throughput_mbps(tile)]).astype(np.float32),
-                          window=win)
-            with rasterio.open(self.work / "best_sector.tif", "r+", NUM_THREADS=GDAL_THREADS) as dst:
-                dst.write(tile.best_sector.astype(np.int32), 1, window=win)
+            self._dataset("coverage.tif").write(
+                np.stack([tile.rsrp_dbm, tile.sinr_db, throughput_mbps(tile)]).astype(np.float32), window=win)
+            self._dataset("best_sector.tif").write(tile.best_sector.astype(np.int32), 1, window=win)
         self._done.append((w.row_start, w.row_stop, w.col_start, w.col_stop))
-        save_journal(self.journal, self._fingerprint, self._done, counts)
+        self._journal.record(self._fingerprint, self._done, counts, before=self._close)
+
+    def checkpoint(self, counts: dict[str, np.ndarray]) -> None:
+        """Save the journal now (the run stops: every finished tile kept for ``--resume``)."""
+        self._journal.record(self._fingerprint, self._done, counts, force=True, before=self._close)
+
+    def _dataset(self, name: str):
+        """The work file ``name`` open for writing (opened on the first tile after a save)."""
+        dst = self._open.get(name)
+        if dst is None:
+            dst = self._open[name] = rasterio.open(self.work / name, "r+", NUM_THREADS=GDAL_THREADS)
+        return dst
+
+    def _close(self) -> None:
+        """Close the open work files: their tiles are then on disk."""
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            while self._open:
+                self._open.popitem()[1].close()
 
     # -- the end ------------------------------------------------------------------------------
     def finish(self, run: StreamedRun) -> list[Path]:
         """Copy the finished rasters to COGs in ``out_dir`` (atomically), write kpis.json and
         scenario.json, remove the work folder; return the paths."""
+        self._close()
         written = [self._to_cog("best_sector.tif", "NEAREST", 2), self._to_cog("coverage.tif", "AVERAGE", 3)]
         written.append(write_kpis(self.out / "kpis.json", run.kpis))
         written.append(write_scenario_json(self.out / "scenario.json", run.scenario))

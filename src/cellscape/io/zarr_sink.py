@@ -44,7 +44,7 @@ import numpy as np
 from cellscape.coverage.engine import CoverageTile
 from cellscape.errors import ScenarioError
 from cellscape.geo.grid import RasterGrid, crs_of
-from cellscape.io.stream_writer import CoverageStreamWriter, load_journal, save_journal
+from cellscape.io.stream_writer import CoverageStreamWriter, Journal, load_journal
 from cellscape.io.coverage_outputs import write_scenario_json
 from cellscape.io.kpi_report import write_kpis
 from cellscape.pipeline.stream import StreamedRun, throughput_mbps
@@ -111,6 +111,7 @@ class ZarrStreamSink:
         self.work = self.out / PARTIAL_DIR
         self.store = self.work / STORE_NAME
         self.journal = self.work / "journal.npz"
+        self._journal = Journal(self.journal)
         self.chunk_shape = None if chunk_shape is None else (int(chunk_shape[0]), int(chunk_shape[1]))
         self.write_run_files = write_run_files
         self._done: list[tuple[int, int, int, int]] = []
@@ -148,7 +149,11 @@ class ZarrStreamSink:
         for name, values in layers.items():
             self._arrays[name][w.rows, w.cols] = values
         self._done.append((w.row_start, w.row_stop, w.col_start, w.col_stop))
-        save_journal(self.journal, self._fingerprint, self._done, counts)
+        self._journal.record(self._fingerprint, self._done, counts)
+
+    def checkpoint(self, counts: dict[str, np.ndarray]) -> None:
+        """Save the journal now (the run stops: every finished tile kept for ``--resume``)."""
+        self._journal.record(self._fingerprint, self._done, counts, force=True)
 
     # -- the end ------------------------------------------------------------------------------
     def finish(self, run: StreamedRun) -> list[Path]:
@@ -240,6 +245,10 @@ class TeeSink:
     def write_tile(self, tile: CoverageTile, counts: dict[str, np.ndarray]) -> None:
         for s in self.sinks:
             s.write_tile(tile, counts)
+
+    def checkpoint(self, counts: dict[str, np.ndarray]) -> None:
+        for s in self.sinks:
+            s.checkpoint(counts)
 
     def finish(self, run: StreamedRun) -> list[Path]:
         written: list[Path] = []

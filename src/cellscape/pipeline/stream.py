@@ -136,7 +136,9 @@ class StreamCounts:
     def add(self, tile: CoverageTile) -> None:
         self.hist.add(tile.indoor.astype(np.int64), {"rsrp_dbm": tile.rsrp_dbm, "sinr_db": tile.sinr_db,
                                                      "throughput_mbps": throughput_mbps(tile)})
-        self.served += np.bincount(tile.best_sector.ravel().astype(np.int64) + 1, minlength=self.served.size)
+        # the sectors this tile serves only (not a bincount over every sector of a national network)
+        sector, n = np.unique(tile.best_sector.ravel().astype(np.int64) + 1, return_counts=True)
+        self.served[sector] += n
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The counts as named arrays (what a journal stores)."""
@@ -236,7 +238,11 @@ class TileSink(Protocol):
         col_stop) and the counts saved with them (None when starting afresh)."""
 
     def write_tile(self, tile: CoverageTile, counts: dict[str, np.ndarray]) -> None:
-        """Store one finished tile's maps, then record it finished with the counts so far."""
+        """Store one finished tile's maps, then record it finished with the counts so far (its
+        journal may be saved later: a tile not yet in it is computed again on resume)."""
+
+    def checkpoint(self, counts: dict[str, np.ndarray]) -> None:
+        """Save the journal now: the run stops (an error, an interrupt) after a whole tile."""
 
 
 @dataclass(frozen=True)
@@ -483,16 +489,23 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
         computed = _on_workers(client, job, todo, max_in_flight, tiles)
     todo_pixels = pixels_left = sum(w.shape[0] * w.shape[1] for w in todo)
     clock = _MeasuredRate(max_hours, estimate)
+    whole = True                # every tile handed to the sink is counted and written
     try:
         for tile in computed:
+            whole = False
             counts.add(tile)
             sink.write_tile(tile, counts.arrays())
+            whole = True
             done += 1
             pixels_left -= tile.window.shape[0] * tile.window.shape[1]
             del tile
             if progress is not None:
                 progress(done, len(windows))
             clock.check(pixels_left, todo_pixels - pixels_left)
+    except BaseException:
+        if whole:               # a run that stops keeps every finished tile for --resume
+            sink.checkpoint(counts.arrays())
+        raise
     finally:
         computed.close()        # an interrupted run cancels the tiles still on the workers
     meta = {**tiles.meta(), "n_tiles": len(windows), "streamed": True}
