@@ -13,11 +13,13 @@ overviews, KPIs), every run in its own process so that its peak RSS is its own:
   weighted by the area each tier of the synthetic network covers, projects the whole populated
   area on this machine and on a 64-worker cluster (linear scaling assumed, stated).
 - ``dask``: one network mapped by 1 and 2 local Dask workers (one thread each), same bits; the
-  speed-up (target >= 1.8x).
+  speed-up (target >= 1.8x). Default the scaling network (no random fields: I/O-bound); with
+  ``--dask-window Henan --dask-side-km 60`` a window of the China network in the ``--china-*``
+  settings (blocks of 1024 px are the tasks: a 60 km window is 4 of them).
 
 Usage: python benchmarks/national_bench.py [--parts scaling,china,dask] [--scaling-px 4e6,64e6,256e6]
        [--china-window Shanghai] [--china-cutoff-db 0.1] [--china-mode expected|background] [--china-r0 2000] [--china-isd 3] [--china-certify 0.01]
-       [--china-marginal]
+       [--china-marginal] [--dask-px 16e6 | --dask-window Henan --dask-side-km 60]
 Results: benchmarks/RESULTS.md, "National scale".
 """
 
@@ -150,10 +152,15 @@ def child(args) -> dict:
                 return one
             return _china_window(spec, cols, lon, lat, side_km, Path(tmp))
         if spec["part"] == "dask":
-            res = SCALING_SIDE_M / math.sqrt(spec["pixels"])
-            sc = base_scenario((X0, Y0, X0 + SCALING_SIDE_M, Y0 + SCALING_SIDE_M), "EPSG:32650", res,
-                               realistic=False)
-            out = _run(sc, scaling_network(), Path(tmp), workers=spec["workers"] or None)
+            if spec.get("window"):          # a window of the China network in the projection's settings
+                lon, lat, _ = spec["window"]
+                sc, local = _china_scenario(spec, china_columns(args.tmp), lon, lat, spec["side_km"])
+                out = _run(sc, local, Path(tmp), workers=spec["workers"] or None)
+            else:
+                res = SCALING_SIDE_M / math.sqrt(spec["pixels"])
+                sc = base_scenario((X0, Y0, X0 + SCALING_SIDE_M, Y0 + SCALING_SIDE_M), "EPSG:32650", res,
+                                   realistic=False)
+                out = _run(sc, scaling_network(), Path(tmp), workers=spec["workers"] or None)
             import hashlib
 
             digest = hashlib.sha256()
@@ -172,15 +179,9 @@ def _china_window(spec: dict, cols, lon: float, lat: float, side_km: float, out:
     from cellscape.errors import ScenarioError
 
     out.mkdir(parents=True, exist_ok=True)
+    sc, local = _china_scenario(spec, cols, lon, lat, side_km)
     dlat = side_km / 111.32
     dlon = dlat / math.cos(math.radians(lat))
-    bounds = (lon - dlon / 2, lat - dlat / 2, lon + dlon / 2, lat + dlat / 2)
-    sc = replace(base_scenario(bounds, "EPSG:4326", 30.0), interference_cutoff_db=spec.get("cutoff_db", 0.1),
-                 interference_cutoff_mode=spec.get("mode", "expected"), background_radius_m=spec.get("r0_m", 2000.0),
-                 background_radius_isd=spec.get("r0_isd"),
-                 background_certify_exceedance=spec.get("certify"))
-    near = np.nonzero((np.abs(cols.x - lon) < dlon / 2 + 1.0) & (np.abs(cols.y - lat) < dlat / 2 + 1.0))[0]
-    local = cols.take(near)
     try:
         res = _run(sc, local, out)
     except ScenarioError as e:          # a block needs more sites than MAX_SITES_PER_BLOCK
@@ -191,6 +192,20 @@ def _china_window(spec: dict, cols, lon: float, lat: float, side_km: float, out:
         res["background_radius_m"] = sc.background_radius_m
     res["sites_in_window"] = int(np.count_nonzero((np.abs(local.x - lon) < dlon / 2) & (np.abs(local.y - lat) < dlat / 2)))
     return res
+
+
+def _china_scenario(spec: dict, cols, lon: float, lat: float, side_km: float):
+    """The scenario of a square window of the China network at 30 m and its sites (those within
+    1 degree of it)."""
+    dlat = side_km / 111.32
+    dlon = dlat / math.cos(math.radians(lat))
+    bounds = (lon - dlon / 2, lat - dlat / 2, lon + dlon / 2, lat + dlat / 2)
+    sc = replace(base_scenario(bounds, "EPSG:4326", 30.0), interference_cutoff_db=spec.get("cutoff_db", 0.1),
+                 interference_cutoff_mode=spec.get("mode", "expected"), background_radius_m=spec.get("r0_m", 2000.0),
+                 background_radius_isd=spec.get("r0_isd"),
+                 background_certify_exceedance=spec.get("certify"))
+    near = np.nonzero((np.abs(cols.x - lon) < dlon / 2 + 1.0) & (np.abs(cols.y - lat) < dlat / 2 + 1.0))[0]
+    return sc, cols.take(near)
 
 
 _CHINA = None
@@ -247,6 +262,10 @@ def main() -> None:
                     help="china, mode background: background_certify_exceedance (e.g. 0.01)")
     ap.add_argument("--china-marginal", action="store_true",
                     help="china: also map each window at twice its side and project with the marginal time per pixel")
+    ap.add_argument("--dask-window", default="",
+                    help="dask: a China window (e.g. Henan) in the --china-* settings instead of the scaling network")
+    ap.add_argument("--dask-side-km", type=float, default=60.0,
+                    help="dask, --dask-window: the window's side [km] (30 m pixels; blocks of 1024 px are the tasks)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -303,8 +322,15 @@ def main() -> None:
         print(json.dumps(report["china"]), flush=True)
     if "dask" in parts:
         rows = {}
+        spec = {"part": "dask", "pixels": args.dask_px}
+        if args.dask_window:            # a China window in the --china-* settings instead of the scaling network
+            name = next(n for n in CN_WINDOWS if args.dask_window in n)
+            spec = {"part": "dask", "window": CN_WINDOWS[name], "side_km": args.dask_side_km,
+                    "cutoff_db": args.china_cutoff_db, "mode": args.china_mode, "r0_m": args.china_r0,
+                    "r0_isd": args.china_isd, "certify": args.china_certify}
+            report["dask_window"] = {"name": name, "side_km": args.dask_side_km}
         for workers in (0, 1, 2):
-            rows[str(workers)] = in_child({"part": "dask", "pixels": args.dask_px, "workers": workers}, tmp)
+            rows[str(workers)] = in_child({**spec, "workers": workers}, tmp)
             print(workers, json.dumps(rows[str(workers)]), flush=True)
         report["dask"] = {"runs": rows, "speedup_1_to_2": round(rows["1"]["seconds"] / rows["2"]["seconds"], 2),
                           "same_bits": len({r["maps_sha256"] for r in rows.values()}) == 1}
