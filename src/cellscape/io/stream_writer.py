@@ -37,6 +37,7 @@ from cellscape.geo.grid import RasterGrid
 from cellscape.io.atomic import write_atomic
 from cellscape.io.coverage_outputs import write_scenario_json
 from cellscape.io.kpi_report import write_kpis
+from cellscape.io.overviews import build_levels, overview_vrt
 from cellscape.pipeline.stream import (
     DEFAULT_MAX_HOURS,
     DEFAULT_MAX_OUTPUT_GB,
@@ -163,13 +164,18 @@ class CoverageStreamWriter:
         return written
 
     def _to_cog(self, name: str, resampling: str, predictor: int) -> Path:
+        """Copy the work file ``name`` to a COG in ``out_dir`` with the overviews GDAL's ``AUTO``
+        would make, built block by block here (cellscape.io.overviews: 4000 x 4000 x 3 float32 in
+        4.4 s instead of 8.0 s) and handed to the COG driver through a VRT."""
         src = self.work / name
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            levels = build_levels(src, self.work, resampling.lower(), tile_px=BLOCK_PX)
+        source = overview_vrt(src, levels, self.work / f"{src.stem}.vrt") if levels else src
 
         def copy(tmp: Path) -> None:
-            # GDAL_NUM_THREADS: the overviews computed on every core too (NUM_THREADS alone covers the
-            # full-resolution blocks); the same bytes, 10.7 -> 8.0 s for 4000 x 4000 x 3 here
+            # GDAL_NUM_THREADS: anything GDAL still resamples runs on every core too
             with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB, GDAL_NUM_THREADS=GDAL_THREADS):
-                rasterio.shutil.copy(src, tmp, driver="COG", COMPRESS="DEFLATE", PREDICTOR=str(predictor),
+                rasterio.shutil.copy(source, tmp, driver="COG", COMPRESS="DEFLATE", PREDICTOR=str(predictor),
                                      BLOCKSIZE=str(BLOCK_PX), BIGTIFF="IF_SAFER", RESAMPLING=resampling,
                                      OVERVIEWS="AUTO", NUM_THREADS=GDAL_THREADS)
 
