@@ -343,3 +343,22 @@ def test_served_counts_touch_the_tile_sectors_only():
                                 indoor=np.zeros((7, 9), bool), throughput_bps=f))
         want += np.bincount(best.ravel() + 1, minlength=1_001)
     np.testing.assert_array_equal(counts.served, want)
+
+
+@needs_numba
+def test_a_sink_without_checkpoint_or_with_a_failing_one_reraises_the_runs_error(tmp_path, reference):
+    """checkpoint is optional, and its own failure never hides the error that stopped the run."""
+    from cellscape.io import stream_writer
+
+    sc, _ = reference
+
+    class NoCheckpoint(stream_writer.CoverageStreamWriter):
+        checkpoint = None
+
+    class BadCheckpoint(stream_writer.CoverageStreamWriter):
+        def checkpoint(self, counts):
+            raise OSError("disk full")
+
+    for sink in (NoCheckpoint(tmp_path / "a"), BadCheckpoint(tmp_path / "b")):
+        with pytest.raises(Interrupt):
+            stream_writer.stream_coverage(sc, sink, tile_rows=9, backend=BACKEND, progress=stop_after(2))

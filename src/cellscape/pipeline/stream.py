@@ -242,7 +242,8 @@ class TileSink(Protocol):
         journal may be saved later: a tile not yet in it is computed again on resume)."""
 
     def checkpoint(self, counts: dict[str, np.ndarray]) -> None:
-        """Save the journal now: the run stops (an error, an interrupt) after a whole tile."""
+        """Save the journal now: the run stops (an error, an interrupt) after a whole tile.
+        Optional: a sink without it resumes from its last saved journal."""
 
 
 @dataclass(frozen=True)
@@ -503,8 +504,12 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
                 progress(done, len(windows))
             clock.check(pixels_left, todo_pixels - pixels_left)
     except BaseException:
-        if whole:               # a run that stops keeps every finished tile for --resume
-            sink.checkpoint(counts.arrays())
+        checkpoint = getattr(sink, "checkpoint", None)      # optional for a sink of one's own
+        if whole and checkpoint is not None:    # a run that stops keeps every finished tile for --resume
+            try:
+                checkpoint(counts.arrays())
+            except Exception:   # the run's own error is the one to report; the journal stays as last saved
+                pass
         raise
     finally:
         computed.close()        # an interrupted run cancels the tiles still on the workers
