@@ -190,8 +190,6 @@ def _china_window(spec: dict, cols, lon: float, lat: float, side_km: float, out:
 
     out.mkdir(parents=True, exist_ok=True)
     sc, local = _china_scenario(spec, cols, lon, lat, side_km)
-    dlat = side_km / 111.32
-    dlon = dlat / math.cos(math.radians(lat))
     try:
         res = _run(sc, local, out)
     except ScenarioError as e:          # a block needs more sites than MAX_SITES_PER_BLOCK
@@ -200,7 +198,8 @@ def _china_window(spec: dict, cols, lon: float, lat: float, side_km: float, out:
     res["mode"] = sc.interference_cutoff_mode
     if sc.interference_cutoff_mode == "background":
         res["background_radius_m"] = sc.background_radius_m
-    res["sites_in_window"] = int(np.count_nonzero((np.abs(local.x - lon) < dlon / 2) & (np.abs(local.y - lat) < dlat / 2)))
+    x0, y0, x1, y1 = sc.area.bounds
+    res["sites_in_window"] = int(np.count_nonzero((local.x > x0) & (local.x < x1) & (local.y > y0) & (local.y < y1)))
     return res
 
 

@@ -30,6 +30,9 @@ from rasterio.transform import Affine
 from rasterio.windows import Window
 
 RESAMPLINGS = ("average", "nearest")
+_GDAL_TYPES = {"float32": "Float32", "float64": "Float64", "int32": "Int32", "int16": "Int16", "uint8": "Byte",
+               "uint16": "UInt16", "uint32": "UInt32"}
+"""numpy dtype name -> the VRT's dataType."""
 
 
 def overview_factors(width: int, height: int, tile_px: int = 512) -> list[int]:
@@ -134,10 +137,6 @@ def overview_vrt(base: str | os.PathLike, levels: list[Path], vrt_path: str | os
                + (f"<Metadata>{tags}</Metadata>" if tags else "") + "".join(bands) + "</VRTDataset>")
     Path(vrt_path).write_text(xml)
     return Path(vrt_path)
-
-
-_GDAL_TYPES = {"float32": "Float32", "float64": "Float64", "int32": "Int32", "int16": "Int16", "uint8": "Byte",
-               "uint16": "UInt16", "uint32": "UInt32"}
 
 
 def _scaled(t: Affine, sx: float, sy: float) -> Affine:

@@ -705,6 +705,17 @@ def monostatic_background(sensing: Sensing, tx_power_per_re_dbm, noise_per_re_db
     }
 
 
+def _pair_kpis(baselines_m: np.ndarray, n_sensed: np.ndarray, rres_sensed_m: np.ndarray) -> dict:
+    """The KPIs the two pair modes (bistatic, TRP-UE) share: the pairs' baselines, the mean number
+    of pairs detecting where the target is sensed, and the range resolution there (5/50/95 %)."""
+    return {
+        "baseline_m_min_max": [float(baselines_m.min()), float(baselines_m.max())],
+        "mean_n_pairs_detecting_where_sensed": float(n_sensed.mean()) if n_sensed.size else 0.0,
+        "range_resolution_m_percentiles_where_sensed": (
+            {str(p): float(np.percentile(rres_sensed_m, p)) for p in (5, 50, 95)} if rres_sensed_m.size else {}),
+    }
+
+
 def _model_1_label(mode: str, with_beta: bool) -> str:
     """How a model-1 target's RCS enters the per-target KPIs of ``mode``'s maps (``with_beta``: the
     run's echoes carry model 1's bistatic term)."""
@@ -969,15 +980,11 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
                                                          ("noise_rise_db", background["noise_rise_db"]))})
                 del k["background"]["per_re_dbm"]
         elif mode == "trp_ue":
-            r_sensed = rres[sensed & np.isfinite(rres)]
             k.update({
                 "max_baseline_m": sensing.max_baseline_m,
                 "n_pairs": int(ue_pair_site.size),
                 "n_ues": len(sensing.ues),
-                "baseline_m_min_max": [float(ue_baselines.min()), float(ue_baselines.max())],
-                "mean_n_pairs_detecting_where_sensed": float(n_sensed.mean()) if n_sensed.size else 0.0,
-                "range_resolution_m_percentiles_where_sensed": (
-                    {str(p): float(np.percentile(r_sensed, p)) for p in (5, 50, 95)} if r_sensed.size else {}),
+                **_pair_kpis(ue_baselines, n_sensed, rres[sensed & np.isfinite(rres)]),
                 "pairs": "(TX site, RX UE) within max_baseline_m; best sector of the TX site",
                 "ue_noise_figure_db": nf_ue_db,
                 "noise_per_re_dbm": n_re_ue_dbm,
@@ -991,14 +998,10 @@ def run_sense(sensing: Sensing, *, terrain: Terrain | None = None, backend: Back
                 k["background"] = ("not modelled: the TRP-UE background (Table 7.9.3-3, Case 2 TRP-UE link) is not "
                                    "built")
         else:
-            r_sensed = rres[sensed & np.isfinite(rres)]
             k.update({
                 "max_baseline_m": sensing.max_baseline_m,
                 "n_pairs": int(pair_tx.size),
-                "baseline_m_min_max": [float(baselines.min()), float(baselines.max())],
-                "mean_n_pairs_detecting_where_sensed": float(n_sensed.mean()) if n_sensed.size else 0.0,
-                "range_resolution_m_percentiles_where_sensed": (
-                    {str(p): float(np.percentile(r_sensed, p)) for p in (5, 50, 95)} if r_sensed.size else {}),
+                **_pair_kpis(baselines, n_sensed, rres[sensed & np.isfinite(rres)]),
                 "pairs": "ordered (TX site, RX site), different sites; best sector pair of each",
                 "self_interference": "none (TX and RX not co-located; direct TX->RX signal assumed removed)",
             })

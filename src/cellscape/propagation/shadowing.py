@@ -46,8 +46,6 @@ DEFAULT_N_FEATURES = 256
 """Fourier features per field: variance exact for any N; Gaussian marginal to KS distance ~0.01."""
 
 
-
-
 @numba.njit(cache=True, nogil=True)
 def _phases_f32(coord_m, k_rad_m, phase_rad, with_phase):
     """(len(coord_m), len(k_rad_m)) float32: the angles ``coord x k (+ phase)`` [rad] formed and
