@@ -62,19 +62,48 @@ def read_maps(out: Path):
 
 
 def assert_same_bits(out: Path, res):
+    """The maps of ``out`` are ``res``'s (an in-memory result, or another run's folder) bit for bit."""
     cov, best = read_maps(out)
-    np.testing.assert_array_equal(cov[0], res.rsrp_dbm)
-    np.testing.assert_array_equal(cov[1], res.sinr_db)
-    np.testing.assert_array_equal(cov[2], (res.throughput_bps / 1e6).astype(np.float32))
-    np.testing.assert_array_equal(best, res.best_sector)
+    if isinstance(res, Path):
+        want_cov, want_best = read_maps(res)
+    else:
+        want_cov = np.stack([res.rsrp_dbm, res.sinr_db, (res.throughput_bps / 1e6).astype(np.float32)])
+        want_best = res.best_sector
+    np.testing.assert_array_equal(cov, want_cov)
+    np.testing.assert_array_equal(best, want_best)
     assert cov.dtype == np.float32 and best.dtype == np.int32
+
+
+FIELD_TOL_DB = 1e-4
+"""RSRP / SINR difference allowed between two tilings of a map with random fields: a field value is a
+float32 matrix product whose rounding depends on the tile's shape and the pixel's place in it with
+some BLAS kernels (OpenBLAS's Haswell sgemm on AMD Zen 3: 1 ulp of a field value). The same tiling
+gives the same bits whatever the workers, order or resume (tested against an uninterrupted run)."""
+
+
+def assert_close_to(out: Path, res):
+    """The maps of ``out`` are ``res``'s within the float32 rounding of the random fields (another tiling)."""
+    cov, best = read_maps(out)
+    np.testing.assert_allclose(cov[0], res.rsrp_dbm, rtol=0, atol=FIELD_TOL_DB)
+    np.testing.assert_allclose(cov[1], res.sinr_db, rtol=0, atol=FIELD_TOL_DB)
+    np.testing.assert_allclose(cov[2], res.throughput_bps / 1e6, rtol=1e-4, atol=1e-3)
+    assert np.mean(best == res.best_sector) > 0.9999
+
+
+def uninterrupted(sc, out: Path, tile_rows: int) -> Path:
+    """The folder of an uninterrupted streamed run of ``sc`` in the tiling ``tile_rows``."""
+    run_coverage_streamed(sc, out, tile_rows=tile_rows, backend=BACKEND)
+    return out
 
 
 @pytest.mark.parametrize("tile_rows", [None, pytest.param(7, marks=needs_numba), pytest.param(80, marks=needs_numba)])
 def test_same_bits_as_in_memory_for_any_tile_size(tmp_path, reference, tile_rows):
     sc, res = reference
     run, paths = run_coverage_streamed(sc, tmp_path, tile_rows=tile_rows, backend=BACKEND)
-    assert_same_bits(tmp_path, res)
+    if tile_rows is None:               # the engine's own tiling: the in-memory map's bits
+        assert_same_bits(tmp_path, res)
+    else:
+        assert_close_to(tmp_path, res)
     expected_tiles = res.meta["n_tiles"] if tile_rows is None else -(-80 // tile_rows)
     assert run.tiles_total == run.tiles_computed == expected_tiles
     assert {p.name for p in paths} == {"coverage.tif", "best_sector.tif", "kpis.json", "scenario.json"}
@@ -120,8 +149,9 @@ def test_interrupted_run_leaves_no_whole_file_and_resumes_to_the_same_bits(tmp_p
                                    progress=lambda d, t: seen.append((d, t)))
     assert (run.tiles_total, run.tiles_computed) == (9, 6)
     assert seen[0] == (3, 9) and seen[-1] == (9, 9)
-    assert_same_bits(tmp_path, res)
+    assert_close_to(tmp_path, res)
     whole, _ = run_coverage_streamed(sc, tmp_path / "whole", tile_rows=9, backend=BACKEND)
+    assert_same_bits(tmp_path, tmp_path / "whole")
     assert run.kpis["coverage"] == whole.kpis["coverage"]
     for key in ("sinr_db_percentiles", "rsrp_dbm_percentiles", "throughput_mbps_percentiles", "sectors",
                 "n_pixels_unserved"):
@@ -143,7 +173,7 @@ def test_without_resume_an_unfinished_run_starts_afresh(tmp_path, reference):
         run_coverage_streamed(sc, tmp_path, tile_rows=9, backend=BACKEND, progress=stop_after(2))
     run, _ = run_coverage_streamed(sc, tmp_path, tile_rows=9, backend=BACKEND)
     assert run.tiles_computed == 9
-    assert_same_bits(tmp_path, res)
+    assert_same_bits(tmp_path, uninterrupted(sc, tmp_path / "whole", 9))
 
 
 def test_cog_opens_with_overviews_crs_and_tiles(tmp_path, reference):
@@ -264,7 +294,7 @@ def test_a_run_slower_than_estimated_stops_on_its_measured_rate_and_resumes(tmp_
     assert not (tmp_path / "coverage.tif").exists() and (tmp_path / PARTIAL_DIR / "journal.npz").exists()
     run, _ = run_coverage_streamed(sc, tmp_path, tile_rows=20, backend=BACKEND, resume=True)
     assert run.tiles_computed == run.tiles_total - 1
-    assert_same_bits(tmp_path, res)
+    assert_same_bits(tmp_path, uninterrupted(sc, tmp_path / "whole", 20))
 
 
 def test_journal_saves_when_due_or_forced(tmp_path, monkeypatch):
@@ -321,8 +351,8 @@ def test_a_journal_behind_the_written_tiles_resumes_to_the_same_bits(tmp_path, r
         assert j["done"].shape == (6, 4)
     run, _ = run_coverage_streamed(sc, tmp_path, tile_rows=9, backend=BACKEND, resume=True)
     assert (run.tiles_total, run.tiles_computed) == (9, 3)
-    assert_same_bits(tmp_path, res)
     whole, _ = run_coverage_streamed(sc, tmp_path / "whole", tile_rows=9, backend=BACKEND)
+    assert_same_bits(tmp_path, tmp_path / "whole")
     assert run.kpis["coverage"] == whole.kpis["coverage"] and run.kpis["sectors"] == whole.kpis["sectors"]
 
 
