@@ -105,17 +105,26 @@ def test_site_fields_are_drawn_on_first_use_with_the_eager_values():
         site_fields(7, [37.0, 2e4], [50.0, 50.0], shadow_fading=True, statistical_los=False)
 
 
-def test_field_phases_are_those_of_the_numpy_expression_to_the_bit():
-    """on_grid forms its angles in one numba pass: the bits of the float64 numpy expression (outer
-    product, phase, reduction to [-pi, pi], cast to float32), at map-sized coordinates."""
-    from cellscape.propagation.shadowing import _phases_f32
+def test_field_cosines_and_sines_match_numpy_float64():
+    """on_grid's cosines and sines (one numba pass, float32 results) against numpy's float64 cos /
+    sin of the same float64 angles: within 4e-8 wherever |angle| < 1e6 rad, and within the float64
+    angle's own rounding beyond (map-sized coordinates, every quadrant, the pi / 4 boundaries)."""
+    from cellscape.propagation.shadowing import _cos_sin_f32
 
     rng = np.random.default_rng(7)
     for d_m in (0.5, 37.0, 120.0, 5000.0):
         f = exponential_field(d_m, rng=rng)
-        coord = rng.uniform(-4e6, 4e6) + 30.0 * np.arange(int(rng.integers(1, 300)))
-        for k, with_phase in ((f.kx_rad_m, False), (f.ky_rad_m, True)):
-            a = np.multiply.outer(coord, k) + (f.phase_rad if with_phase else 0.0)
-            want = (a - 2.0 * np.pi * np.rint(a * (1.0 / (2.0 * np.pi)))).astype(np.float32)
-            np.testing.assert_array_equal(_phases_f32(coord, k, f.phase_rad, with_phase), want)
-        assert np.all(np.abs(_phases_f32(coord, f.kx_rad_m, f.phase_rad, False)) <= np.float32(np.pi) * (1 + 1e-6))
+        for coord in (rng.uniform(-4e6, 4e6) + 30.0 * np.arange(int(rng.integers(1, 300))),
+                      rng.uniform(-20.0, 20.0, 200)):
+            for k, with_phase in ((f.kx_rad_m, False), (f.ky_rad_m, True)):
+                a = np.multiply.outer(coord, k) + (f.phase_rad if with_phase else 0.0)
+                c, s = _cos_sin_f32(coord, k, f.phase_rad, with_phase)
+                assert c.dtype == s.dtype == np.float32
+                tol = 4e-8 + 2.3e-16 * np.abs(a)
+                assert np.all(np.abs(c - np.cos(a)) <= tol) and np.all(np.abs(s - np.sin(a)) <= tol)
+    edges = np.pi / 4 * np.arange(-16, 17) + np.array([[-1e-12], [0.0], [1e-12]])     # quadrant edges
+    c, s = _cos_sin_f32(edges.ravel(), np.ones(1), np.zeros(1), False)
+    np.testing.assert_allclose(c[:, 0], np.cos(edges.ravel()), rtol=0, atol=4e-8)
+    np.testing.assert_allclose(s[:, 0], np.sin(edges.ravel()), rtol=0, atol=4e-8)
+    c0, s0 = _cos_sin_f32(np.zeros(1), np.ones(1), np.zeros(1), False)
+    assert c0[0, 0] == 1.0 and s0[0, 0] == 0.0

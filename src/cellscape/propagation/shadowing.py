@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from scipy.special import ndtr
-from threadpoolctl import threadpool_limits
+from scipy.special import ndtr, ndtri
+from threadpoolctl import ThreadpoolController
 
 from cellscape._validate import check_range
 
@@ -46,25 +46,48 @@ DEFAULT_N_FEATURES = 256
 """Fourier features per field: variance exact for any N; Gaussian marginal to KS distance ~0.01."""
 
 
-@numba.njit(cache=True, nogil=True)
-def _phases_f32(coord_m, k_rad_m, phase_rad, with_phase):
-    """(len(coord_m), len(k_rad_m)) float32: the angles ``coord x k (+ phase)`` [rad] formed and
-    reduced to about [-pi, pi] in float64 (a - 2 pi rint(a / (2 pi))), then rounded to float32.
+_ROUND = 6755399441055744.0          # 1.5 * 2^52: (v + _ROUND) - _ROUND is v rounded to the nearest integer (|v| < 2^51)
+_PIO2_HI = 1.5707963267341256        # pi / 2 in two parts (fdlibm's PIO2_1 and PIO2_1T): q pi / 2 exact for |q| < 2^20
+_PIO2_LO = 6.0771005065061922e-11
+_S1, _S2, _S3 = -1.6666654611e-1, 8.3321608736e-3, -1.9515295891e-4                  # Cephes sinf on [-pi/4, pi/4]
+_C1, _C2, _C3 = 4.166664568298827e-2, -1.388731625493765e-3, 2.443315711809948e-5    # Cephes cosf on [-pi/4, pi/4]
 
-    One pass instead of numpy's four temporaries (outer product, phase, reduction, cast; 8x faster
-    on 120 x 256 angles): the same float64 operations in the same order, with no contraction into
-    FMA (numba's default without fastmath), so the same bits as that numpy expression (tested)."""
-    out = np.empty((coord_m.size, k_rad_m.size), dtype=np.float32)
-    two_pi = 2.0 * np.pi
-    inv = 1.0 / two_pi
-    for i in range(coord_m.size):
-        c = coord_m[i]
-        for j in range(k_rad_m.size):
-            a = c * k_rad_m[j]
+
+@numba.njit(cache=True, nogil=True)
+def _cos_sin_f32(coord_m, k_rad_m, phase_rad, with_phase):
+    """cos and sin of the angles ``coord x k (+ phase)`` [rad], each (len(coord_m), len(k_rad_m)) float32.
+
+    One vectorised pass in float64 with no branch: the angle a is reduced by the nearest multiple q
+    of pi / 2 (Cody-Waite, pi / 2 in two parts), the Cephes single-precision minimax polynomials
+    give sin and cos of the remainder r in [-pi / 4, pi / 4], and the quadrant q mod 4 maps them
+    by exact factors (cos(q pi / 2) and sin(q pi / 2) in {-1, 0, 1}); rounded to float32 at the end.
+    Error < 4e-8 where |a| < 1e6 rad (tested against numpy's float64 cos / sin; the float64 angle
+    itself carries |a| x 1.1e-16 of rounding), so below the float32 rounding of the result, as
+    numpy's float32 routines are; ~2.5x faster than numpy's float32 cos and sin on the angles
+    formed apart (benchmarks/RESULTS.md). No contraction into FMA (numba's default without
+    fastmath), so the same bits on every x86-64 machine."""
+    n, m = coord_m.size, k_rad_m.size
+    c = np.empty((n, m), dtype=np.float32)
+    s = np.empty((n, m), dtype=np.float32)
+    for i in range(n):
+        x = coord_m[i]
+        ci = c[i]
+        si = s[i]
+        for j in range(m):
+            a = x * k_rad_m[j]
             if with_phase:
                 a = a + phase_rad[j]
-            out[i, j] = np.float32(a - two_pi * np.rint(a * inv))
-    return out
+            q = (a * (2.0 / np.pi) + _ROUND) - _ROUND
+            r = (a - q * _PIO2_HI) - q * _PIO2_LO
+            z = r * r
+            sr = r + r * z * (_S1 + z * (_S2 + z * _S3))
+            cr = 1.0 - 0.5 * z + z * z * (_C1 + z * (_C2 + z * _C3))
+            qm = q - 4.0 * ((q * 0.25 + _ROUND) - _ROUND)      # q mod 4, in -2..2
+            e = 1.0 - abs(qm)                                   # cos(q pi / 2)
+            t = qm * (2.0 - abs(qm))                            # sin(q pi / 2)
+            ci[j] = np.float32(e * cr - t * sr)
+            si[j] = np.float32(e * sr + t * cr)
+    return c, s
 
 
 @dataclass(frozen=True)
@@ -88,19 +111,17 @@ class ExponentialField:
         """Field at every (y, x) of a regular grid, shape (len(y_m), len(x_m)), float32.
 
         cos(kx x + ky y + p) = cos(kx x) cos(ky y + p) - sin(kx x) sin(ky y + p), so the sum over
-        features is two matrix products; the phases are formed in float64 (map coordinates are
-        large) and reduced to [-pi, pi] in float64, then cosines and sines are taken in float32
-        (numpy's SIMD float32 routines, ~6x faster than float64; error < 2e-7 on each factor, far
-        below the float32 products'), and the products run in float32. Each value is a function of
-        its pixel's coordinates only: the same in any tile.
+        features is two matrix products; the angles are formed and reduced in float64 (map
+        coordinates are large), their cosines and sines rounded to float32 (:func:`_cos_sin_f32`,
+        error < 4e-8 on each factor, far below the float32 products'), and the products run in
+        float32. Each value is a function of its pixel's coordinates only: the same in any tile
+        (to the float32 products' rounding, which depends on the tile's shape).
         """
         x = np.ascontiguousarray(x_m, dtype=float).ravel()
         y = np.ascontiguousarray(y_m, dtype=float).ravel()
-        ax = _phases_f32(x, self.kx_rad_m, self.phase_rad, False)          # (n_cols, N)
-        ay = _phases_f32(y, self.ky_rad_m, self.phase_rad, True)           # (n_rows, N)
+        cx, sx = _cos_sin_f32(x, self.kx_rad_m, self.phase_rad, False)      # (n_cols, N)
+        cy, sy = _cos_sin_f32(y, self.ky_rad_m, self.phase_rad, True)       # (n_rows, N)
         amp = np.float32(np.sqrt(2.0 / self.n_features))
-        cy, sy = np.cos(ay), np.sin(ay)
-        cx, sx = np.cos(ax), np.sin(ax)
         out = cy @ cx.T                                                 # (n_rows, n_cols)
         out -= sy @ sx.T
         out *= amp
@@ -198,6 +219,40 @@ class SiteFieldSequence(Sequence):
         return f
 
 
+LOS_SKIP_MARGIN = 1e-4
+"""Relative margin of :func:`los_skip_threshold` over the bound of the LOS probability (it covers the
+float32 rounding of the uniform, 6e-8, and the kernels' float64 interpolation, ~1e-16)."""
+
+
+def los_skip_threshold(p_max: float) -> float | None:
+    """The z above which Phi(z), rounded to float32, exceeds ``p_max`` (1 + LOS_SKIP_MARGIN) [unit-variance
+    field]: where a site's LOS field is >= it, its uniform exceeds every LOS probability <= p_max, so the
+    kernels' comparison U < p_LOS gives NLOS whatever U is. None where no such z is useful (p_max
+    near 1, or not finite): every uniform is then taken.
+
+    >>> round(los_skip_threshold(0.01), 4)
+    -2.3263
+    >>> los_skip_threshold(0.99995) is None
+    True
+    """
+    if not np.isfinite(p_max):
+        return None
+    p = max(float(p_max), 0.0) * (1.0 + LOS_SKIP_MARGIN) + 1e-12
+    return None if p >= 0.9999 else float(ndtri(p))
+
+
+_BLAS: list = []
+
+
+def _one_blas_thread():
+    """A context of one BLAS thread. threadpoolctl's controller is made once per process: making it
+    scans every loaded library (~0.2-4 ms in a process that has loaded GDAL and numba, which every
+    tile paid twice)."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
+
+
 @dataclass(frozen=True)
 class SiteFields:
     """The random fields of a coverage run: shadow fading per site and LOS state per site.
@@ -216,7 +271,7 @@ class SiteFields:
         """Unit-variance shadow-fading fields, shape (n_sites, n_rows, n_cols) float32 (None if off)."""
         if self.sf_own is None:
             return None
-        with threadpool_limits(1, user_api="blas"):
+        with _one_blas_thread():
             return self._shadow_unit_on_grid(x_m, y_m)
 
     def _shadow_unit_on_grid(self, x_m, y_m) -> np.ndarray:
@@ -230,14 +285,30 @@ class SiteFields:
                 out[i] += common
         return out
 
-    def los_uniform_on_grid(self, x_m, y_m) -> np.ndarray | None:
-        """Spatially consistent U(0, 1) variables, shape (n_sites, n_rows, n_cols) float32."""
+    def los_uniform_on_grid(self, x_m, y_m, p_max=None) -> np.ndarray | None:
+        """Spatially consistent U(0, 1) variables, shape (n_sites, n_rows, n_cols) float32.
+
+        ``p_max`` (n_sites,) or None: an upper bound of every LOS probability site i's uniform will
+        be compared with (the kernels draw LOS where U < p_LOS, TR 38.901 7.6.3.1). The uniform
+        U = Phi(z) of the Gaussian field z is then taken only where it may fall below
+        p_max (1 + :data:`LOS_SKIP_MARGIN`); elsewhere the value is 1.0, which every such
+        comparison reads as NLOS, as it reads the uniform there (:func:`los_skip_threshold`). Phi
+        costs ~10 % of a rural map, and a far site's p_LOS is small: its pixels mostly skip it. The
+        LOS states, and so the maps, are the same bits.
+        """
         if self.los is None:
             return None
+        cut = [None] * len(self.los) if p_max is None else [los_skip_threshold(p) for p in np.asarray(p_max, float)]
         out = np.empty((len(self.los), len(y_m), len(x_m)), dtype=np.float32)
-        with threadpool_limits(1, user_api="blas"):
+        with _one_blas_thread():
             for i, f in enumerate(self.los):
-                out[i] = ndtr(f.on_grid(x_m, y_m))
+                z = f.on_grid(x_m, y_m)
+                if cut[i] is None:
+                    out[i] = ndtr(z)
+                    continue
+                low = z < cut[i]                    # the only pixels where U may be below p_max
+                out[i] = 1.0
+                out[i][low] = ndtr(z[low])
         return out
 
 
