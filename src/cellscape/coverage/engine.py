@@ -251,6 +251,7 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
     gains: list[np.ndarray] = []
     sec_site, sec_bearing, sec_pattern, sec_p_re = [], [], [], []
     sec_ids, site_ids, sec_az = [], [], []
+    p_re_of: dict[float, float] = {}
     for i, site in enumerate(sites):
         for k, sec in enumerate(site.sectors):
             key = tables.antenna_key(sec.antenna, sec.mech_tilt_deg, sec.elec_tilt_deg)
@@ -260,7 +261,10 @@ def prepare(scenario: Scenario, grid: RasterGrid, site_xy_m: np.ndarray, *, foot
             sec_site.append(i)
             sec_bearing.append(90.0 - sec.azimuth_deg)           # TR 38.901 alpha, ccw from east
             sec_pattern.append(keys[key])
-            sec_p_re.append(float(tx_power_per_re_dbm(sec.tx_power_dbm, n_prb)) + rx.antenna_gain_dbi)
+            p_re = p_re_of.get(sec.tx_power_dbm)       # a national block has ~1e5 sectors of a few powers
+            if p_re is None:
+                p_re = p_re_of[sec.tx_power_dbm] = float(tx_power_per_re_dbm(sec.tx_power_dbm, n_prb))
+            sec_p_re.append(p_re + rx.antenna_gain_dbi)
             sec_ids.append(sec.sector_id or f"{site.site_id}-{k + 1}")
             site_ids.append(site.site_id)
             sec_az.append(sec.azimuth_deg)
@@ -361,8 +365,34 @@ def tile_inputs(run: PreparedRun, window: Window, sites=None) -> KernelTile:
         nu = tile_diffraction_parameter(run, window, sites)
         np.nan_to_num(nu, copy=False, posinf=NU_INF, neginf=-NU_INF)
     fields = _fields_of(run.fields, sites)
-    return KernelTile(x_m=x, y_m=y, los_uniform=fields.los_uniform_on_grid(x, y),
+    p_max = None if fields.los is None else los_probability_bound(run.static, sites, x, y)
+    return KernelTile(x_m=x, y_m=y, los_uniform=fields.los_uniform_on_grid(x, y, p_max),
                       sf_unit=fields.shadow_unit_on_grid(x, y), o2i_db=o2i, nu=nu)
+
+
+def los_probability_bound(st: KernelStatic, sites, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
+    """An upper bound of the LOS probability the kernels compare each site's uniform with over the
+    pixel centres x_m x y_m, (n,) float64 for ``sites`` (None: every site), inf where none is
+    given (the tile reaches the end of the distance tables, where the kernels extrapolate).
+
+    A kernel reads the nodes k = floor(sqrt(d) / u_step) and k + 1 of the site's p_LOS row and
+    interpolates linearly between them (TR 38.901 Table 7.4.2-1 tabulated by
+    cellscape.coverage.tables), so the largest node value from one node below the tile's nearest
+    distance to one node above its farthest bounds it (one node of margin each side for the
+    kernels' rounding of u)."""
+    idx = np.arange(st.n_sites) if sites is None else np.asarray(sites, dtype=np.int64)
+    sx, sy = st.site_x_m[idx], st.site_y_m[idx]
+    x0, x1, y0, y1 = float(np.min(x_m)), float(np.max(x_m)), float(np.min(y_m)), float(np.max(y_m))
+    near = np.hypot(np.maximum(np.maximum(x0 - sx, sx - x1), 0.0), np.maximum(np.maximum(y0 - sy, sy - y1), 0.0))
+    far = np.hypot(np.maximum(np.abs(sx - x0), np.abs(sx - x1)), np.maximum(np.abs(sy - y0), np.abs(sy - y1)))
+    n_u = st.p_los.shape[1]
+    lo = np.maximum(np.floor(np.sqrt(near) / st.u_step).astype(np.int64) - 1, 0)
+    hi = np.floor(np.sqrt(far) / st.u_step).astype(np.int64) + 2
+    rows = st.site_rows()[idx]
+    out = np.full(idx.size, np.inf)
+    for i in np.nonzero(hi < n_u - 1)[0]:       # the kernels clamp k at n_u - 2 and extrapolate beyond
+        out[i] = float(np.max(st.p_los[rows[i], lo[i]:hi[i] + 1]))
+    return out
 
 
 def tile_diffraction_parameter(run: PreparedRun, window: Window, sites=None) -> np.ndarray:
@@ -777,7 +807,8 @@ def _first_gain(run: PreparedRun, index: cutoff.CutoffIndex, x: np.ndarray, y: n
     xs = x[::max(1, -(-x.size // GAIN_SAMPLE_PX))]
     ys = y[::max(1, -(-y.size // GAIN_SAMPLE_PX))]
     fields = _fields_of(run.fields, sel.sites)
-    sample = KernelTile(x_m=xs, y_m=ys, los_uniform=fields.los_uniform_on_grid(xs, ys),
+    p_max = None if fields.los is None else los_probability_bound(run.static, sel.sites, xs, ys)
+    sample = KernelTile(x_m=xs, y_m=ys, los_uniform=fields.los_uniform_on_grid(xs, ys, p_max),
                         sf_unit=fields.shadow_unit_on_grid(xs, ys), o2i_db=np.zeros((ys.size, xs.size), np.float32))
     out = kernel(_kept_static(run.static, sel), sample)
     q = cutoff.interference_gain(out.rsrp_dbm, out.sinr_db, sample.o2i_db, run.static.noise_mw)
