@@ -5,8 +5,9 @@ exactly (:class:`cellscape.kpi.RegionalHistograms`).
 
 Before anything is allocated, :func:`estimate_run` states pixels, site-pixel links, output size,
 peak memory and time, and :func:`check_budget` refuses a run over limits the caller can raise.
-With a ``dask.distributed`` client the tiles are computed on its workers (:func:`stream_coverage`'s
-``client``); the driver still writes and journals them one at a time. No file is written here.
+With a ``dask.distributed`` client the tiles and their KPI counts are computed on its workers
+(:func:`stream_coverage`'s ``client``); the driver adds the counts and writes and journals the
+tiles one at a time. No file is written here.
 """
 
 from __future__ import annotations
@@ -123,22 +124,47 @@ def check_budget(estimate: RunEstimate, *, max_output_gb: float = DEFAULT_MAX_OU
                             + "; or use coarser pixels or a smaller area")
 
 
+@dataclass(frozen=True)
+class TileCounts:
+    """The KPI counts of one tile, what :meth:`StreamCounts.add` adds: histograms of its outdoor and
+    indoor pixels, and the pixels it serves per sector (``sectors``: index + 1, 0 = none; ``served``).
+    A Dask worker computes them beside its tile (:func:`tile_counts`), so the driver only adds arrays."""
+
+    hist: RegionalHistograms
+    sectors: np.ndarray
+    served: np.ndarray
+
+
+def tile_counts(scenario: Scenario, tile: CoverageTile) -> TileCounts:
+    """The :class:`TileCounts` of ``tile`` (the scenario gives the RSRP thresholds)."""
+    hist = RegionalHistograms(len(KPI_REGIONS), rsrp_thresholds_dbm=scenario.rsrp_thresholds_dbm)
+    hist.add(tile.indoor.astype(np.int64), {"rsrp_dbm": tile.rsrp_dbm, "sinr_db": tile.sinr_db,
+                                            "throughput_mbps": throughput_mbps(tile)})
+    # the sectors this tile serves only (not a bincount over every sector of a national network)
+    sector, n = np.unique(tile.best_sector.ravel().astype(np.int64) + 1, return_counts=True)
+    return TileCounts(hist, sector, n)
+
+
 class StreamCounts:
     """The KPI counts of a streamed run: :class:`~cellscape.kpi.RegionalHistograms` of outdoor
     (region 0) and indoor (region 1) pixels, and the pixels each sector serves (index 0: none).
-    Counts add up, so they are exact whatever the tiling, and survive a resume as arrays."""
+    Counts add up, so they are exact whatever the tiling or where a tile's counts were made, and
+    survive a resume as arrays."""
 
     def __init__(self, scenario: Scenario, n_sectors: int | None = None):
+        self.scenario = scenario
         self.hist = RegionalHistograms(len(KPI_REGIONS), rsrp_thresholds_dbm=scenario.rsrp_thresholds_dbm)
         n_sectors = scenario.n_sectors if n_sectors is None else int(n_sectors)
         self.served = np.zeros(n_sectors + 1, dtype=np.int64)
 
     def add(self, tile: CoverageTile) -> None:
-        self.hist.add(tile.indoor.astype(np.int64), {"rsrp_dbm": tile.rsrp_dbm, "sinr_db": tile.sinr_db,
-                                                     "throughput_mbps": throughput_mbps(tile)})
-        # the sectors this tile serves only (not a bincount over every sector of a national network)
-        sector, n = np.unique(tile.best_sector.ravel().astype(np.int64) + 1, return_counts=True)
-        self.served[sector] += n
+        """Count ``tile``'s pixels."""
+        self.merge(tile_counts(self.scenario, tile))
+
+    def merge(self, part: TileCounts) -> None:
+        """Add one tile's counts made elsewhere (:func:`tile_counts`)."""
+        self.hist.merge(part.hist)
+        self.served[part.sectors] += part.served
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The counts as named arrays (what a journal stores)."""
@@ -338,15 +364,20 @@ def _compute_tile(job: _WorkerJob, window: Window):
 
 
 def _tile_task(job: _WorkerJob, window: Window):
-    """The Dask task of one tile (looks :func:`_compute_tile` up at run time)."""
-    return _compute_tile(job, window)
+    """The Dask task of one tile (looks :func:`_compute_tile` up at run time): (tile, cutoff
+    statistics, the tile's KPI counts), the counts made on the worker."""
+    tile, stats = _compute_tile(job, window)
+    return tile, stats, tile_counts(job.scenario, tile)
 
 
 def _part_task(job, part, records):
-    """The Dask task of one block of a network given column-wise (cellscape.pipeline.national)."""
+    """The Dask task of one block of a network given column-wise (cellscape.pipeline.national):
+    :func:`~cellscape.pipeline.national.compute_part`'s (window, tile, extra) with each tile's KPI
+    counts made on the worker (None where the part held too few sites)."""
     from cellscape.pipeline.national import compute_part
 
-    return compute_part(job, part, records)
+    return [(window, tile, extra, None if tile is None else tile_counts(job.scenario, tile))
+            for window, tile, extra in compute_part(job, part, records)]
 
 
 def _tiles_on_workers(client, job, windows: list, max_in_flight: int | None, task=None, args=None):
@@ -395,9 +426,9 @@ def _on_workers(client, job: _WorkerJob, windows: list[Window], max_in_flight: i
     (the driver's), so ``tiles.meta()`` describes the run as in a single process."""
     results = _tiles_on_workers(client, job, windows, max_in_flight)
     try:
-        for tile, stats in results:
+        for tile, stats, counts in results:
             tiles.cutoff_stats.merge(stats)
-            yield tile
+            yield tile, counts
     finally:
         results.close()
 
@@ -412,12 +443,12 @@ def _parts_on_workers(client, tiles, windows: list[Window], max_in_flight: int |
                                     args=lambda part: (tiles.records(part),))
         try:
             for part_results in results:
-                for window, tile, extra in part_results:
+                for window, tile, extra, counts in part_results:
                     if tile is None:
                         retry.append((window, extra))
                         continue
                     tiles.cutoff_stats.merge(extra)
-                    yield tile
+                    yield tile, counts
         finally:
             results.close()
         parts = [tiles.retry_part(window, radius) for window, radius in retry]
@@ -439,7 +470,7 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     ``client``: a ``dask.distributed.Client``; the tiles are then computed on its workers (the
     run's inputs scattered once to each worker, which prepares the run on its first tile and keeps
     it for the rest), at most ``max_in_flight`` at a time (default twice the workers' threads), and
-    handed to the sink in the order they finish. The maps, the journal's counts and the KPIs are
+    handed to the sink in the order they finish; each tile's KPI counts are made on its worker. The maps, the journal's counts and the KPIs are
     those of the single-process run, bit for bit: each tile is a pure function of the scenario,
     its window and the seed, and counts add. A task that raises is retried ``TASK_RETRIES`` times.
 
@@ -481,7 +512,7 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     if progress is not None:
         progress(done, len(windows))
     if client is None:
-        computed = tiles.tiles(todo)
+        computed = ((tile, None) for tile in tiles.tiles(todo))
     elif site_columns is not None:
         computed = _parts_on_workers(client, tiles, todo, max_in_flight)
     else:
@@ -492,9 +523,12 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     clock = _MeasuredRate(max_hours, estimate)
     whole = True                # every tile handed to the sink is counted and written
     try:
-        for tile in computed:
+        for tile, tile_kpis in computed:         # tile_kpis: counted on a worker, or None (count here)
             whole = False
-            counts.add(tile)
+            if tile_kpis is None:
+                counts.add(tile)
+            else:
+                counts.merge(tile_kpis)
             sink.write_tile(tile, counts.arrays())
             whole = True
             done += 1
