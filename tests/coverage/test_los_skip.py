@@ -73,7 +73,8 @@ def test_maps_are_the_same_bits_without_the_skip(backend, shadow, monkeypatch):
             monkeypatch.setattr(engine, "los_probability_bound",
                                 lambda st, sites, x, y: np.full(st.n_sites if sites is None else len(sites), np.inf))
         for cut in (None, sc.interference_cutoff_db):
-            runs.append(compute_coverage(dataclasses.replace(sc, interference_cutoff_db=cut), grid, xy, backend=backend))
+            runs.append(compute_coverage(dataclasses.replace(sc, interference_cutoff_db=cut), grid, xy,
+                                         backend=backend))
     for a, b in zip(runs[:2], runs[2:]):
         for name in ("rsrp_dbm", "sinr_db", "best_sector"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name))

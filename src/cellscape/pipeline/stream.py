@@ -470,9 +470,10 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     ``client``: a ``dask.distributed.Client``; the tiles are then computed on its workers (the
     run's inputs scattered once to each worker, which prepares the run on its first tile and keeps
     it for the rest), at most ``max_in_flight`` at a time (default twice the workers' threads), and
-    handed to the sink in the order they finish; each tile's KPI counts are made on its worker. The maps, the journal's counts and the KPIs are
-    those of the single-process run, bit for bit: each tile is a pure function of the scenario,
-    its window and the seed, and counts add. A task that raises is retried ``TASK_RETRIES`` times.
+    handed to the sink in the order they finish; each tile's KPI counts are made on its worker.
+    The maps, the journal's counts and the KPIs are those of the single-process run of the same
+    tiling, bit for bit: each tile is a pure function of the scenario, its window and the seed,
+    and counts add. A task that raises is retried ``TASK_RETRIES`` times.
 
     ``site_columns``: the network column-wise (:class:`~cellscape.scenario.columns.SiteColumns`;
     ``scenario.sites`` is then ignored): each block of the map is computed from the sites within

@@ -46,7 +46,7 @@ DEFAULT_N_FEATURES = 256
 """Fourier features per field: variance exact for any N; Gaussian marginal to KS distance ~0.01."""
 
 
-_ROUND = 6755399441055744.0          # 1.5 * 2^52: (v + _ROUND) - _ROUND is v rounded to the nearest integer (|v| < 2^51)
+_ROUND = 6755399441055744.0          # 1.5 * 2^52: (v + _ROUND) - _ROUND is rint(v) for |v| < 2^51 (no fastmath)
 _PIO2_HI = 1.5707963267341256        # pi / 2 in two parts (fdlibm's PIO2_1 and PIO2_1T): q pi / 2 exact for |q| < 2^20
 _PIO2_LO = 6.0771005065061922e-11
 _S1, _S2, _S3 = -1.6666654611e-1, 8.3321608736e-3, -1.9515295891e-4                  # Cephes sinf on [-pi/4, pi/4]
