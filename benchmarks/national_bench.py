@@ -23,7 +23,7 @@ overviews, KPIs), every run in its own process so that its peak RSS is its own:
 
 Usage: python benchmarks/national_bench.py [--parts scaling,china,dask] [--scaling-px 4e6,64e6,256e6]
        [--china-window Shanghai] [--china-cutoff-db 0.1] [--china-mode expected|background] [--china-r0 2000] [--china-isd 3] [--china-certify 0.01]
-       [--china-marginal] [--china-samples 12 --china-sample-seed 1 --china-sample-km 6]
+       [--china-marginal] [--china-samples 12 --china-sample-seed 1 --china-sample-km 6 [--china-sample-whole]]
        [--dask-px 16e6 | --dask-window Henan --dask-side-km 60]
 Results: benchmarks/RESULTS.md, "National scale".
 """
@@ -99,6 +99,19 @@ def scaling_network(seed: int = 1):
                       az, np.full(x.size, 46.0))
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory [MB]: VmHWM of /proc/self/status (Linux), else ru_maxrss.
+    ru_maxrss survives fork and exec, so a child of the process that built the China network
+    (``--parts china-sample``) reported that process's 2.3 GB as its own until 2026-12-07."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def _run(scenario, columns, out: Path, *, workers: int | None = None) -> dict:
     """One streamed run in this process; returns its figures."""
     from cellscape.io.stream_writer import run_coverage_streamed
@@ -130,7 +143,7 @@ def _run(scenario, columns, out: Path, *, workers: int | None = None) -> dict:
             "windows_recomputed": cut.get("windows_recomputed_with_more_sites"),
             "background_r0_m_min_median_max": cut.get("background_r0_m_min_median_max"),
             "sites_per_block_mean": subsets["sites_per_block_mean"], "sites_per_block_max": subsets["sites_per_block_max"],
-            "output_mb": round(size / 1e6, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0),
+            "output_mb": round(size / 1e6, 1), "peak_rss_mb": round(peak_rss_mb()),
             "sinr_p50_db": run.kpis["sinr_db_percentiles"].get("50")}
 
 
@@ -160,6 +173,9 @@ def child(args) -> dict:
                 one["marginal_us_per_pixel"] = round(1e6 * (two["seconds"] - one["seconds"])
                                                      / (two["pixels"] - one["pixels"]), 3)
                 return one
+            if spec.get("whole"):       # a national block's size: the whole run after a small warm-up
+                _china_window(spec, cols, lon, lat, 3.0, Path(tmp) / "warm")
+                return _china_window(spec, cols, lon, lat, side_km, Path(tmp) / "a")
             return _china_window(spec, cols, lon, lat, side_km, Path(tmp))
         if spec["part"] == "dask":
             if spec.get("window"):          # a window of the China network in the projection's settings
@@ -313,6 +329,9 @@ def main() -> None:
     ap.add_argument("--china-samples", type=int, default=12,
                     help="china-sample: windows drawn uniformly over the populated area")
     ap.add_argument("--china-sample-seed", type=int, default=1)
+    ap.add_argument("--china-sample-whole", action="store_true",
+                    help="china-sample: time each window's whole run (after a 3 km warm-up) instead of the "
+                         "marginal time; with --china-sample-km 30 each window is about one national block")
     ap.add_argument("--china-sample-km", type=float, default=6.0, help="china-sample: the windows' side [km]")
     ap.add_argument("--dask-window", default="",
                     help="dask: a China window (e.g. Henan) in the --china-* settings instead of the scaling network")
@@ -379,14 +398,16 @@ def main() -> None:
         for smp in samples:
             spec = {"part": "china", "window": smp["window"], "columns": smp["columns"], "mode": args.china_mode,
                     "r0_m": args.china_r0, "r0_isd": args.china_isd, "certify": args.china_certify,
-                    "marginal": True, "cutoff_db": args.china_cutoff_db}
+                    "marginal": not args.china_sample_whole, "whole": args.china_sample_whole,
+                    "cutoff_db": args.china_cutoff_db}
             r = in_child(spec, tmp)
             row = {"lon_lat": [round(v, 4) for v in smp["window"][:2]], "tier": smp["tier"],
-                   "marginal_us_per_pixel": r.get("marginal_us_per_pixel"),
+                   "us_per_pixel": r.get("us_per_pixel" if args.china_sample_whole else "marginal_us_per_pixel"),
+                   "timing": "whole run" if args.china_sample_whole else "marginal",
                    "kept_sites_per_pixel": r.get("kept_sites_per_pixel"), "refused": r.get("refused")}
             rows.append(row)
             print(json.dumps(row), flush=True)
-        rates = np.array([max(r["marginal_us_per_pixel"], 0.0) for r in rows if r["marginal_us_per_pixel"] is not None])
+        rates = np.array([max(r["us_per_pixel"], 0.0) for r in rows if r["us_per_pixel"] is not None])
         boot = np.random.default_rng(0).choice(rates, size=(2000, rates.size)).mean(axis=1)
         pixels = sum(a * 1e6 / 900.0 for t, a in tier_areas_km2().items() if t in POPULATED_TIERS)
         hours = lambda us: round(us * pixels / 1e6 / 3600.0, 2)        # noqa: E731
@@ -399,8 +420,9 @@ def main() -> None:
             "populated_hours_one_machine_90pct": [hours(v) for v in np.percentile(boot, [5, 95])],
             "populated_minutes_64_workers": round(hours(rates.mean()) * 60.0 * 2.0 / 64.0, 1),
             "note": "windows centred on sites drawn with probability proportional to their tier's hexagon "
-                    "cell (area-uniform over the populated tiers); marginal us/pixel of each (its side and "
-                    "twice its side); 64 workers: one 2-core machine's time x 2 / 64",
+                    "cell (area-uniform over the populated tiers); us/pixel of each: marginal (its side and "
+                    "twice its side) or, with --china-sample-whole, its whole run; 64 workers: one 2-core "
+                    "machine's time x 2 / 64",
         }
         print(json.dumps(report["china_sample"]), flush=True)
     if "dask" in parts:
