@@ -56,6 +56,19 @@ def make_scenario(side: int, n_sites: int, resolution_m: float, *, los_mode: str
                     los_mode=los_mode, shadow_fading=shadow, seed=seed)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory [MB]: VmHWM of /proc/self/status (Linux; getrusage's
+    ru_maxrss would carry the parent's peak across fork and exec: a child of the process that
+    built the China network reported its 2.3 GB until 2026-12-07), else ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 

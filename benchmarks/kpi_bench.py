@@ -23,7 +23,6 @@ import argparse
 import hashlib
 import json
 from pathlib import Path
-import resource
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from coverage_bench import machine  # noqa: E402  (benchmarks/ is not a package)
+from coverage_bench import machine, peak_rss_mb  # noqa: E402  (benchmarks/ is not a package)
 
 RES_M = 25.0
 X0, Y0 = 300_000.0, 6_800_000.0
@@ -94,18 +93,6 @@ def build(side: int, folder: Path) -> None:
                          BLOCKSIZE="512", BIGTIFF="IF_SAFER", NUM_THREADS="ALL_CPUS")
     tmp.unlink()
     print(f"built {side} x {side} synthetic map in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory [MB]: VmHWM of /proc/self/status (Linux; getrusage's
-    ru_maxrss would carry the parent's peak across fork and exec), else ru_maxrss."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return float(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 _SPIN = "import time\nt=time.process_time()\nx=0\nwhile time.process_time()-t<2.0: x+=1\nprint(x)"

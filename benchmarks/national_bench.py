@@ -36,7 +36,6 @@ import functools
 import json
 import math
 from pathlib import Path
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from coverage_bench import machine  # noqa: E402  (benchmarks/ is not a package)
+from coverage_bench import machine, peak_rss_mb  # noqa: E402  (benchmarks/ is not a package)
 
 X0, Y0 = 300_000.0, 3_300_000.0       # UTM 50N (EPSG:32650), eastern China
 SCALING_SIDE_M = 160_000.0
@@ -97,19 +96,6 @@ def scaling_network(seed: int = 1):
     az = (np.array([60.0, 180.0, 300.0])[None, :] + rng.uniform(-15, 15, (x.size, 1))) % 360.0
     return columns_of([f"R{n}" for n in range(x.size)], x, y, np.full(x.size, 35.0), np.full(x.size, "RMa"),
                       az, np.full(x.size, 46.0))
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory [MB]: VmHWM of /proc/self/status (Linux), else ru_maxrss.
-    ru_maxrss survives fork and exec, so a child of the process that built the China network
-    (``--parts china-sample``) reported that process's 2.3 GB as its own until 2026-12-07."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return float(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _run(scenario, columns, out: Path, *, workers: int | None = None) -> dict:
