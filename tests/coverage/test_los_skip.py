@@ -67,9 +67,18 @@ def test_maps_are_the_same_bits_without_the_skip(backend, shadow, monkeypatch):
     """A wide map (far sites: small p_LOS, most uniforms skipped), full sum and with the cutoff."""
     sc = network(40, 30_000.0, 150.0, los_mode="statistical", shadow=shadow, seed=2)
     grid, xy = localize(sc)
+    bound, bounds = engine.los_probability_bound, []
+
+    def recorded(st, sites, x, y):
+        bounds.append(bound(st, sites, x, y))
+        return bounds[-1]
+
     runs = []
     for skip in (True, False):
-        if not skip:
+        if skip:
+            monkeypatch.setattr(engine, "los_probability_bound", recorded)
+        else:
+            assert np.min(np.concatenate(bounds)) < 0.05       # the skip ran: far sites' p_LOS is small
             monkeypatch.setattr(engine, "los_probability_bound",
                                 lambda st, sites, x, y: np.full(st.n_sites if sites is None else len(sites), np.inf))
         for cut in (None, sc.interference_cutoff_db):

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+import functools
 
 import numba
 import numpy as np
@@ -241,16 +242,16 @@ def los_skip_threshold(p_max: float) -> float | None:
     return None if p >= 0.9999 else float(ndtri(p))
 
 
-_BLAS: list = []
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """threadpoolctl's controller, made once per process: making it scans every loaded library
+    (~0.2-4 ms in a process that has loaded GDAL and numba, which every tile paid twice)."""
+    return ThreadpoolController()
 
 
 def _one_blas_thread():
-    """A context of one BLAS thread. threadpoolctl's controller is made once per process: making it
-    scans every loaded library (~0.2-4 ms in a process that has loaded GDAL and numba, which every
-    tile paid twice)."""
-    if not _BLAS:
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=1, user_api="blas")
+    """A context of one BLAS thread (the fields' small products)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
