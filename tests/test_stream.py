@@ -326,6 +326,42 @@ def test_journal_saves_when_due_or_forced(tmp_path, monkeypatch):
     assert saved() == 5
 
 
+def test_journal_saves_again_when_only_its_extra_arrays_grew(tmp_path):
+    """A block's overview pieces written after the last tile (cellscape.io.stream_writer's
+    pyramid_blocks): a forced save keeps them although no tile was added."""
+    from cellscape.io import stream_writer
+
+    j = stream_writer.Journal(tmp_path / "j.npz")
+    blocks = []
+    extra = lambda: {"pyramid_blocks": np.array(blocks, dtype=np.int64).reshape(-1, 4)}   # noqa: E731
+    j.record("f", [(0, 1, 0, 1)], {}, force=True, extra=extra)
+    blocks.append((0, 4, 0, 4))
+    j.record("f", [(0, 1, 0, 1)], {}, force=True, extra=extra)
+    with np.load(tmp_path / "j.npz") as z:
+        assert z["pyramid_blocks"].tolist() == [[0, 4, 0, 4]]
+
+
+@needs_numba
+@pytest.mark.parametrize("share, compression", [(0.0, "deflate"), (1e9, None)])
+def test_work_files_raw_or_deflated_give_the_same_cogs(tmp_path, reference, monkeypatch, share, compression):
+    """The work files are uncompressed where the disk has room (WORK_RAW_SHARE of its free space),
+    else deflated; the finished COGs are the same bytes, also after a resume."""
+    from cellscape.io import stream_writer
+
+    sc, _ = reference
+    monkeypatch.setattr(stream_writer, "WORK_RAW_SHARE", share)
+    with pytest.raises(Interrupt):
+        run_coverage_streamed(sc, tmp_path / "a", tile_rows=9, backend=BACKEND, progress=stop_after(3))
+    for name in ("coverage.tif", "best_sector.tif", "coverage.ovr2.tif", "best_sector.ovr2.tif"):
+        with rasterio.open(tmp_path / "a" / PARTIAL_DIR / name) as src:
+            assert (src.compression and src.compression.name.lower()) == compression, name
+    run_coverage_streamed(sc, tmp_path / "a", tile_rows=9, backend=BACKEND, resume=True)
+    monkeypatch.setattr(stream_writer, "WORK_RAW_SHARE", 1e9 if share == 0.0 else 0.0)
+    other = uninterrupted(sc, tmp_path / "b", 9)
+    for name in ("coverage.tif", "best_sector.tif"):
+        assert (tmp_path / "a" / name).read_bytes() == (other / name).read_bytes(), name
+
+
 @needs_numba
 def test_a_journal_behind_the_written_tiles_resumes_to_the_same_bits(tmp_path, reference, monkeypatch):
     """Tiles written after the last save of the journal (not due) are computed again on resume: the

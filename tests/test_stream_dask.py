@@ -285,3 +285,65 @@ def test_a_network_given_column_wise_on_two_workers_gives_the_single_process_fil
     assert run.kpis["meta"]["site_subsets"]["blocks"] > 2
     assert run.kpis["meta"]["interference_cutoff"]["windows_recomputed_with_more_sites"] > 0
     assert_same_files(tmp_path / "one", tmp_path / "two")
+
+
+def test_overview_pieces_made_on_the_workers_give_the_single_process_files(tmp_path, clients, monkeypatch):
+    """Blocks the workers computed whole come with their overview pieces (cellscape.geo.pyramid),
+    written by the driver; the rest (a window that went round again with more sites) are made at
+    the end from the work file. COGs byte-identical to the single-process run's, also after an
+    interruption and resume. Small blocks and COG tiles so a 100 x 75 map has two levels; strips of
+    a few rows, so a block cut in several goes round again window by window and its levels are made
+    at the end, while a block of one strip goes round whole and its worker makes them."""
+    from cellscape.io import stream_writer
+    from cellscape.pipeline import national
+    from cellscape.scenario.columns import SiteColumns
+
+    blocks = national.square_blocks
+    monkeypatch.setattr(national, "square_blocks", lambda grid, max_pixels: blocks(grid, max_pixels=32 ** 2))
+    monkeypatch.setattr(stream_writer, "PYRAMID_BLOCK_PX", 32)
+    monkeypatch.setattr(stream_writer, "BLOCK_PX", 32)
+    written, write = [], stream_writer.CoverageStreamWriter.write_pyramid
+
+    def counted(self, pyramid):
+        written.append(pyramid.block)
+        return write(self, pyramid)
+
+    monkeypatch.setattr(stream_writer.CoverageStreamWriter, "write_pyramid", counted)
+    rng = np.random.default_rng(4)
+    sites = tuple(
+        Site(site_id=f"S{i}", x=X0 + rng.uniform(0, 4000.0), y=Y0 + rng.uniform(0, 3000.0),
+             height_m=float(rng.choice([20.0, 30.0])),
+             sectors=tuple(Sector(azimuth_deg=float((a + rng.uniform(0, 120)) % 360), tx_power_dbm=46.0,
+                                  elec_tilt_deg=6.0) for a in (0.0, 120.0, 240.0)))
+        for i in range(30))
+    sc = strip_scenario(area=Area(bounds=(X0, Y0, X0 + 4000.0, Y0 + 3000.0), resolution_m=40.0, crs="EPSG:32635"),
+                        sites=(), interference_cutoff_db=0.5, interference_cutoff_mode="expected", mem_limit_mb=0.1)
+    cols = SiteColumns.from_records(sites)
+    run_coverage_streamed(sc, tmp_path / "one", site_columns=cols, backend=BACKEND)
+    assert written == []                    # one process: every level is made at the end
+    run, _ = run_coverage_streamed(sc, tmp_path / "two", site_columns=cols, backend=BACKEND, client=clients[2])
+    n_blocks = run.kpis["meta"]["site_subsets"]["blocks"]
+    assert run.tiles_total == 22
+    assert n_blocks == 12 and 0 < len(written) < n_blocks     # some made on the workers, some at the end
+    assert run.kpis["meta"]["interference_cutoff"]["windows_recomputed_with_more_sites"] > 0
+    assert_same_files(tmp_path / "one", tmp_path / "two")
+    import rasterio
+
+    with rasterio.open(tmp_path / "two" / "coverage.tif") as src:
+        assert src.overviews(1) == [2, 4]
+
+    def stop_after_18(done, total):
+        if done >= 18:
+            raise Interrupt
+
+    written.clear()
+    with pytest.raises(Interrupt):
+        run_coverage_streamed(sc, tmp_path / "three", site_columns=cols, backend=BACKEND, client=clients[2],
+                              progress=stop_after_18)
+    with np.load(tmp_path / "three" / PARTIAL_DIR / "journal.npz") as j:
+        recorded = {tuple(int(v) for v in row) for row in j["pyramid_blocks"]}
+    # 18 of 22 windows done: at least one of the 5 one-strip blocks is whole, its pieces written and kept
+    assert recorded and recorded == set(written)
+    run_coverage_streamed(sc, tmp_path / "three", site_columns=cols, backend=BACKEND, client=clients[2], resume=True)
+    for name in ("coverage.tif", "best_sector.tif"):     # kpis.json of a resumed run leaves out the cutoff's statistics
+        assert (tmp_path / "three" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name

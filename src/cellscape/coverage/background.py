@@ -64,7 +64,6 @@ from dataclasses import dataclass
 import math
 
 import numpy as np
-from scipy.signal import fftconvolve
 from scipy.spatial import cKDTree
 
 from cellscape.coverage.backends._inputs import KernelStatic
@@ -328,6 +327,8 @@ def build_raster(model: BackgroundModel, st: KernelStatic, rep_sectors, sector_x
     for j in np.unique(kind):
         count = np.bincount(flat[kind == j], minlength=n_y_pad * n_x_pad).astype(float).reshape(n_y_pad, n_x_pad)
         kern = w * mean_sector_power_mw(model, st, rep[j:j + 1], d[None])[0]
+        from scipy.signal import fftconvolve    # here: importing scipy.signal costs ~1.2 s (scipy.stats), paid by every Dask worker
+
         full = fftconvolve(count, kern, mode="full")          # full[a, b] = sum count[a - k, b - l] kern[k, l]
         r0_, c0_ = -lo_y + k_y, -lo_x + k_x                   # map cell (0, 0) in the full output
         values += np.maximum(full[r0_:r0_ + n_y, c0_:c0_ + n_x], 0.0)

@@ -250,6 +250,16 @@ class TeeSink:
         for s in self.sinks:
             s.checkpoint(counts)
 
+    def pyramid_spec(self, grid: RasterGrid):
+        """The overview blocks of the sink that makes overviews (the COG writer's), or None."""
+        specs = [s.pyramid_spec(grid) for s in self.sinks if hasattr(s, "pyramid_spec")]
+        return next((spec for spec in specs if spec is not None), None)
+
+    def write_pyramid(self, pyramid) -> None:
+        for s in self.sinks:
+            if hasattr(s, "write_pyramid"):
+                s.write_pyramid(pyramid)
+
     def finish(self, run: StreamedRun) -> list[Path]:
         written: list[Path] = []
         for s in self.sinks:

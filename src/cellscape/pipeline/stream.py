@@ -12,7 +12,7 @@ tiles one at a time. No file is written here.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, replace
 import hashlib
 import math
@@ -27,6 +27,7 @@ from cellscape._json import json_ready
 from cellscape.coverage.engine import Backend, CoverageTile, CoverageTiles, Progress
 from cellscape.errors import GeometryError, ScenarioError
 from cellscape.geo.grid import RasterGrid, Window
+from cellscape.geo.pyramid import BlockPyramid, PyramidSpec, block_levels
 from cellscape.geo.surface import Terrain
 from cellscape.kpi import KPI_PERCENTILES, RegionalHistograms
 from cellscape.pipeline.coverage import load_footprints, localize
@@ -192,6 +193,41 @@ def throughput_mbps(tile: CoverageTile) -> np.ndarray:
     return (tile.throughput_bps / 1e6).astype(np.float32)
 
 
+COG_LAYERS = (("coverage", "average"), ("best_sector", "nearest"))
+"""The streamed run's raster layers (:func:`cog_layers`) and how their overviews resample."""
+
+
+def cog_layers(tile: CoverageTile) -> dict[str, np.ndarray]:
+    """``tile``'s layers as written (bands, rows, cols): ``coverage`` (RSRP, SINR, throughput,
+    float32) and ``best_sector`` (int32, -1 where none)."""
+    return {"coverage": np.stack([tile.rsrp_dbm, tile.sinr_db, throughput_mbps(tile)]).astype(np.float32),
+            "best_sector": tile.best_sector.astype(np.int32)[None]}
+
+
+def part_pyramids(spec: PyramidSpec, tiles: list[CoverageTile]) -> list[BlockPyramid]:
+    """The overview pieces (cellscape.geo.pyramid) of every block of ``spec`` lying wholly within
+    ``tiles``, whose windows must be disjoint; none where they do not fill their bounding box."""
+    if not tiles:
+        return []
+    wins = [t.window for t in tiles]
+    r0, r1 = min(w.row_start for w in wins), max(w.row_stop for w in wins)
+    c0, c1 = min(w.col_start for w in wins), max(w.col_stop for w in wins)
+    if sum(w.shape[0] * w.shape[1] for w in wins) != (r1 - r0) * (c1 - c0):
+        return []
+    blocks = spec.blocks_within(r0, r1, c0, c1)
+    if not blocks:
+        return []
+    canvas: dict[str, np.ndarray] = {}
+    for t in tiles:
+        w = t.window
+        for name, a in cog_layers(t).items():
+            if name not in canvas:
+                canvas[name] = np.empty((a.shape[0], r1 - r0, c1 - c0), dtype=a.dtype)
+            canvas[name][:, w.row_start - r0:w.row_stop - r0, w.col_start - c0:w.col_stop - c0] = a
+    return [block_levels(spec, b, {name: a[:, b[0] - r0:b[1] - r0, b[2] - c0:b[3] - c0] for name, a in canvas.items()})
+            for b in blocks]
+
+
 MAX_SECTORS_LISTED = 100_000
 """kpis.json lists the pixels each sector serves up to this many sectors (a national network's
 13 M would make a JSON file of gigabytes); above it the list is left out and said so."""
@@ -270,6 +306,13 @@ class TileSink(Protocol):
     def checkpoint(self, counts: dict[str, np.ndarray]) -> None:
         """Save the journal now: the run stops (an error, an interrupt) after a whole tile.
         Optional: a sink without it resumes from its last saved journal."""
+
+    def pyramid_spec(self, grid: RasterGrid) -> PyramidSpec | None:
+        """The overview levels the sink would have made block by block on the workers (None: none).
+        Optional, with :meth:`write_pyramid`."""
+
+    def write_pyramid(self, pyramid: BlockPyramid) -> None:
+        """Store one block's overview pieces (its tiles already handed over). Optional."""
 
 
 @dataclass(frozen=True)
@@ -370,51 +413,58 @@ def _tile_task(job: _WorkerJob, window: Window):
     return tile, stats, tile_counts(job.scenario, tile)
 
 
-def _part_task(job, part, records):
+def _part_task(job, part, records, spec: PyramidSpec | None = None):
     """The Dask task of one block of a network given column-wise (cellscape.pipeline.national):
     :func:`~cellscape.pipeline.national.compute_part`'s (window, tile, extra) with each tile's KPI
-    counts made on the worker (None where the part held too few sites)."""
+    counts made on the worker (None where the part held too few sites), and the overview pieces
+    of ``spec``'s blocks the part computed whole (:func:`part_pyramids`; none with a tile missing)."""
     from cellscape.pipeline.national import compute_part
 
-    return [(window, tile, extra, None if tile is None else tile_counts(job.scenario, tile))
-            for window, tile, extra in compute_part(job, part, records)]
+    results = compute_part(job, part, records)
+    tiles = [tile for _, tile, _ in results]
+    pyramids = [] if spec is None or any(t is None for t in tiles) else part_pyramids(spec, tiles)
+    return ([(window, tile, extra, None if tile is None else tile_counts(job.scenario, tile))
+             for window, tile, extra in results], pyramids)
 
 
-def _tiles_on_workers(client, job, windows: list, max_in_flight: int | None, task=None, args=None):
+def _tiles_on_workers(client, job, windows, max_in_flight: int | None, task=None, args=None):
     """Yield the results of ``task(job, item, *args(item))`` (default: (tile, cutoff statistics) of
     each window of ``windows``) computed on ``client``'s workers, in the order they finish, with at
     most ``max_in_flight`` tasks submitted and not yet handed over (default: twice the workers'
-    threads). ``job`` is scattered once to every worker. Closing the generator cancels the tasks
-    still pending."""
+    threads). ``windows`` may be a :class:`collections.deque` the caller adds to while iterating
+    (taken from its left). ``job`` is scattered once to every worker. Closing the generator cancels
+    the tasks still pending."""
     from dask.distributed import as_completed
 
     if max_in_flight is None:
         max_in_flight = 2 * max(1, sum(client.nthreads().values()))
     if max_in_flight < 1:
         raise ValueError(f"max_in_flight={max_in_flight} must be at least 1")
-    if not windows:
+    todo = windows if isinstance(windows, deque) else deque(windows)
+    if not todo:
         return
     job_future = client.scatter(job, broadcast=True, hash=False)
-    todo = iter(windows)
     task = _tile_task if task is None else task
+    pending: set = set()
+    finished = as_completed([], loop=client.loop)
 
-    def submit(item):
-        extra = () if args is None else args(item)
-        return client.submit(task, job_future, item, *extra, pure=False, retries=TASK_RETRIES)
+    def top_up():
+        while todo and len(pending) < max_in_flight:
+            item = todo.popleft()
+            extra = () if args is None else args(item)
+            new = client.submit(task, job_future, item, *extra, pure=False, retries=TASK_RETRIES)
+            pending.add(new)
+            finished.add(new)
 
-    pending = {submit(w) for _, w in zip(range(max_in_flight), todo)}
-    finished = as_completed(list(pending), loop=client.loop)
+    top_up()
     try:
         for future in finished:
             pending.discard(future)
             result = future.result()
             future.release()
-            nxt = next(todo, None)
-            if nxt is not None:
-                new = submit(nxt)
-                pending.add(new)
-                finished.add(new)
+            top_up()
             yield result
+            top_up()            # what the caller added meanwhile
     finally:
         if pending:
             client.cancel(list(pending))
@@ -428,30 +478,37 @@ def _on_workers(client, job: _WorkerJob, windows: list[Window], max_in_flight: i
     try:
         for tile, stats, counts in results:
             tiles.cutoff_stats.merge(stats)
-            yield tile, counts
+            yield tile, counts, ()
     finally:
         results.close()
 
 
-def _parts_on_workers(client, tiles, windows: list[Window], max_in_flight: int | None):
-    """The tiles of ``windows`` of a network given column-wise (a NationalTiles), one task per block
-    carrying that block's sites only; cutoff statistics merged into ``tiles``'."""
-    parts = list(tiles.parts(windows))
-    while parts:                # a window whose part held too few sites goes round again with more
-        retry = []
-        results = _tiles_on_workers(client, tiles.job, parts, max_in_flight, task=_part_task,
-                                    args=lambda part: (tiles.records(part),))
-        try:
-            for part_results in results:
-                for window, tile, extra, counts in part_results:
-                    if tile is None:
-                        retry.append((window, extra))
-                        continue
-                    tiles.cutoff_stats.merge(extra)
-                    yield tile, counts
-        finally:
-            results.close()
-        parts = [tiles.retry_part(window, radius) for window, radius in retry]
+def _part_cost(part) -> int:
+    """A part's work in site-pixel links before the cutoff: what orders the parts on the workers."""
+    return sum(w.shape[0] * w.shape[1] for w in part.windows) * max(1, part.sites.size)
+
+
+def _parts_on_workers(client, tiles, windows: list[Window], max_in_flight: int | None,
+                      spec: PyramidSpec | None = None):
+    """(tile, counts, pyramids) of ``windows`` of a network given column-wise (a NationalTiles), one
+    task per block carrying that block's sites only, the costliest first (the last tasks are then
+    short, and the workers finish together); cutoff statistics merged into ``tiles``'. A window
+    whose part held too few sites goes round again with more, submitted next. A part's overview
+    pieces (``spec``, :func:`part_pyramids`) come with its last tile."""
+    queue = deque(sorted(tiles.parts(windows), key=_part_cost, reverse=True))
+    results = _tiles_on_workers(client, tiles.job, queue, max_in_flight, task=_part_task,
+                                args=lambda part: (tiles.records(part), spec))
+    try:
+        for part_results, pyramids in results:
+            done = [r for r in part_results if r[1] is not None]
+            for window, tile, extra, counts in part_results:
+                if tile is None:
+                    queue.appendleft(tiles.retry_part(window, extra))
+                    continue
+                tiles.cutoff_stats.merge(extra)
+                yield tile, counts, (pyramids if tile is done[-1][1] else ())
+    finally:
+        results.close()
 
 
 def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | None = None,
@@ -513,9 +570,10 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     if progress is not None:
         progress(done, len(windows))
     if client is None:
-        computed = ((tile, None) for tile in tiles.tiles(todo))
+        computed = ((tile, None, ()) for tile in tiles.tiles(todo))
     elif site_columns is not None:
-        computed = _parts_on_workers(client, tiles, todo, max_in_flight)
+        spec = sink.pyramid_spec(grid) if hasattr(sink, "pyramid_spec") else None
+        computed = _parts_on_workers(client, tiles, todo, max_in_flight, spec)
     else:
         job = _WorkerJob(key=uuid.uuid4().hex, scenario=scenario, grid=grid, site_xy_m=np.asarray(site_xy_m),
                          footprints=footprints, terrain=terrain, backend=backend)
@@ -524,7 +582,7 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     clock = _MeasuredRate(max_hours, estimate)
     whole = True                # every tile handed to the sink is counted and written
     try:
-        for tile, tile_kpis in computed:         # tile_kpis: counted on a worker, or None (count here)
+        for tile, tile_kpis, pyramids in computed:   # tile_kpis: counted on a worker, or None (count here)
             whole = False
             if tile_kpis is None:
                 counts.add(tile)
@@ -532,6 +590,8 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
                 counts.merge(tile_kpis)
             sink.write_tile(tile, counts.arrays())
             whole = True
+            for pyramid in pyramids:        # a block's overview pieces, after its last tile
+                sink.write_pyramid(pyramid)
             done += 1
             pixels_left -= tile.window.shape[0] * tile.window.shape[1]
             del tile
