@@ -128,3 +128,25 @@ def test_field_cosines_and_sines_match_numpy_float64():
     np.testing.assert_allclose(s[:, 0], np.sin(edges.ravel()), rtol=0, atol=4e-8)
     c0, s0 = _cos_sin_f32(np.zeros(1), np.ones(1), np.zeros(1), False)
     assert c0[0, 0] == 1.0 and s0[0, 0] == 0.0
+
+
+def test_one_blas_thread_nests_and_restores():
+    """The context counts its users: one inside another (a streamed run on an in-process Dask
+    cluster holds it for the whole run while each tile's fields enter it again) keeps BLAS at one
+    thread until the outermost one leaves, which restores the count it found."""
+    from cellscape.propagation import shadowing
+
+    libs = shadowing._blas_controller().select(user_api="blas").lib_controllers
+    if not libs:
+        pytest.skip("no BLAS library seen by threadpoolctl")
+
+    def threads():
+        return [lib.get_num_threads() for lib in libs]
+
+    before = threads()
+    with shadowing.one_blas_thread():
+        assert set(threads()) == {1}
+        with shadowing.one_blas_thread():
+            assert set(threads()) == {1}
+        assert set(threads()) == {1} and shadowing._BLAS_USERS == 1
+    assert threads() == before and shadowing._BLAS_USERS == 0

@@ -13,6 +13,7 @@ tiles one at a time. No file is written here.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+import contextlib
 from dataclasses import dataclass, replace
 import hashlib
 import math
@@ -31,6 +32,7 @@ from cellscape.geo.pyramid import BlockPyramid, PyramidSpec, block_levels
 from cellscape.geo.surface import Terrain
 from cellscape.kpi import KPI_PERCENTILES, RegionalHistograms
 from cellscape.pipeline.coverage import load_footprints, localize
+from cellscape.propagation.shadowing import one_blas_thread
 from cellscape.scenario.records import Scenario
 
 LINKS_PER_S = {"numba": 1.0e7, "numpy": 2.0e6}
@@ -581,6 +583,9 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     todo_pixels = pixels_left = sum(w.shape[0] * w.shape[1] for w in todo)
     clock = _MeasuredRate(max_hours, estimate)
     whole = True                # every tile handed to the sink is counted and written
+    blas = contextlib.ExitStack()
+    if client is not None:      # workers that are threads of this process (shadowing.one_blas_thread)
+        blas.enter_context(one_blas_thread())
     try:
         for tile, tile_kpis, pyramids in computed:   # tile_kpis: counted on a worker, or None (count here)
             whole = False
@@ -608,6 +613,7 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
         raise
     finally:
         computed.close()        # an interrupted run cancels the tiles still on the workers
+        blas.close()
     meta = {**tiles.meta(), "n_tiles": len(windows), "streamed": True}
     if tile_rows is not None and site_columns is None:
         meta["rows_per_tile"] = tile_rows

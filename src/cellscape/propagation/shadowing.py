@@ -33,8 +33,10 @@ z_site = sqrt(rho) z_common + sqrt(1 - rho) z_own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import contextlib
 from dataclasses import dataclass
 import functools
+import threading
 
 import numba
 import numpy as np
@@ -249,9 +251,37 @@ def _blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def _one_blas_thread():
-    """A context of one BLAS thread (the fields' small products)."""
-    return _blas_controller().limit(limits=1, user_api="blas")
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0                 # threads inside one_blas_thread
+_BLAS_LIMITER = None            # threadpoolctl's limiter while one is
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """A context of one BLAS thread (the fields' small products), safe across threads: BLAS's thread
+    count is one per process, so the first thread in sets it and the last one out restores it (a
+    context per thread let one thread restore two BLAS threads while another was still in its
+    products). OpenBLAS's products cut across two threads round some values otherwise, so a map's
+    bits would depend on what ran beside it.
+
+    A process whose threads compute tiles side by side (an in-process Dask cluster) holds this for
+    the whole run from its main thread (cellscape.pipeline.stream): worker threads setting and
+    restoring the limit themselves were seen to leave OpenBLAS at two threads in one of them (an
+    in-process cluster of two worker threads gave other bits for ~1 tile in 20), which a limit
+    held by the main thread does not."""
+    global _BLAS_USERS, _BLAS_LIMITER
+    with _BLAS_LOCK:
+        if _BLAS_USERS == 0:
+            _BLAS_LIMITER = _blas_controller().limit(limits=1, user_api="blas")
+        _BLAS_USERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                _BLAS_LIMITER.restore_original_limits()
+                _BLAS_LIMITER = None
 
 
 @dataclass(frozen=True)
@@ -272,7 +302,7 @@ class SiteFields:
         """Unit-variance shadow-fading fields, shape (n_sites, n_rows, n_cols) float32 (None if off)."""
         if self.sf_own is None:
             return None
-        with _one_blas_thread():
+        with one_blas_thread():
             return self._shadow_unit_on_grid(x_m, y_m)
 
     def _shadow_unit_on_grid(self, x_m, y_m) -> np.ndarray:
@@ -301,7 +331,7 @@ class SiteFields:
             return None
         cut = [None] * len(self.los) if p_max is None else [los_skip_threshold(p) for p in np.asarray(p_max, float)]
         out = np.empty((len(self.los), len(y_m), len(x_m)), dtype=np.float32)
-        with _one_blas_thread():
+        with one_blas_thread():
             for i, f in enumerate(self.los):
                 z = f.on_grid(x_m, y_m)
                 if cut[i] is None:
