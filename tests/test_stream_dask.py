@@ -261,15 +261,11 @@ def test_a_worker_process_that_dies_mid_run_changes_no_bit(tmp_path, single):
     assert not (out / PARTIAL_DIR).exists()
 
 
-def test_a_network_given_column_wise_on_two_workers_gives_the_single_process_files(tmp_path, clients, monkeypatch):
-    """cellscape.pipeline.national on Dask: one task per block carrying its sites, KPI counts made
-    on the workers; with the interference cutoff, several blocks (a window that goes round again
-    with more sites included): the single-process files, byte for byte."""
-    from cellscape.pipeline import national
+def column_network(mem_limit_mb: float):
+    """30 three-sector sites over 4 x 3 km (40 m pixels, interference cutoff in expectation): the
+    scenario and the network column-wise, for cellscape.pipeline.national."""
     from cellscape.scenario.columns import SiteColumns
 
-    blocks = national.square_blocks
-    monkeypatch.setattr(national, "square_blocks", lambda grid, max_pixels: blocks(grid, max_pixels=40 ** 2))
     rng = np.random.default_rng(4)
     sites = tuple(
         Site(site_id=f"S{i}", x=X0 + rng.uniform(0, 4000.0), y=Y0 + rng.uniform(0, 3000.0),
@@ -278,8 +274,20 @@ def test_a_network_given_column_wise_on_two_workers_gives_the_single_process_fil
                                   elec_tilt_deg=6.0) for a in (0.0, 120.0, 240.0)))
         for i in range(30))
     sc = strip_scenario(area=Area(bounds=(X0, Y0, X0 + 4000.0, Y0 + 3000.0), resolution_m=40.0, crs="EPSG:32635"),
-                        sites=(), interference_cutoff_db=0.5, interference_cutoff_mode="expected", mem_limit_mb=2.0)
-    cols = SiteColumns.from_records(sites)
+                        sites=(), interference_cutoff_db=0.5, interference_cutoff_mode="expected",
+                        mem_limit_mb=mem_limit_mb)
+    return sc, SiteColumns.from_records(sites)
+
+
+def test_a_network_given_column_wise_on_two_workers_gives_the_single_process_files(tmp_path, clients, monkeypatch):
+    """cellscape.pipeline.national on Dask: one task per block carrying its sites, KPI counts made
+    on the workers; with the interference cutoff, several blocks (a window that goes round again
+    with more sites included): the single-process files, byte for byte."""
+    from cellscape.pipeline import national
+
+    blocks = national.square_blocks
+    monkeypatch.setattr(national, "square_blocks", lambda grid, max_pixels: blocks(grid, max_pixels=40 ** 2))
+    sc, cols = column_network(2.0)
     run_coverage_streamed(sc, tmp_path / "one", site_columns=cols, backend=BACKEND)
     run, _ = run_coverage_streamed(sc, tmp_path / "two", site_columns=cols, backend=BACKEND, client=clients[2])
     assert run.kpis["meta"]["site_subsets"]["blocks"] > 2
@@ -296,7 +304,6 @@ def test_overview_pieces_made_on_the_workers_give_the_single_process_files(tmp_p
     at the end, while a block of one strip goes round whole and its worker makes them."""
     from cellscape.io import stream_writer
     from cellscape.pipeline import national
-    from cellscape.scenario.columns import SiteColumns
 
     blocks = national.square_blocks
     monkeypatch.setattr(national, "square_blocks", lambda grid, max_pixels: blocks(grid, max_pixels=32 ** 2))
@@ -309,16 +316,7 @@ def test_overview_pieces_made_on_the_workers_give_the_single_process_files(tmp_p
         return write(self, pyramid)
 
     monkeypatch.setattr(stream_writer.CoverageStreamWriter, "write_pyramid", counted)
-    rng = np.random.default_rng(4)
-    sites = tuple(
-        Site(site_id=f"S{i}", x=X0 + rng.uniform(0, 4000.0), y=Y0 + rng.uniform(0, 3000.0),
-             height_m=float(rng.choice([20.0, 30.0])),
-             sectors=tuple(Sector(azimuth_deg=float((a + rng.uniform(0, 120)) % 360), tx_power_dbm=46.0,
-                                  elec_tilt_deg=6.0) for a in (0.0, 120.0, 240.0)))
-        for i in range(30))
-    sc = strip_scenario(area=Area(bounds=(X0, Y0, X0 + 4000.0, Y0 + 3000.0), resolution_m=40.0, crs="EPSG:32635"),
-                        sites=(), interference_cutoff_db=0.5, interference_cutoff_mode="expected", mem_limit_mb=0.1)
-    cols = SiteColumns.from_records(sites)
+    sc, cols = column_network(0.1)
     run_coverage_streamed(sc, tmp_path / "one", site_columns=cols, backend=BACKEND)
     assert written == []                    # one process: every level is made at the end
     run, _ = run_coverage_streamed(sc, tmp_path / "two", site_columns=cols, backend=BACKEND, client=clients[2])

@@ -6,8 +6,9 @@ exactly (:class:`cellscape.kpi.RegionalHistograms`).
 Before anything is allocated, :func:`estimate_run` states pixels, site-pixel links, output size,
 peak memory and time, and :func:`check_budget` refuses a run over limits the caller can raise.
 With a ``dask.distributed`` client the tiles and their KPI counts are computed on its workers
-(:func:`stream_coverage`'s ``client``); the driver adds the counts and writes and journals the
-tiles one at a time. No file is written here.
+(:func:`stream_coverage`'s ``client``), with the overview pieces of every block a worker computed
+whole; the driver adds the counts and writes and journals the tiles one at a time. No file is
+written here.
 """
 
 from __future__ import annotations
@@ -537,7 +538,12 @@ def stream_coverage(scenario: Scenario, sink: TileSink, *, terrain: Terrain | No
     ``site_columns``: the network column-wise (:class:`~cellscape.scenario.columns.SiteColumns`;
     ``scenario.sites`` is then ignored): each block of the map is computed from the sites within
     the interference cutoff's reach only (cellscape.pipeline.national), one Dask task per block
-    carrying its sites; ``tile_rows`` does not apply (blocks and strips within the memory budget).
+    carrying its sites, the costliest first; a worker that computes a block whole also makes its
+    overview pieces for a sink that asks for them (``sink.pyramid_spec``, ``sink.write_pyramid``:
+    cellscape.geo.pyramid); ``tile_rows`` does not apply (blocks and strips within the memory budget).
+
+    With a client the fields' one-BLAS-thread limit is held from this thread for the whole run
+    (cellscape.propagation.shadowing.one_blas_thread: workers that are threads of this process).
     """
     if scenario.terrain is not None and terrain is None:
         raise GeometryError(f"the scenario names terrain {scenario.terrain.path}; read it with "
