@@ -334,9 +334,9 @@ def test_journal_saves_again_when_only_its_extra_arrays_grew(tmp_path):
     j = stream_writer.Journal(tmp_path / "j.npz")
     blocks = []
     extra = lambda: {"pyramid_blocks": np.array(blocks, dtype=np.int64).reshape(-1, 4)}   # noqa: E731
-    j.record("f", [(0, 1, 0, 1)], {}, force=True, extra=extra)
+    j.record("f", [(0, 1, 0, 1)], {}, force=True, extra=extra, n_extra=len(blocks))
     blocks.append((0, 4, 0, 4))
-    j.record("f", [(0, 1, 0, 1)], {}, force=True, extra=extra)
+    j.record("f", [(0, 1, 0, 1)], {}, force=True, extra=extra, n_extra=len(blocks))
     with np.load(tmp_path / "j.npz") as z:
         assert z["pyramid_blocks"].tolist() == [[0, 4, 0, 4]]
 

@@ -100,16 +100,16 @@ class Journal:
     def __init__(self, path: Path):
         self.path = path
         self._next = -math.inf                # monotonic time of the next due save
-        self._saved: tuple = (-1, ())         # finished tiles and sizes of the extra arrays in the last save
+        self._saved = (-1, 0)                 # finished tiles and extra records in the last save
 
     def record(self, fingerprint: str, done: list, counts: dict[str, np.ndarray], *, force: bool = False,
-               before=None, extra=None) -> None:
+               before=None, extra=None, n_extra: int = 0) -> None:
         """Save ``done`` and ``counts`` (consistent: every tile of ``done`` counted) if due or ``force``,
         calling ``before()`` first (the sink flushes the tiles to disk; its time counts as the save's);
-        ``extra()``: more named arrays to save (of what is written by the time ``before()`` returns);
-        nothing is saved when neither ``done`` nor their sizes changed since the last save."""
-        more = extra() if extra is not None else {}
-        state = (len(done), tuple(int(np.size(v)) for v in more.values()))
+        ``extra()``: more named arrays to save (of what is written by the time ``before()`` returns),
+        made only for a save; ``n_extra``: how many records they hold. Nothing is saved when neither
+        ``done`` nor ``n_extra`` changed since the last save."""
+        state = (len(done), int(n_extra))
         if state == self._saved:
             return
         start = time.monotonic()
@@ -117,7 +117,7 @@ class Journal:
             return
         if before is not None:
             before()
-        save_journal(self.path, fingerprint, done, {**counts, **more})
+        save_journal(self.path, fingerprint, done, {**counts, **(extra() if extra is not None else {})})
         end = time.monotonic()
         self._next = end + (end - start) / JOURNAL_SHARE
         self._saved = state
@@ -202,12 +202,13 @@ class CoverageStreamWriter:
             for name, a in cog_layers(tile).items():
                 self._dataset(f"{name}.tif").write(a, window=win)
         self._done.append((w.row_start, w.row_stop, w.col_start, w.col_stop))
-        self._journal.record(self._fingerprint, self._done, counts, before=self._close, extra=self._journal_extra)
+        self._journal.record(self._fingerprint, self._done, counts, before=self._close, extra=self._journal_extra,
+                             n_extra=len(self._pyramids))
 
     def checkpoint(self, counts: dict[str, np.ndarray]) -> None:
         """Save the journal now (the run stops: every finished tile kept for ``--resume``)."""
         self._journal.record(self._fingerprint, self._done, counts, force=True, before=self._close,
-                             extra=self._journal_extra)
+                             extra=self._journal_extra, n_extra=len(self._pyramids))
 
     def _dataset(self, name: str):
         """The work file ``name`` open for writing (opened on the first tile after a save)."""

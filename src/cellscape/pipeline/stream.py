@@ -503,13 +503,15 @@ def _parts_on_workers(client, tiles, windows: list[Window], max_in_flight: int |
                                 args=lambda part: (tiles.records(part), spec))
     try:
         for part_results, pyramids in results:
-            done = [r for r in part_results if r[1] is not None]
+            kept = []
             for window, tile, extra, counts in part_results:
                 if tile is None:
                     queue.appendleft(tiles.retry_part(window, extra))
                     continue
                 tiles.cutoff_stats.merge(extra)
-                yield tile, counts, (pyramids if tile is done[-1][1] else ())
+                kept.append((tile, counts))
+            for i, (tile, counts) in enumerate(kept):
+                yield tile, counts, (pyramids if i == len(kept) - 1 else ())
     finally:
         results.close()
 
