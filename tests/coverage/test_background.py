@@ -287,3 +287,50 @@ def test_certification_with_the_draws_finds_far_best_servers_the_means_miss():
     by_means = np.mean(by_means_map.best_sector != full.best_sector)
     by_draws = np.mean(certified.best_sector != full.best_sector)
     assert by_draws < by_means and by_means > 0
+
+
+@needs_numba
+def test_blocks_few_for_the_threads_are_cut_into_tasks_with_the_uncut_bits():
+    """NationalTiles.tasks: blocks fewer than min_per_thread x n_threads are cut (windows in order,
+    halves of equal estimated work) into tasks, the costliest estimate first; every window in
+    exactly one task, a task's windows from one block; each tile of a cut part is the uncut part's,
+    bit for bit (same sites, same background raster)."""
+    from cellscape.pipeline import national
+    from cellscape.pipeline.national import compute_part
+    from cellscape.scenario.columns import SiteColumns
+
+    rng = np.random.default_rng(7)
+    base = _tn.network(n_sites=50, width_m=20_000.0, height_m=6_000.0, resolution_m=100.0, interference_cutoff_db=1.0,
+                       interference_cutoff_mode="background", background_radius_m=1000.0)
+    town = np.column_stack([rng.uniform(1000, 3000, 40), rng.uniform(1000, 3000, 40)])     # a town in one corner
+    rest = np.column_stack([rng.uniform(0, 20_000, 10), rng.uniform(0, 6000, 10)])
+    sc = replace(base, sites=tuple(replace(s, x=_tn.X0 + float(x), y=_tn.Y0 + float(y))
+                                   for s, (x, y) in zip(base.sites, np.vstack([town, rest]))))
+    grid, _ = localize(sc)
+    tiles = national.NationalTiles(sc, grid, SiteColumns.from_records(sc.sites), block_px=64)
+    blocks = list(tiles.parts())
+    assert len(blocks) == 4 and min(len(p.windows) for p in blocks) >= 2
+    assert ([p.windows for p in tiles.tasks(n_threads=1, min_per_thread=4)]
+            == [p.windows for p in sorted(blocks, key=national._links, reverse=True)])
+    tasks = tiles.tasks(n_threads=3, min_per_thread=4)
+    assert len(tasks) == min(12, len(tiles.windows))
+    window_block = {w: k for k, p in enumerate(blocks) for w in p.windows}
+    key = lambda w: (w.row_start, w.col_start, w.row_stop, w.col_stop)     # noqa: E731
+    assert sorted(key(w) for p in tasks for w in p.windows) == sorted(map(key, tiles.windows))
+    assert all(len({window_block[w] for w in p.windows}) == 1 for p in tasks)
+    est = [float(tiles.window_costs(p).sum()) for p in tasks]
+    assert est == sorted(est, reverse=True)
+    assert window_block[tasks[0].windows[0]] == 0   # the town's block (x 0-6.4 km) goes first
+    uncut = {t.window: t for p in blocks for _, t, _ in compute_part(tiles.job, p, tiles.records(p)) if t is not None}
+    raster = {}
+    for p in tasks:             # a block's tasks share its raster
+        assert raster.setdefault(window_block[p.windows[0]], p.background) is p.background
+    n = 0
+    for p in tasks:
+        for window, tile, _ in compute_part(tiles.job, p, tiles.records(p)):
+            if tile is None:
+                continue
+            n += 1
+            for name in ("rsrp_dbm", "sinr_db", "best_sector"):
+                np.testing.assert_array_equal(getattr(tile, name), getattr(uncut[window], name))
+    assert n == len(uncut) > 0

@@ -10,7 +10,9 @@ sites within those radii, and the block is computed from those alone (:func:`com
 records, their random streams keyed by their index in the whole network, the whole network's
 distance-table extent, common shadowing field and far field
 (:class:`~cellscape.coverage.engine.NetworkContext`).
-With Dask each block is one task that carries its own sites: no task ships the whole site table.
+With Dask each block is one task that carries its own sites: no task ships the whole site table;
+where the blocks are too few to keep every worker busy to the end, the costliest are cut into
+tasks of fewer windows (:meth:`NationalTiles.tasks`).
 
 Same bits as the whole network: a tile's kept sites are those the cutoff of the whole network
 would keep (every site it could keep lies within its far radius), and each kept site's
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+import heapq
 import math
 
 import numpy as np
@@ -65,6 +68,13 @@ BACKGROUND_CERTIFY_BELOW_DB = (40.0, 30.0, cutoff.CERTIFY_BELOW_BUDGET_DB)
 first of these [dB] under the cutoff's budget whose radius is finite and holds at most COMFORT_SITES
 (a tile certifies its best servers that deep, cutoff.widen: a part holding fewer sites computes the
 window twice). On the Henan window of the national benchmark: no window computed twice."""
+
+MIN_TASKS_PER_THREAD = 8
+""":meth:`NationalTiles.tasks`: where the blocks are fewer than this many per worker thread, the
+costliest are cut into parts of fewer windows until there are (or each is one window). Blocks are
+unequal (a town costs ~20 times the farmland beside it), so a run of a few blocks waited on its
+costliest one; a cut costs each extra task its set-up, 0.1-0.25 s on the Henan window of
+benchmarks/national_bench.py against 0.3-10 s a window."""
 
 MAX_SITES_PER_BLOCK = 50_000
 """Most sites one block may carry: more means the cutoff leaves nothing out at that scale
@@ -315,6 +325,11 @@ def compute_part(job: PartJob, part: Part, records) -> list[tuple[Window, Covera
     return out
 
 
+def _links(part: Part) -> int:
+    """A part's work in site-pixel links before the cutoff: what orders the parts on the workers."""
+    return sum(w.shape[0] * w.shape[1] for w in part.windows) * max(1, part.sites.size)
+
+
 def _even_cuts(start: int, stop: int, side: int) -> list[tuple[int, int]]:
     """[start, stop) cut into the fewest pieces of at most ``side`` (>= 1), as equal as integers allow
     (lengths differ by at most one, longer first): no sliver a pixel or two wide at the end, whose
@@ -522,6 +537,53 @@ class NationalTiles:
     def _part(self, windows, sites: np.ndarray, covered, r0_m: float | None) -> Part:
         return Part(tuple(windows), sites, self.xy_m[sites], self.columns.sectors_of(sites), tuple(covered),
                     background=self._background_raster(windows, r0_m), r0_m=r0_m)
+
+    def window_costs(self, part: Part) -> np.ndarray:
+        """The estimated work of each window of ``part``: its pixels x the sites within its candidate
+        radius (mode "background": 2 r0 + its half diagonal, the sites a tile chooses its kept ones
+        from; other modes: the part's sites). On the Henan window the estimate follows a window's
+        time with correlation 0.83-0.98 in the blocks with towns, none in the empty one."""
+        px = np.array([w.shape[0] * w.shape[1] for w in part.windows], dtype=float)
+        if self._background is None or part.r0_m is None:
+            return px * max(1, part.sites.size)
+        n = np.empty(px.size)
+        for k, w in enumerate(part.windows):
+            x = self.grid.x_centers_m(w.cols)
+            y = self.grid.y_centers_m(w.rows)
+            radius = 2.0 * part.r0_m + math.hypot(x[-1] - x[0], y[-1] - y[0]) / 2.0
+            n[k] = self.tree.query_ball_point((0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1])), radius,
+                                              return_length=True)
+        return px * np.maximum(n, 1.0)
+
+    def tasks(self, windows=None, *, n_threads: int = 1, min_per_thread: int = MIN_TASKS_PER_THREAD) -> list[Part]:
+        """The parts of ``windows`` (default all; :meth:`parts`) as Dask tasks, the costliest first
+        (pixels x sites within reach). Where they are fewer than ``min_per_thread`` x ``n_threads``,
+        the costliest by :meth:`window_costs` is cut in two (its windows in order, halves of equal
+        estimated work) until they are not, or each is one window: a few unequal blocks then no
+        longer leave one worker computing alone at the end. A cut part keeps the block's sites and
+        background raster, so every tile has the bits of the uncut part's."""
+        parts = list(self.parts(windows))
+        target = max(1, int(n_threads)) * max(1, int(min_per_thread))
+        if len(parts) >= target:
+            return sorted(parts, key=_links, reverse=True)
+        heap = []           # (-estimated work, order, part, its windows' estimates)
+        for k, part in enumerate(parts):
+            w = self.window_costs(part)
+            heap.append((-float(w.sum()), k, part, w))
+        heapq.heapify(heap)
+        order, whole = len(heap), []        # whole: parts of one window
+        while heap and len(heap) + len(whole) < target:
+            cost, k, part, w = heapq.heappop(heap)
+            if len(part.windows) < 2:
+                whole.append((cost, k, part, w))
+                continue
+            cum = np.cumsum(w)
+            cut = int(np.clip(np.searchsorted(cum, cum[-1] / 2.0) + 1, 1, len(part.windows) - 1))
+            for a, b in ((0, cut), (cut, len(part.windows))):
+                sub = replace(part, windows=part.windows[a:b], covered_m=part.covered_m[a:b])
+                heapq.heappush(heap, (-float(w[a:b].sum()), order, sub, w[a:b]))
+                order += 1
+        return [part for _, _, part, _ in sorted(heap + whole, key=lambda item: (item[0], item[1]))]
 
     def retry_part(self, window: Window, radius_m: float) -> Part:
         """A part of one window holding the sites within ``radius_m`` of its centre (its part held

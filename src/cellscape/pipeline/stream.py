@@ -416,14 +416,15 @@ def _tile_task(job: _WorkerJob, window: Window):
     return tile, stats, tile_counts(job.scenario, tile)
 
 
-def _part_task(job, part, records, spec: PyramidSpec | None = None):
-    """The Dask task of one block of a network given column-wise (cellscape.pipeline.national):
+def _part_task(job, part, sites, spec: PyramidSpec | None = None):
+    """The Dask task of one block of a network given column-wise (cellscape.pipeline.national;
+    ``sites``: the part's sites as a SiteColumns, whose Site records are built here):
     :func:`~cellscape.pipeline.national.compute_part`'s (window, tile, extra) with each tile's KPI
     counts made on the worker (None where the part held too few sites), and the overview pieces
     of ``spec``'s blocks the part computed whole (:func:`part_pyramids`; none with a tile missing)."""
     from cellscape.pipeline.national import compute_part
 
-    results = compute_part(job, part, records)
+    results = compute_part(job, part, sites.records(np.arange(sites.n_sites)))
     tiles = [tile for _, tile, _ in results]
     pyramids = [] if spec is None or any(t is None for t in tiles) else part_pyramids(spec, tiles)
     return ([(window, tile, extra, None if tile is None else tile_counts(job.scenario, tile))
@@ -486,21 +487,17 @@ def _on_workers(client, job: _WorkerJob, windows: list[Window], max_in_flight: i
         results.close()
 
 
-def _part_cost(part) -> int:
-    """A part's work in site-pixel links before the cutoff: what orders the parts on the workers."""
-    return sum(w.shape[0] * w.shape[1] for w in part.windows) * max(1, part.sites.size)
-
-
 def _parts_on_workers(client, tiles, windows: list[Window], max_in_flight: int | None,
                       spec: PyramidSpec | None = None):
     """(tile, counts, pyramids) of ``windows`` of a network given column-wise (a NationalTiles), one
     task per block carrying that block's sites only, the costliest first (the last tasks are then
-    short, and the workers finish together); cutoff statistics merged into ``tiles``'. A window
+    short, and the workers finish together), blocks cut into several tasks where they are few for
+    the workers' threads (NationalTiles.tasks); cutoff statistics merged into ``tiles``'. A window
     whose part held too few sites goes round again with more, submitted next. A part's overview
-    pieces (``spec``, :func:`part_pyramids`) come with its last tile."""
-    queue = deque(sorted(tiles.parts(windows), key=_part_cost, reverse=True))
+    pieces (``spec``, :func:`part_pyramids`; none from a block cut in several) come with its last tile."""
+    queue = deque(tiles.tasks(windows, n_threads=sum(client.nthreads().values())))
     results = _tiles_on_workers(client, tiles.job, queue, max_in_flight, task=_part_task,
-                                args=lambda part: (tiles.records(part), spec))
+                                args=lambda part: (tiles.columns.take(part.sites), spec))
     try:
         for part_results, pyramids in results:
             kept = []
