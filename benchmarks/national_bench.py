@@ -19,11 +19,12 @@ overviews, KPIs), every run in its own process so that its peak RSS is its own:
 - ``dask``: one network mapped by 1 and 2 local Dask workers (one thread each), same bits; the
   speed-up (target >= 1.8x). Default the scaling network (no random fields: I/O-bound); with
   ``--dask-window Henan --dask-side-km 60`` a window of the China network in the ``--china-*``
-  settings (blocks of 1024 px are the tasks: a 60 km window is 4 of them).
+  settings (blocks of 1024 px are the tasks, cut in several where they are few for the workers: a
+  60 km window is 4 blocks and two 1-px edge slivers, 16 tasks on 2 workers).
 
 Usage: python benchmarks/national_bench.py [--parts scaling,china,dask] [--scaling-px 4e6,64e6,256e6]
        [--china-window Shanghai] [--china-cutoff-db 0.1] [--china-mode expected|background] [--china-r0 2000] [--china-isd 3] [--china-certify 0.01]
-       [--china-marginal] [--china-samples 12 --china-sample-seed 1 --china-sample-km 6 [--china-sample-whole]]
+       [--china-marginal] [--china-no-fields] [--china-samples 12 --china-sample-seed 1 --china-sample-km 6 [--china-sample-whole]]
        [--dask-px 16e6 | --dask-window Henan --dask-side-km 60]
 Results: benchmarks/RESULTS.md, "National scale".
 """
@@ -31,6 +32,7 @@ Results: benchmarks/RESULTS.md, "National scale".
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from dataclasses import replace
 import functools
 import json
@@ -100,24 +102,16 @@ def scaling_network(seed: int = 1):
 
 def _run(scenario, columns, out: Path, *, workers: int | None = None) -> dict:
     """One streamed run in this process; returns its figures."""
+    from cellscape.cli._dask import local_cluster
     from cellscape.io.stream_writer import run_coverage_streamed
 
-    client = cluster = None
-    if workers:
-        from dask.distributed import Client, LocalCluster
-
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               env={"NUMBA_NUM_THREADS": "1"})
-        client = Client(cluster)
-    t = time.perf_counter()
-    try:
+    with ExitStack() as stack:
+        # the cluster `cellscape run --workers N` starts (its start is not timed)
+        client = local_cluster(stack, workers, {"NUMBA_NUM_THREADS": "1"}) if workers else None
+        t = time.perf_counter()
         run, _ = run_coverage_streamed(scenario, out, site_columns=columns, max_hours=1e3, max_output_gb=1e3,
                                        client=client)
-    finally:
-        if client is not None:
-            client.close()
-            cluster.close()
-    seconds = time.perf_counter() - t
+        seconds = time.perf_counter() - t
     cut = run.kpis["meta"]["interference_cutoff"]
     subsets = run.kpis["meta"]["site_subsets"]
     links = cut.get("kept_site_fraction", 1.0) * run.grid.n_pixels * columns.n_sites
@@ -215,6 +209,8 @@ def _china_scenario(spec: dict, cols, lon: float, lat: float, side_km: float):
                  interference_cutoff_mode=spec.get("mode", "expected"), background_radius_m=spec.get("r0_m", 2000.0),
                  background_radius_isd=spec.get("r0_isd"),
                  background_certify_exceedance=spec.get("certify"))
+    if spec.get("no_fields"):       # what the random fields cost: every link NLOS, no shadow fading
+        sc = replace(sc, los_mode="nlos", shadow_fading=False)
     near = np.nonzero((np.abs(cols.x - lon) < dlon / 2 + 1.0) & (np.abs(cols.y - lat) < dlat / 2 + 1.0))[0]
     return sc, cols.take(near)
 
@@ -310,6 +306,9 @@ def main() -> None:
                     help="china, mode background: background_radius_isd (r0 = this x the local ISD, at most --china-r0)")
     ap.add_argument("--china-certify", type=float, default=None,
                     help="china, mode background: background_certify_exceedance (e.g. 0.01)")
+    ap.add_argument("--china-no-fields", action="store_true",
+                    help="china: every link NLOS and no shadow fading, so no random field is drawn: what a "
+                         "deterministic model would cost (a measurement, not a model to map with)")
     ap.add_argument("--china-marginal", action="store_true",
                     help="china: also map each window at twice its side and project with the marginal time per pixel")
     ap.add_argument("--china-samples", type=int, default=12,
@@ -322,7 +321,7 @@ def main() -> None:
     ap.add_argument("--dask-window", default="",
                     help="dask: a China window (e.g. Henan) in the --china-* settings instead of the scaling network")
     ap.add_argument("--dask-side-km", type=float, default=60.0,
-                    help="dask, --dask-window: the window's side [km] (30 m pixels; blocks of 1024 px are the tasks)")
+                    help="dask, --dask-window: the window's side [km] (30 m pixels; blocks of 1024 px, cut where few)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -348,7 +347,7 @@ def main() -> None:
                 continue
             spec = {"part": "china", "window": window, "mode": args.china_mode, "r0_m": args.china_r0,
                     "r0_isd": args.china_isd, "certify": args.china_certify,
-                    "marginal": args.china_marginal}
+                    "marginal": args.china_marginal, "no_fields": args.china_no_fields}
             r = in_child({**spec, "cutoff_db": args.china_cutoff_db}, tmp)
             if "refused" in r:              # dense windows: the 0.1 dB cutoff needs too many sites; 1 dB runs
                 print(name, json.dumps(r), flush=True)

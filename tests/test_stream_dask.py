@@ -22,6 +22,7 @@ pytest.importorskip("dask.distributed")
 
 from dask.distributed import Client, LocalCluster  # noqa: E402
 
+from cellscape.cli._dask import LOCAL_CLUSTER_CONFIG, local_cluster  # noqa: E402
 from cellscape.cli.app import app  # noqa: E402
 from cellscape.io.stream_writer import PARTIAL_DIR, run_coverage_streamed  # noqa: E402
 import cellscape.pipeline.stream as stream  # noqa: E402
@@ -241,9 +242,18 @@ class _DieOnce:
             os._exit(1)
 
 
+def _worker_settings():
+    import dask
+
+    return [dask.config.get(k) for k in LOCAL_CLUSTER_CONFIG]
+
+
 def test_a_worker_process_that_dies_mid_run_changes_no_bit(tmp_path, single):
-    """Two worker processes; the first to start a tile dies on the spot. The scheduler reschedules
-    its tiles (the nanny restarts the worker) and the files equal the single-process run's."""
+    """Two worker processes of the cluster ``--workers`` starts; the first to start a tile dies on
+    the spot. The scheduler reschedules its tiles (the nanny restarts the worker, with the
+    cluster's settings, which hold until the cluster is closed) and the files equal the
+    single-process run's."""
+    from contextlib import ExitStack
     import sys
 
     import cloudpickle
@@ -252,10 +262,14 @@ def test_a_worker_process_that_dies_mid_run_changes_no_bit(tmp_path, single):
     cloudpickle.register_pickle_by_value(sys.modules[__name__])     # the workers cannot import this test module
     plugin = type("DieOnce", (_DieOnce, WorkerPlugin), {})(str(tmp_path / "died"))
     out = tmp_path / "out"
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      env={"NUMBA_NUM_THREADS": "1"}) as cluster, Client(cluster, set_as_default=False) as client:
+    with ExitStack() as stack:
+        client = local_cluster(stack, 2, {"NUMBA_NUM_THREADS": "1"})
         client.register_plugin(plugin)
         run_coverage_streamed(strip_scenario(), out, tile_rows=7, backend=BACKEND, client=client)
+        settings = client.run(_worker_settings)
+        assert len(settings) == 2 and all(v == list(LOCAL_CLUSTER_CONFIG.values()) for v in settings.values())
+        assert client.run_on_scheduler(_worker_settings) == list(LOCAL_CLUSTER_CONFIG.values())
+    assert _worker_settings() != list(LOCAL_CLUSTER_CONFIG.values())      # restored with the cluster closed
     assert (tmp_path / "died").exists()                 # a worker did die during the run
     assert_same_files(out, single[7])
     assert not (out / PARTIAL_DIR).exists()
