@@ -325,6 +325,12 @@ def compute_part(job: PartJob, part: Part, records) -> list[tuple[Window, Covera
     return out
 
 
+def _candidate_radius_m(r0_m: float, x_m: np.ndarray, y_m: np.ndarray) -> float:
+    """Mode "background": 2 r0 + the half diagonal of the window of pixel centres x_m x y_m [m] (its
+    tile's candidates lie within it of the centre: cutoff.background_radius_m)."""
+    return 2.0 * r0_m + math.hypot(x_m[-1] - x_m[0], y_m[-1] - y_m[0]) / 2.0
+
+
 def _links(part: Part) -> int:
     """A part's work in site-pixel links before the cutoff: what orders the parts on the workers."""
     return sum(w.shape[0] * w.shape[1] for w in part.windows) * max(1, part.sites.size)
@@ -445,7 +451,7 @@ class NationalTiles:
             # and where they are few those that could be a pixel's best server (certify_radius): the
             # tile's best-server certification (cutoff.widen) looks that far, and a part holding fewer
             # computes the window twice (finish). The sites held do not change the tile's bits.
-            radius_m = 2.0 * r0_m + math.hypot(x[-1] - x[0], y[-1] - y[0]) / 2.0
+            radius_m = _candidate_radius_m(r0_m, x, y)
             for below_db in BACKGROUND_CERTIFY_BELOW_DB:          # the deepest floor whose sites are few
                 cert = self._kinds_index.certify or self._kinds_index
                 certify = cutoff.certify_radius(cert, x, y, cert.budget_mw * 10.0 ** (-below_db / 10.0))
@@ -550,9 +556,8 @@ class NationalTiles:
         for k, w in enumerate(part.windows):
             x = self.grid.x_centers_m(w.cols)
             y = self.grid.y_centers_m(w.rows)
-            radius = 2.0 * part.r0_m + math.hypot(x[-1] - x[0], y[-1] - y[0]) / 2.0
-            n[k] = self.tree.query_ball_point((0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1])), radius,
-                                              return_length=True)
+            n[k] = self.tree.query_ball_point((0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1])),
+                                              _candidate_radius_m(part.r0_m, x, y), return_length=True)
         return px * np.maximum(n, 1.0)
 
     def tasks(self, windows=None, *, n_threads: int = 1, min_per_thread: int = MIN_TASKS_PER_THREAD) -> list[Part]:
