@@ -417,8 +417,9 @@ def _tile_task(job: _WorkerJob, window: Window):
 
 
 def _part_task(job, part, sites, spec: PyramidSpec | None = None):
-    """The Dask task of one block of a network given column-wise (cellscape.pipeline.national;
-    ``sites``: the part's sites as a SiteColumns, whose Site records are built here):
+    """The Dask task of one part (a block, or some of its windows: NationalTiles.tasks) of a network
+    given column-wise (cellscape.pipeline.national; ``sites``: the part's sites as a SiteColumns,
+    whose Site records are built here):
     :func:`~cellscape.pipeline.national.compute_part`'s (window, tile, extra) with each tile's KPI
     counts made on the worker (None where the part held too few sites), and the overview pieces
     of ``spec``'s blocks the part computed whole (:func:`part_pyramids`; none with a tile missing)."""
